@@ -1,0 +1,79 @@
+// The shape of a chip description: facts as data, one constant per chip (see esp32s3.hpp). Code
+// takes a `const ChipDescription&` so another chip is a new table, not new code paths.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace espfab::chip {
+
+// A named address range [start, end) of the memory map; ranges overlap (DRAM is also
+// BYTE_ACCESSIBLE and MEM_INTERNAL), so an address has a list of types.
+struct MemoryRegion {
+  std::uint32_t start;
+  std::uint32_t end;
+  std::string_view name;
+
+  constexpr bool contains(std::uint32_t address) const { return address >= start && address < end; }
+};
+
+// One value of an image header field and its name ("4MB" -> 0x2 in the high nibble).
+struct NamedCode {
+  std::string_view name;
+  std::uint8_t code;
+};
+
+// Register addresses the host tools and the emulator use (names as in Espressif's sources).
+struct Registers {
+  std::uint32_t chip_detect_magic_reg;
+  std::uint32_t uartdev_buf_no;
+  std::uint32_t uart_date_reg;
+  std::uint32_t uart_clkdiv_reg;
+  std::uint32_t gpio_strap_reg;
+  std::uint32_t rtc_cntl_option1_reg;
+  std::uint32_t rtc_cntl_wdtconfig0_reg;
+  std::uint32_t rtc_cntl_wdtwprotect_reg;
+  std::uint32_t rtc_cntl_swd_conf_reg;
+  std::uint32_t rtc_cntl_swd_wprotect_reg;
+  std::uint32_t efuse_base;
+  std::uint32_t efuse_rd_reg_base;  // BLOCK0 read registers (EFUSE_RD_WR_DIS_REG is one word before)
+  std::uint32_t efuse_mac_reg;      // MAC_EFUSE_REG: BLOCK1 word 0
+  std::uint32_t efuse_block1_addr;
+  std::uint32_t efuse_block2_addr;
+  std::uint32_t spi1_base;
+  std::uint32_t spi1_cmd, spi1_addr, spi1_user, spi1_user1, spi1_user2, spi1_mosi_dlen, spi1_miso_dlen, spi1_w0;
+};
+
+struct ChipDescription {
+  std::string_view name;            // "ESP32-S3"
+  std::string_view esptool_name;    // "esp32s3"
+  std::uint16_t image_chip_id;      // extended header chip id
+  std::uint32_t chip_detect_magic;  // value of chip_detect_magic_reg
+  std::uint32_t bootloader_offset;  // flash offset of the 2nd-stage bootloader
+  std::uint32_t partition_table_offset;
+  std::uint32_t default_app_offset;
+  std::uint32_t flash_sector_size;
+  std::uint32_t rom_flash_write_block;  // FLASH_WRITE_SIZE for the ROM loader
+  std::uint32_t flash_mmu_page_size;    // flash-mapped segments align to this (IROM/DROM)
+  std::span<const MemoryRegion> memory_map;
+  std::span<const std::string_view> flash_rom_regions;  // region names mapped from flash
+  std::span<const NamedCode> flash_modes;
+  std::span<const NamedCode> flash_sizes;        // code already in the high nibble position (>> 4 to store)
+  std::span<const NamedCode> flash_frequencies;  // low nibble
+  Registers registers;
+
+  std::optional<std::uint8_t> flash_size_code(std::string_view size_name) const;
+  std::optional<std::uint8_t> flash_frequency_code(std::string_view freq_name) const;
+  std::optional<std::uint8_t> flash_mode_code(std::string_view mode_name) const;
+  std::string_view flash_size_name(std::uint8_t code) const;       // "" when unknown
+  std::string_view flash_frequency_name(std::uint8_t code) const;  // "" when unknown
+  std::string_view flash_mode_name(std::uint8_t code) const;       // "" when unknown
+  // Flash size in bytes for a size name ("4MB" -> 4 MiB); nullopt when unknown.
+  std::optional<std::uint32_t> flash_size_bytes(std::string_view size_name) const;
+  bool is_flash_mapped(std::uint32_t address) const;  // IROM or DROM
+};
+
+}  // namespace espfab::chip

@@ -1,0 +1,105 @@
+#include "util/file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "util/error.hpp"
+
+namespace espfab {
+
+namespace {
+
+[[noreturn]] void io_fail(const char* code, const std::string& what, const std::filesystem::path& path, int err) {
+  throw IoError(code, what + " '" + path.string() + "': " + std::strerror(err),
+                err == ENOENT   ? "check the path"
+                : err == EACCES ? "check the file's permissions"
+                : err == ENOSPC ? "free disk space"
+                                : "");
+}
+
+class FdGuard {
+ public:
+  explicit FdGuard(int fd) : fd_(fd) {}
+  ~FdGuard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Bytes read_file(const std::filesystem::path& path) {
+  FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) io_fail("io.open", "cannot open", path, errno);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) io_fail("io.stat", "cannot stat", path, errno);
+  if (S_ISDIR(info.st_mode)) io_fail("io.is_directory", "cannot read", path, EISDIR);
+  Bytes data;
+  data.reserve(static_cast<std::size_t>(info.st_size));
+  std::uint8_t buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_fail("io.read", "cannot read", path, errno);
+    }
+    if (n == 0) break;
+    data.insert(data.end(), buffer, buffer + n);
+  }
+  return data;
+}
+
+std::string read_text_file(const std::filesystem::path& path) {
+  const Bytes data = read_file(path);
+  return std::string(data.begin(), data.end());
+}
+
+void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  std::string temp_leaf = ".";
+  temp_leaf += path.filename().string();
+  temp_leaf += ".tmp-XXXXXX";
+  std::string temp_name = (dir / temp_leaf).string();
+  FdGuard fd(::mkstemp(temp_name.data()));
+  if (fd.get() < 0) io_fail("io.create", "cannot create a file in", dir, errno);
+  const std::filesystem::path temp = temp_name;
+  auto cleanup_and_fail = [&](const char* code, const char* what) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    io_fail(code, what, path, err);
+  };
+  if (::fchmod(fd.get(), mode) != 0) cleanup_and_fail("io.chmod", "cannot set permissions of");
+  std::size_t written = 0;
+  while (written < data.size()) {
+    const ssize_t n = ::write(fd.get(), data.data() + written, data.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      cleanup_and_fail("io.write", "cannot write");
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) cleanup_and_fail("io.fsync", "cannot flush");
+  if (::close(fd.release()) != 0) cleanup_and_fail("io.close", "cannot close");
+  if (::rename(temp.c_str(), path.c_str()) != 0) cleanup_and_fail("io.rename", "cannot move into place");
+  // Make the rename durable too.
+  FdGuard dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() >= 0) ::fsync(dir_fd.get());
+}
+
+void write_text_file_atomic(const std::filesystem::path& path, std::string_view text, unsigned mode) {
+  write_file_atomic(path, ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), mode);
+}
+
+}  // namespace espfab
