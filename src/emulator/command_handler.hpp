@@ -1,0 +1,95 @@
+// The ROM download loader and the flasher stub of one virtual ESP32-S3, as a state machine:
+// request frames in, response frames out. No I/O, no clock: servers and tests feed bytes and send
+// what comes back, so the protocol is unit-testable and fuzzable.
+//
+// ROM mode: 4-byte status trailer [failed, code, 0, 0], SYNC value != 0. After MEM_END with an
+// entry point the handler sends the MEM_END reply, then the OHAI frame, then answers as the stub:
+// 2-byte status [code, 0], SYNC value 0, 0x4000 blocks, binary MD5, ERASE_*, READ_FLASH with ack
+// flow control. The uploaded code is not executed; its protocol is. Serial protocol spec §2-§4.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "emulator/efuse_controller.hpp"
+#include "emulator/flash_writer.hpp"
+#include "emulator/loader_protocol.hpp"
+#include "emulator/register_space.hpp"
+#include "emulator/slip.hpp"
+#include "emulator/virtual_flash.hpp"
+
+namespace espfab::emulator {
+
+enum class LoaderMode { Rom, Stub };
+
+// Things the handler asks of the device around it, in order; taken with take_events().
+struct LoaderEvent {
+  enum class Kind {
+    BaudChange,  // value = new baud; applies after the reply just produced
+    SoftReset,   // stub FLASH_END(0): the chip resets into ROM download mode (already done here)
+    ExitLoader,  // ROM FLASH_END/FLASH_DEFL_END or stub RUN_USER_CODE: leave download mode
+  };
+  Kind kind;
+  std::uint32_t value = 0;  // BaudChange: baud; ExitLoader: 1 = reboot requested
+};
+
+class CommandHandler {
+ public:
+  CommandHandler(RegisterSpace& registers, EfuseController& efuse, VirtualFlash& flash);
+
+  // Raw bytes from the host; returns the SLIP-encoded bytes to send back.
+  Bytes on_bytes(ByteView in);
+  // One decoded request frame; returns response payloads (each to be sent as its own frame).
+  std::vector<Bytes> handle_frame(ByteView frame);
+
+  LoaderMode mode() const noexcept { return mode_; }
+  // Chip reset into ROM download mode: stub gone, sessions dropped, half-received frames lost.
+  void reset();
+  std::vector<LoaderEvent> take_events();
+  bool streaming_read() const noexcept { return read_.has_value(); }
+
+ private:
+  struct Request {
+    Opcode op;
+    std::uint32_t checksum;
+    ByteView data;
+  };
+  struct MemSession {
+    std::uint32_t total = 0;
+    std::uint32_t received = 0;
+  };
+  struct ReadStream {
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+    std::uint32_t packet_size = 0;
+    std::uint32_t max_in_flight = 1;
+    std::uint32_t sent = 0;
+    std::uint32_t acked = 0;
+  };
+
+  void handle_rom(const Request& request, std::vector<Bytes>& out);
+  void handle_stub(const Request& request, std::vector<Bytes>& out);
+  void handle_read_ack(ByteView frame, std::vector<Bytes>& out);
+  void pump_read(std::vector<Bytes>& out);
+
+  Bytes rom_reply(Opcode op, RomError error, ByteView data = {}, std::uint32_t value = 0) const;
+  Bytes stub_reply(Opcode op, StubError error, ByteView data = {}, std::uint32_t value = 0,
+                   std::uint8_t status = 0) const;
+  // Shared command bodies; each returns the error of its mode's table through the mappers below.
+  bool apply_write_reg(ByteView data);
+  static bool data_checksum_ok(const Request& request);
+
+  RegisterSpace& registers_;
+  EfuseController& efuse_;
+  VirtualFlash& flash_;
+  FlashWriter writer_;
+  SlipDecoder decoder_;
+  LoaderMode mode_ = LoaderMode::Rom;
+  std::optional<MemSession> mem_;
+  std::optional<ReadStream> read_;
+  StubError latched_ = StubError::Ok;
+  std::vector<LoaderEvent> events_;
+};
+
+}  // namespace espfab::emulator

@@ -1,0 +1,60 @@
+// One flash write session (FLASH_BEGIN/DATA/END or FLASH_DEFL_*), with the ROM's and the stub's
+// different rules (serial protocol §3, checklist 13-16):
+// - ROM: erases ceil(erase_size / 4 KiB) sectors from the sector holding `offset` up front;
+//   plain blocks land at offset + seq * block_size including their 0xFF padding.
+// - Stub: `size` is the exact byte count; blocks are written one after the other and trimmed to
+//   what remains (padding dropped); the sectors the data covers are erased before writing.
+// - Compressed sessions inflate one zlib stream across blocks and write its output in order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "emulator/virtual_flash.hpp"
+#include "util/bytes.hpp"
+
+namespace espfab::emulator {
+
+class FlashWriter {
+ public:
+  enum class Flavour { Rom, Stub };
+  enum class Status { Ok, NotInFlashMode, OutOfRange, InflateError, NotEnoughData, TooMuchData };
+
+  struct Begin {
+    Flavour flavour = Flavour::Rom;
+    bool compressed = false;
+    std::uint32_t size = 0;        // bytes to write (ROM: erase size)
+    std::uint32_t block_size = 0;  // ROM plain writes: block stride
+    std::uint32_t offset = 0;
+  };
+
+  explicit FlashWriter(VirtualFlash& flash);
+  ~FlashWriter();
+  FlashWriter(const FlashWriter&) = delete;
+  FlashWriter& operator=(const FlashWriter&) = delete;
+
+  Status begin(const Begin& params);
+  // One block's data-to-write (after the 16-byte _DATA header); `seq` from that header.
+  Status write(std::uint32_t seq, ByteView data);
+  // Ends the session; Stub flavour: NotEnoughData when bytes are still missing.
+  Status end();
+  void abort();
+
+  bool active() const noexcept { return active_; }
+  bool compressed() const noexcept { return params_.compressed; }
+  std::uint32_t remaining() const noexcept { return remaining_; }
+
+ private:
+  Status write_sequential(ByteView data);
+  Status inflate_block(ByteView data);
+
+  struct Inflater;
+  VirtualFlash& flash_;
+  Begin params_;
+  bool active_ = false;
+  std::uint32_t next_write_ = 0;
+  std::uint32_t remaining_ = 0;
+  std::unique_ptr<Inflater> inflater_;
+};
+
+}  // namespace espfab::emulator

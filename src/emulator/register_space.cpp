@@ -1,0 +1,45 @@
+#include "emulator/register_space.hpp"
+
+#include "chip/esp32s3.hpp"
+
+namespace espfab::emulator {
+namespace {
+const chip::Registers& regs() { return chip::kEsp32s3.registers; }
+}  // namespace
+
+std::uint32_t RegisterSpace::read(std::uint32_t address) const {
+  address &= ~3u;
+  if (address == regs().chip_detect_magic_reg) return chip_magic_;
+  if (address == regs().uartdev_buf_no) return uart_dev_buf_no_;
+  if (EfuseController::contains(address)) return efuse_.read_register(address);
+  if (SpiFlashController::contains(address)) return spi_.read_register(address);
+  const auto it = store_.find(address);
+  return it == store_.end() ? 0 : it->second;
+}
+
+void RegisterSpace::write(std::uint32_t address, std::uint32_t value) {
+  address &= ~3u;
+  if (address == regs().uart_date_reg || address == regs().chip_detect_magic_reg) return;
+  if (EfuseController::contains(address)) {
+    efuse_.write_register(address, value);
+  } else if (SpiFlashController::contains(address)) {
+    spi_.write_register(address, value);
+  } else {
+    store_[address] = value;
+  }
+}
+
+void RegisterSpace::write_masked(std::uint32_t address, std::uint32_t value, std::uint32_t mask) {
+  if (address == regs().uart_date_reg) return;  // delay-only record (mask 0): nothing changes
+  const std::uint32_t merged = mask == 0xFFFFFFFFu ? value : (value & mask) | (read(address) & ~mask);
+  write(address, merged);
+}
+
+void RegisterSpace::reset() {
+  const auto strap = store_.find(kGpioStrapReg);
+  const std::uint32_t strap_value = strap == store_.end() ? 0 : strap->second;
+  store_.clear();
+  store_[kGpioStrapReg] = strap_value;
+}
+
+}  // namespace espfab::emulator

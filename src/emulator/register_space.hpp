@@ -1,0 +1,42 @@
+// The address space READ_REG/WRITE_REG reach (serial protocol §5.2): chip magic, UARTDEV_BUF_NO,
+// the eFuse controller window, SPI1, and a plain store for everything else (unlisted addresses
+// read 0, writes are kept). Writes to UART_DATE_REG are ignored: esptool uses it as a delay target.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "chip/esp32s3.hpp"
+#include "emulator/efuse_controller.hpp"
+#include "emulator/spi_flash_controller.hpp"
+
+namespace espfab::emulator {
+
+class RegisterSpace {
+ public:
+  RegisterSpace(EfuseController& efuse, SpiFlashController& spi) : efuse_(efuse), spi_(spi) {}
+
+  std::uint32_t read(std::uint32_t address) const;
+  // Full-word bus write.
+  void write(std::uint32_t address, std::uint32_t value);
+  // WRITE_REG record: (value & mask) | (old & ~mask), as the ROM and the stub apply it.
+  void write_masked(std::uint32_t address, std::uint32_t value, std::uint32_t mask);
+
+  void set_chip_magic(std::uint32_t magic) noexcept { chip_magic_ = magic; }
+  void set_uart_dev_buf_no(std::uint32_t value) noexcept { uart_dev_buf_no_ = value; }
+  // Strapping pins as GPIO_STRAP_REG shows them; bit 3 = GPIO0 (0 = download boot).
+  void set_strapping(std::uint32_t value) noexcept { store_[kGpioStrapReg] = value; }
+  // Forgets stored plain registers (a chip reset); eFuse and flash keep their state.
+  void reset();
+
+  static constexpr std::uint32_t kGpioStrapReg = 0x60004038;
+
+ private:
+  EfuseController& efuse_;
+  SpiFlashController& spi_;
+  std::unordered_map<std::uint32_t, std::uint32_t> store_;
+  std::uint32_t chip_magic_ = chip::kEsp32s3.chip_detect_magic;
+  std::uint32_t uart_dev_buf_no_ = 0;
+};
+
+}  // namespace espfab::emulator

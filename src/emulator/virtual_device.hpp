@@ -1,0 +1,87 @@
+// One virtual ESP32-S3: its flash, eFuses, registers and loader, and its state directory
+// (flash.bin, efuse.bin in espefuse's 512-byte --virt layout, efuse_hidden.bin for what RD_DIS
+// hides). Resets choose download mode or normal boot, as the strapping pins would.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "emulator/command_handler.hpp"
+#include "emulator/efuse_controller.hpp"
+#include "emulator/register_space.hpp"
+#include "emulator/spi_flash_controller.hpp"
+#include "emulator/virtual_flash.hpp"
+
+namespace espfab::emulator {
+
+using MacAddress = std::array<std::uint8_t, 6>;
+
+struct DeviceConfig {
+  std::filesystem::path state_dir;  // empty: everything in memory, nothing persisted
+  std::uint32_t flash_size = 8 * 1024 * 1024;
+  MacAddress mac{0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x00};  // factory MAC burned into a new device
+  std::uint32_t initial_baud = 115200;
+};
+
+class VirtualDevice {
+ public:
+  enum class State { Download, Running };
+
+  static constexpr const char* kFlashFile = "flash.bin";
+  static constexpr const char* kEfuseFile = "efuse.bin";
+  static constexpr const char* kEfuseHiddenFile = "efuse_hidden.bin";
+
+  explicit VirtualDevice(DeviceConfig config);
+  ~VirtualDevice();
+  VirtualDevice(const VirtualDevice&) = delete;
+  VirtualDevice& operator=(const VirtualDevice&) = delete;
+
+  // Bytes from the host's TX line; returns what the chip's TX line sends back.
+  Bytes on_host_bytes(ByteView in);
+  // Reset with GPIO0 low: ROM download mode. Returns the ROM banner the chip prints.
+  Bytes reset_into_download();
+  // Reset with GPIO0 high: normal boot. Returns the console output of the boot.
+  Bytes reset_normal_boot();
+  // Events the server must act on (baud changes); loader resets are already applied.
+  std::vector<LoaderEvent> take_events();
+
+  State state() const noexcept { return state_; }
+  LoaderMode mode() const noexcept { return handler_.mode(); }
+  std::uint32_t baud() const noexcept { return baud_; }
+  void set_baud(std::uint32_t baud) noexcept { baud_ = baud; }
+  const DeviceConfig& config() const noexcept { return config_; }
+
+  EfuseController& efuse() noexcept { return efuse_; }
+  VirtualFlash& flash() noexcept { return *flash_; }
+  RegisterSpace& registers() noexcept { return registers_; }
+  CommandHandler& handler() noexcept { return handler_; }
+
+  // Writes the eFuse files if a program cycle happened since the last save.
+  void persist();
+
+ private:
+  void load_efuses();
+
+  DeviceConfig config_;
+  EfuseController efuse_;
+  std::unique_ptr<VirtualFlash> flash_;
+  SpiFlashController spi_;
+  RegisterSpace registers_;
+  CommandHandler handler_;
+  State state_ = State::Download;
+  std::uint32_t baud_;
+  unsigned saved_cycles_ = 0;
+  std::vector<LoaderEvent> pending_events_;
+};
+
+// "7c:df:a1:00:00:01"
+std::string format_mac(const MacAddress& mac);
+// Parses "7c:df:a1:00:00:00" (':' or '-' separated); throws BadInputError.
+MacAddress parse_mac(std::string_view text);
+// base + index on the low 24 bits (the NIC part), as factories number consecutive MACs.
+MacAddress mac_for_index(const MacAddress& base, std::uint32_t index);
+
+}  // namespace espfab::emulator

@@ -1,0 +1,54 @@
+// The SPI NOR flash of a virtual device: a file mapped into memory (or anonymous memory for
+// tests), so every write is on disk without an explicit save and survives emulator restarts.
+//
+// Semantics are those of NOR flash: erase sets whole 4 KiB sectors to 0xFF; program can only
+// clear bits (new = old AND data). Writing over unerased data therefore corrupts it, as on a
+// real chip; esptool's and the stub's flows always erase first (ROM FLASH_BEGIN erases up front,
+// the stub erases each sector before it writes it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+#include "util/bytes.hpp"
+
+namespace espfab::emulator {
+
+class VirtualFlash {
+ public:
+  static constexpr std::uint32_t kSectorSize = 0x1000;
+
+  // Anonymous memory, erased (all 0xFF).
+  explicit VirtualFlash(std::uint32_t size);
+  // File-backed: created erased if missing; an existing file keeps its contents and must have
+  // exactly `size` bytes (throws BadInputError otherwise, IoError on OS failures).
+  VirtualFlash(const std::filesystem::path& path, std::uint32_t size);
+  ~VirtualFlash();
+  VirtualFlash(const VirtualFlash&) = delete;
+  VirtualFlash& operator=(const VirtualFlash&) = delete;
+
+  std::uint32_t size() const noexcept { return size_; }
+  bool in_range(std::uint64_t offset, std::uint64_t length) const noexcept {
+    return offset <= size_ && length <= size_ - offset;
+  }
+
+  // All of these require in_range (they throw BadInputError otherwise).
+  ByteView view(std::uint32_t offset, std::uint32_t length) const;
+  // Erases every sector that [offset, offset + length) touches.
+  void erase(std::uint32_t offset, std::uint32_t length);
+  void erase_all();
+  void program(std::uint32_t offset, ByteView data);  // NOR: AND into the current contents
+  // Writes the mapping back to the file (also done by the destructor).
+  void sync();
+
+ private:
+  void check(std::uint64_t offset, std::uint64_t length) const;
+
+  std::uint8_t* data_ = nullptr;
+  std::uint32_t size_ = 0;
+  int fd_ = -1;
+};
+
+}  // namespace espfab::emulator
