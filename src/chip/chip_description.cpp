@@ -52,4 +52,9 @@ bool ChipDescription::is_flash_mapped(std::uint32_t address) const {
   });
 }
 
+bool ChipDescription::in_flash_map_window(std::uint32_t address) const {
+  return std::any_of(flash_map_windows.begin(), flash_map_windows.end(),
+                     [&](const MemoryRegion& window) { return window.contains(address); });
+}
+
 }  // namespace espfab::chip

@@ -60,6 +60,9 @@ struct ChipDescription {
   std::uint32_t flash_mmu_page_size;    // flash-mapped segments align to this (IROM/DROM)
   std::span<const MemoryRegion> memory_map;
   std::span<const std::string_view> flash_rom_regions;  // region names mapped from flash
+  // The wider windows esptool's elf2image treats as flash-mapped (IROM_MAP_*, DROM_MAP_*): segments
+  // loaded there are placed at MMU-page-aligned file offsets.
+  std::span<const MemoryRegion> flash_map_windows;
   std::span<const NamedCode> flash_modes;
   std::span<const NamedCode> flash_sizes;        // code already in the high nibble position (>> 4 to store)
   std::span<const NamedCode> flash_frequencies;  // low nibble
@@ -73,7 +76,8 @@ struct ChipDescription {
   std::string_view flash_mode_name(std::uint8_t code) const;       // "" when unknown
   // Flash size in bytes for a size name ("4MB" -> 4 MiB); nullopt when unknown.
   std::optional<std::uint32_t> flash_size_bytes(std::string_view size_name) const;
-  bool is_flash_mapped(std::uint32_t address) const;  // IROM or DROM
+  bool is_flash_mapped(std::uint32_t address) const;      // IROM or DROM
+  bool in_flash_map_window(std::uint32_t address) const;  // IROM_MAP or DROM_MAP (elf2image)
 };
 
 }  // namespace espfab::chip

@@ -29,6 +29,12 @@ inline constexpr std::array<MemoryRegion, 12> kMemoryMap{{
 
 inline constexpr std::array<std::string_view, 2> kFlashRomRegions{"IROM", "DROM"};
 
+// esptool targets/esp32s3.py IROM_MAP_START/END, DROM_MAP_START/END.
+inline constexpr std::array<MemoryRegion, 2> kFlashMapWindows{{
+    {0x42000000, 0x44000000, "IROM_MAP"},
+    {0x3C000000, 0x3E000000, "DROM_MAP"},
+}};
+
 inline constexpr std::array<NamedCode, 4> kFlashModes{{{"qio", 0}, {"qout", 1}, {"dio", 2}, {"dout", 3}}};
 
 inline constexpr std::array<NamedCode, 8> kFlashSizes{{
@@ -59,6 +65,7 @@ inline constexpr ChipDescription kEsp32s3{
     .flash_mmu_page_size = 0x10000,
     .memory_map = esp32s3_tables::kMemoryMap,
     .flash_rom_regions = esp32s3_tables::kFlashRomRegions,
+    .flash_map_windows = esp32s3_tables::kFlashMapWindows,
     .flash_modes = esp32s3_tables::kFlashModes,
     .flash_sizes = esp32s3_tables::kFlashSizes,
     .flash_frequencies = esp32s3_tables::kFlashFrequencies,
