@@ -1,0 +1,85 @@
+// espfab-emu: serves `--devices N` virtual ESP32-S3s and prints one JSON line per device
+// ({"index", "url", "mac"}) once they are reachable; runs until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "chip/esp32s3.hpp"
+#include "emulator/device_server.hpp"
+#include "emulator/virtual_device.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace espfab;
+  CLI::App app{"espfab-emu: virtual ESP32-S3 devices for espfab, esptool and esptool-js"};
+  unsigned devices = 1;
+  std::string protocol = "socket";
+  std::string state_dir;
+  std::string flash_size = "8MB";
+  std::string mac_base = "7c:df:a1:00:00:00";
+  std::string realtime = "on";
+  std::uint16_t first_port = 0;
+  std::string log_level = "warn";
+  app.add_option("--devices", devices, "number of virtual devices")->check(CLI::Range(1u, 256u));
+  app.add_option("--protocol", protocol, "socket (raw TCP), rfc2217 (TCP with DTR/RTS and baud), or pty")
+      ->check(CLI::IsMember({"socket", "rfc2217", "pty"}));
+  app.add_option("--state-dir", state_dir,
+                 "directory for each device's state (devN/flash.bin, devN/efuse.bin); in memory when absent");
+  app.add_option("--flash-size", flash_size, "flash size of every device (1MB .. 128MB)");
+  app.add_option("--mac-base", mac_base, "factory MAC of device 0; device N gets base + N");
+  app.add_option("--realtime", realtime, "on: UART timing (link model, not yet modelled); off: no delays")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--port", first_port, "first TCP port (device N uses port + N); 0 = ephemeral ports");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    log::configure_logging(log::parse_level(log_level));
+    const auto size = chip::kEsp32s3.flash_size_bytes(flash_size);
+    if (!size) {
+      throw BadInputError("emulator.bad_flash_size", "unknown flash size '" + flash_size + "'",
+                          "use one of 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB, 128MB");
+    }
+    if (realtime == "on") {
+      log::get("emulator")->warn("the UART link timing model is not implemented yet; replies are immediate");
+    }
+    const emulator::MacAddress base = emulator::parse_mac(mac_base);
+    std::vector<std::unique_ptr<emulator::VirtualDevice>> list;
+    for (unsigned i = 0; i < devices; ++i) {
+      emulator::DeviceConfig config;
+      if (!state_dir.empty()) config.state_dir = std::filesystem::path(state_dir) / ("dev" + std::to_string(i));
+      config.flash_size = *size;
+      config.mac = emulator::mac_for_index(base, i);
+      list.push_back(std::make_unique<emulator::VirtualDevice>(config));
+    }
+    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port);
+    for (std::size_t i = 0; i < server.size(); ++i) {
+      const nlohmann::json line{
+          {"index", i}, {"url", server.url(i)}, {"mac", emulator::format_mac(server.device(i).efuse().mac())}};
+      std::cout << line.dump() << std::endl;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGPIPE, SIG_IGN);
+    server.run(g_stop);
+    return 0;
+  } catch (const Error& e) {
+    std::cerr << "espfab-emu: " << e.describe() << "\n";
+    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "espfab-emu: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,64 @@
+// Serves virtual devices to hosts: per device one TCP port on 127.0.0.1 speaking raw bytes
+// (socket://) or RFC 2217 (rfc2217://), or a pseudo-terminal (its slave path is the URL). One
+// thread and one epoll set for all devices, so idle devices cost nothing.
+//
+// Reset model (serial protocol spec §6.2): over RFC 2217, as Espressif's RFC 2217 server does it,
+// DTR on resets into ROM download mode, DTR off leaves that state, and RTS released while DTR is
+// off resets into the app, so esptool's ClassicReset lands in download mode and its HardReset
+// boots. socket:// and
+// pty have no lines: the device stays in download mode and a new connection does not reset it
+// (the stub keeps running between esptool runs, as on a board nobody resets).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emulator/rfc2217.hpp"
+#include "emulator/virtual_device.hpp"
+
+namespace espfab::emulator {
+
+enum class ServeProtocol { Socket, Rfc2217, Pty };
+ServeProtocol parse_protocol(std::string_view text);  // throws BadInputError
+
+class DeviceServer {
+ public:
+  // Binds every device now (ports from `first_port` upwards; 0 = ephemeral ports).
+  DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
+               std::uint16_t first_port = 0);
+  ~DeviceServer();
+  DeviceServer(const DeviceServer&) = delete;
+  DeviceServer& operator=(const DeviceServer&) = delete;
+
+  std::size_t size() const noexcept { return slots_.size(); }
+  std::string url(std::size_t index) const;  // socket://127.0.0.1:PORT, rfc2217://..., or /dev/pts/N
+  std::uint16_t port(std::size_t index) const;
+  VirtualDevice& device(std::size_t index);
+
+  // Serves until `stop` becomes true (checked at least every `tick`).
+  void run(const std::atomic<bool>& stop, std::chrono::milliseconds tick = std::chrono::milliseconds(200));
+  // One round of the event loop: waits up to `timeout` for activity and handles it.
+  void poll_once(std::chrono::milliseconds timeout);
+
+ private:
+  struct Slot;
+  void accept_client(Slot& slot);
+  void close_client(Slot& slot);
+  void on_readable(Slot& slot, int fd);
+  void on_writable(Slot& slot);
+  void send_to_host(Slot& slot, ByteView device_bytes);
+  void flush(Slot& slot);
+  void apply_line(Slot& slot, const ComPortEvent& event);
+  void update_interest(Slot& slot);
+  std::uint64_t client_tag(const Slot& slot) const;
+
+  ServeProtocol protocol_;
+  int epoll_fd_ = -1;
+  std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+}  // namespace espfab::emulator
