@@ -1,0 +1,50 @@
+// The pure planning step of a flash write: files at addresses (regions) become checked write
+// operations (padding, compression choice, expected MD5) before a byte goes on the wire.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/bytes.hpp"
+
+namespace espfab::flash {
+
+inline constexpr std::uint32_t kSectorSize = 0x1000;
+
+struct FlashRegion {
+  std::uint32_t address = 0;
+  std::shared_ptr<const Bytes> data;
+  std::string name;      // "bootloader.bin", shown in progress and errors
+  bool encrypt = false;  // let the chip encrypt (ROM FLASH_BEGIN flag / stub FLASH_ENCRYPT_DATA)
+};
+
+struct PlanOptions {
+  bool compress = true;                     // FLASH_DEFL_* (never for encrypted regions)
+  std::optional<std::uint32_t> flash_size;  // refuse regions beyond it when known
+};
+
+struct PlannedWrite {
+  std::uint32_t address = 0;
+  std::shared_ptr<const Bytes> data;  // padded to a multiple of 4 with 0xFF
+  std::string label;                  // "app.bin @0x10000"
+  bool compress = true;
+  bool encrypt = false;
+  bool verify = true;   // MD5 after writing (not possible for chip-encrypted data)
+  std::string md5_hex;  // of `data`
+  std::uint32_t size() const { return static_cast<std::uint32_t>(data->size()); }
+  std::uint32_t end() const { return address + size(); }
+};
+
+struct FlashPlan {
+  std::vector<PlannedWrite> writes;  // in address order
+  std::uint64_t total_bytes() const;
+};
+
+// Throws BadInputError: flash.no_regions, flash.empty_region, flash.unaligned_address,
+// flash.region_beyond_flash, flash.overlapping_regions (naming both regions).
+FlashPlan plan_writes(const std::vector<FlashRegion>& regions, const PlanOptions& options);
+
+}  // namespace espfab::flash
