@@ -406,6 +406,8 @@ PartitionTable parse_partition_csv(std::string_view text, const PartitionCsvOpti
         fmt::format("partition table offset {} is not a flash sector boundary", address_text(options.table_offset)),
         "use a multiple of 0x1000 such as 0x8000 (the default)");
   }
+  // A UTF-8 byte order mark (spreadsheet exports) would otherwise become part of the first name.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   std::vector<PendingEntry> pending;
   const auto lines = split_lines(text);
   for (std::size_t i = 0; i < lines.size(); ++i) {

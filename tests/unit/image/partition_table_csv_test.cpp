@@ -245,6 +245,13 @@ TEST(PartitionCsv, BootloaderAndTableEntriesTakeOffsetsFromOptions) {
   EXPECT_EQ(parse_error("r, bootloader, recovery, , ").code(), "partition_table.no_recovery_bootloader");
 }
 
+TEST(PartitionCsv, Utf8ByteOrderMarkIsSkipped) {
+  const auto table = parse("\xEF\xBB\xBFnvs, data, nvs, 0x9000, 24K\n");
+  ASSERT_EQ(table.entries.size(), 1u);
+  EXPECT_EQ(table.entries[0].name, "nvs");
+  EXPECT_EQ(parse("\xEF\xBB\xBF# comment\nnvs, data, nvs, , 24K").entries[0].line, 2u);
+}
+
 TEST(PartitionCsv, EmptyInputIsAnEmptyTable) {
   EXPECT_TRUE(parse("").entries.empty());
   EXPECT_TRUE(parse("# only a comment\n\n").entries.empty());
