@@ -86,7 +86,7 @@ void Session::finish(AfterReset after) {
         log::get("loader")->debug("clearing force-download boot failed: {}", error.message());
       }
       if (!run_reset(client_.link(), hard_reset(), options_.connect.sleep)) {
-        log::get("loader")->warn("{}: cannot reset the chip over this link; it stays in the loader",
+        log::get("loader")->info("{}: cannot reset the chip over this link; it stays in the loader",
                                  client_.link().describe());
       }
       return;

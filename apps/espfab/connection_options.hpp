@@ -1,0 +1,52 @@
+// What every device command shares: --port/--baud/--before/--after/--stub/--json, opening the
+// link and the loader session, applying --after, and printing results or errors as JSON.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "loader/session.hpp"
+#include "transport/transport.hpp"
+
+namespace espfab::cli {
+
+struct ConnectionOptions {
+  std::string port;  // URL; ESPFAB_PORT when not given
+  std::uint32_t baud = 921600;
+  std::string before = "default_reset";
+  std::string after = "hard_reset";
+  std::string stub_file;
+  unsigned connect_attempts = 7;
+  bool json = false;
+};
+
+// Adds the options to a device subcommand (`espfab chip-id --port URL ...`).
+std::shared_ptr<ConnectionOptions> add_connection_options(CLI::App& app);
+
+// One open device: the link and a ready session on it.
+class Device {
+ public:
+  explicit Device(const ConnectionOptions& options);
+  loader::Session& session() { return *session_; }
+  transport::Transport& link() { return *link_; }
+  // Applies --after. Call once the operation succeeded.
+  void finish();
+
+ private:
+  const ConnectionOptions& options_;
+  std::unique_ptr<transport::Transport> link_;
+  std::optional<loader::Session> session_;
+};
+
+// Runs a device command: errors are printed as JSON too when --json is on, then rethrown.
+void run_device_command(const ConnectionOptions& options, const std::function<void()>& body);
+
+void print_json(const nlohmann::json& json);
+
+}  // namespace espfab::cli

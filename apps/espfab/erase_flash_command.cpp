@@ -1,0 +1,38 @@
+// `espfab erase-flash`: erase the whole flash (needs the flasher stub: --stub FILE).
+#include <iostream>
+
+#include "command_registry.hpp"
+#include "connection_options.hpp"
+#include "erase_guard.hpp"
+#include "flash/erase.hpp"
+
+namespace espfab::cli {
+namespace {
+
+void run(const ConnectionOptions& options, bool force) {
+  run_device_command(options, [&] {
+    Device device(options);
+    check_erase_allowed(device.session(), force);
+    flash::erase_flash(device.session());
+    device.finish();
+    if (options.json) {
+      print_json({{"erased", "all"}});
+    } else {
+      std::cout << "Flash erased\n";
+    }
+  });
+}
+
+const RegisterCommand command{{
+    "erase-flash",
+    "Erase the whole flash (needs --stub)",
+    [](CLI::App& app) {
+      auto options = add_connection_options(app);
+      auto force = std::make_shared<bool>(false);
+      app.add_flag("--force", *force, "erase even with flash encryption or Secure Boot active");
+      app.callback([options, force] { run(*options, *force); });
+    },
+}};
+
+}  // namespace
+}  // namespace espfab::cli

@@ -1,0 +1,51 @@
+// `espfab erase-region ADDR SIZE`: erase whole 4 KiB sectors (needs the flasher stub: --stub FILE).
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli_support.hpp"
+#include "command_registry.hpp"
+#include "connection_options.hpp"
+#include "erase_guard.hpp"
+#include "flash/erase.hpp"
+
+namespace espfab::cli {
+namespace {
+
+struct EraseRegionArgs {
+  std::string address;
+  std::string size;
+  bool force = false;
+};
+
+void run(const ConnectionOptions& options, const EraseRegionArgs& args) {
+  run_device_command(options, [&] {
+    const std::uint32_t address = parse_u32(args.address, "address");
+    const std::uint32_t size = parse_u32(args.size, "size");
+    Device device(options);
+    check_erase_allowed(device.session(), args.force);
+    flash::erase_region(device.session(), address, size);
+    device.finish();
+    if (options.json) {
+      print_json({{"erased", {{"address", address}, {"size", size}}}});
+    } else {
+      std::cout << fmt::format("Erased 0x{:x} bytes at 0x{:x}\n", size, address);
+    }
+  });
+}
+
+const RegisterCommand command{{
+    "erase-region",
+    "Erase SIZE bytes of flash at ADDRESS, both multiples of 4 KiB (needs --stub)",
+    [](CLI::App& app) {
+      auto options = add_connection_options(app);
+      auto args = std::make_shared<EraseRegionArgs>();
+      app.add_option("ADDRESS", args->address, "flash address, a multiple of 0x1000")->required();
+      app.add_option("SIZE", args->size, "bytes to erase, a multiple of 0x1000")->required();
+      app.add_flag("--force", args->force, "erase even with flash encryption or Secure Boot active");
+      app.callback([options, args] { run(*options, *args); });
+    },
+}};
+
+}  // namespace
+}  // namespace espfab::cli

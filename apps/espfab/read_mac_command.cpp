@@ -1,0 +1,34 @@
+// `espfab read-mac`: the chip's base MAC address from eFuse BLOCK1.
+#include <iostream>
+
+#include "command_registry.hpp"
+#include "connection_options.hpp"
+#include "loader/device_info.hpp"
+
+namespace espfab::cli {
+namespace {
+
+void run(const ConnectionOptions& options) {
+  run_device_command(options, [&] {
+    Device device(options);
+    const auto mac = loader::format_mac(loader::read_mac(device.session().client(), device.session().description()));
+    device.finish();
+    if (options.json) {
+      print_json({{"mac", mac}});
+    } else {
+      std::cout << "MAC: " << mac << "\n";
+    }
+  });
+}
+
+const RegisterCommand command{{
+    "read-mac",
+    "Print the chip's base MAC address",
+    [](CLI::App& app) {
+      auto options = add_connection_options(app);
+      app.callback([options] { run(*options); });
+    },
+}};
+
+}  // namespace
+}  // namespace espfab::cli

@@ -1,0 +1,107 @@
+// `espfab write-flash ADDR FILE [ADDR FILE...]`: plan the regions, then write them compressed
+// (or raw, or chip-encrypted) and check each one's MD5 on the chip.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli_support.hpp"
+#include "command_registry.hpp"
+#include "connection_options.hpp"
+#include "flash/plan.hpp"
+#include "flash/writer.hpp"
+#include "progress_bar.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+namespace espfab::cli {
+namespace {
+
+struct WriteFlashArgs {
+  std::vector<std::string> pairs;
+  bool encrypt = false;
+  bool no_compress = false;
+  bool skip_unchanged = false;
+};
+
+std::vector<flash::FlashRegion> read_regions(const WriteFlashArgs& args) {
+  if (args.pairs.size() % 2 != 0) {
+    throw BadInputError("cli.odd_write_arguments", "write-flash takes ADDRESS FILE pairs; one is incomplete",
+                        "example: espfab write-flash 0x0 bootloader.bin 0x8000 partitions.bin 0x10000 app.bin");
+  }
+  std::vector<flash::FlashRegion> regions;
+  for (std::size_t i = 0; i < args.pairs.size(); i += 2) {
+    const std::uint32_t address = parse_u32(args.pairs[i], "address");
+    const std::filesystem::path path = args.pairs[i + 1];
+    regions.push_back(
+        flash::FlashRegion{address, std::make_shared<Bytes>(read_file(path)), path.filename().string(), args.encrypt});
+  }
+  return regions;
+}
+
+void run(const ConnectionOptions& options, const WriteFlashArgs& args) {
+  run_device_command(options, [&] {
+    const auto regions = read_regions(args);  // bad files fail before the device is touched
+    flash::PlanOptions plan_options;
+    plan_options.compress = !args.no_compress;
+    flash::plan_writes(regions, plan_options);  // the same checks, without the flash size yet
+
+    Device device(options);
+    auto& session = device.session();
+    if (args.encrypt && session.chip().security && !session.chip().security->flash_encryption_enabled()) {
+      std::cerr << "warning: --encrypt on a chip without flash encryption enabled: the chip will not boot it\n";
+    }
+    plan_options.flash_size = session.flash_size();
+    const auto plan = flash::plan_writes(regions, plan_options);
+    if (plan_options.flash_size) session.client().command(loader::commands::spi_set_params(*plan_options.flash_size));
+    flash::WriteOptions write_options;
+    write_options.skip_unchanged = args.skip_unchanged;
+    write_options.progress = make_progress_bar(options.json);
+    const auto results = flash::write_flash(session, plan, write_options);
+    device.finish();
+    if (options.json) {
+      nlohmann::json regions_json = nlohmann::json::array();
+      for (const auto& result : results) {
+        regions_json.push_back({{"region", result.label},
+                                {"address", result.address},
+                                {"size", result.size},
+                                {"skipped", result.skipped},
+                                {"verified", result.verified},
+                                {"wire_bytes", result.wire_bytes},
+                                {"seconds", std::chrono::duration<double>(result.elapsed).count()}});
+      }
+      print_json({{"regions", regions_json}, {"loader", session.stub_running() ? "stub" : "rom"}});
+      return;
+    }
+    for (const auto& result : results) {
+      const double seconds = std::chrono::duration<double>(result.elapsed).count();
+      if (result.skipped) {
+        std::cout << fmt::format("{}: unchanged, skipped\n", result.label);
+      } else {
+        std::cout << fmt::format("{}: wrote {} bytes ({} on the wire) in {:.2f} s{}\n", result.label, result.size,
+                                 result.wire_bytes, seconds, result.verified ? ", hash verified" : "");
+      }
+    }
+  });
+}
+
+const RegisterCommand command{{
+    "write-flash",
+    "Write files to flash (compressed by default) and verify each one's MD5 on the chip",
+    [](CLI::App& app) {
+      auto options = add_connection_options(app);
+      auto args = std::make_shared<WriteFlashArgs>();
+      app.add_option("ADDRESS_FILE", args->pairs, "pairs of flash address and file")->required()->expected(2, -1);
+      app.add_flag("--encrypt", args->encrypt, "have the chip encrypt the data as it writes (flash encryption)");
+      app.add_flag("-u,--no-compress", args->no_compress, "send the data uncompressed");
+      app.add_flag("--skip-unchanged", args->skip_unchanged,
+                   "skip a region whose MD5 on the chip already matches the file");
+      app.footer(
+          "Example:\n  espfab write-flash --port /dev/ttyUSB0 0x0 bootloader.bin 0x8000 partition-table.bin 0x10000 "
+          "app.bin\n");
+      app.callback([options, args] { run(*options, *args); });
+    },
+}};
+
+}  // namespace
+}  // namespace espfab::cli
