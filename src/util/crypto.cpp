@@ -159,6 +159,20 @@ SecretBytes private_key_pem(EVP_PKEY* key) {
   return out;
 }
 
+SecretBytes private_key_pem_traditional(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_secmem()));
+  if (!bio) bio.reset(BIO_new(BIO_s_mem()));
+  if (!bio) fail("crypto.bio", "cannot create a memory BIO");
+  check(PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr), "crypto.pem",
+        "cannot write traditional private key PEM");
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  SecretBytes out(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(size)));
+  secure_wipe(data, static_cast<std::size_t>(size));
+  return out;
+}
+
 SecretBytes random_secret(std::size_t size) {
   SecretBytes out(size);
   check(RAND_priv_bytes(out.data(), static_cast<int>(size)), "crypto.random", "random generator failed");

@@ -70,6 +70,9 @@ EvpPkeyPtr generate_rsa(unsigned bits);
 std::string public_key_pem(EVP_PKEY* key);
 // PKCS#8 PEM of a private key, as a secret.
 SecretBytes private_key_pem(EVP_PKEY* key);
+// "Traditional" PEM of a private key (RSA: PKCS#1 "RSA PRIVATE KEY", EC: SEC1 "EC PRIVATE KEY"),
+// as a secret: what Python cryptography writes for PrivateFormat.TraditionalOpenSSL.
+SecretBytes private_key_pem_traditional(EVP_PKEY* key);
 
 // Cryptographically secure random bytes.
 SecretBytes random_secret(std::size_t size);
