@@ -9,6 +9,7 @@
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
+#include "util/crypto.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::test {
@@ -77,6 +78,47 @@ TEST(ImageInfo, BadInputExitsTwoWithCode) {
   const auto json = run_espfab({"image", "info", "--json", (dir / "cut.bin").string()});
   EXPECT_EQ(json.exit_code, 2);
   EXPECT_NE(json.out.find("\"code\": \"image.truncated\""), std::string::npos) << json.out;
+}
+
+// app.bin with an esp_app_desc_t written over the start of its DROM segment (file offset 0x20),
+// checksum and SHA-256 fixed up: what an ESP-IDF app looks like to image info.
+Bytes app_with_descriptor() {
+  Bytes app = read_vector("app_image/app.bin");
+  Bytes desc(256, 0);
+  store_le32(desc, 0, 0xABCD5432);
+  store_le32(desc, 4, 7);  // secure_version
+  auto put = [&](std::size_t offset, const std::string& text) {
+    std::copy(text.begin(), text.end(), desc.begin() + static_cast<std::ptrdiff_t>(offset));
+  };
+  put(16, "v1.2.3");
+  put(48, "factory_test");
+  put(80, "12:34:56");
+  put(96, "Jan  2 2025");
+  put(112, "v5.3.1");
+  std::uint8_t checksum = app[66095];
+  for (std::size_t i = 0; i < desc.size(); ++i) {
+    checksum ^= static_cast<std::uint8_t>(app[0x20 + i] ^ desc[i]);
+    app[0x20 + i] = desc[i];
+  }
+  app[66095] = checksum;
+  const auto digest = crypto::sha256(ByteView(app).first(66096));
+  std::copy(digest.begin(), digest.end(), app.begin() + 66096);
+  return app;
+}
+
+TEST(ImageInfo, ShowsTheAppDescriptor) {
+  TempDir dir;
+  write_file_atomic(dir / "idf_app.bin", app_with_descriptor());
+  const auto text = run_espfab({"image", "info", (dir / "idf_app.bin").string()});
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("Application information\n=======================\nProject name: factory_test\nApp "
+                          "version: v1.2.3\nCompile time: Jan  2 2025 12:34:56\n"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("Secure version: 7\n"), std::string::npos) << text.out;
+  const auto json = run_espfab({"image", "info", "--json", (dir / "idf_app.bin").string()});
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_NE(json.out.find("\"project_name\": \"factory_test\""), std::string::npos) << json.out;
 }
 
 TEST(ImageBuild, ProducesTheVectorBytes) {
