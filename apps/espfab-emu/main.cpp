@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
   std::string mac_base = "7c:df:a1:00:00:00";
   std::string realtime = "on";
   std::uint16_t first_port = 0;
+  emulator::LinkTimingConfig timing;
+  unsigned turnaround_us = 1000;
+  unsigned sector_erase_ms = 30;
+  unsigned write_kbps = 400;
+  unsigned chip_erase_ms_per_mib = 2500;
   std::string log_level = "warn";
   app.add_option("--devices", devices, "number of virtual devices")->check(CLI::Range(1u, 256u));
   app.add_option("--protocol", protocol, "socket (raw TCP), rfc2217 (TCP with DTR/RTS and baud), or pty")
@@ -38,8 +43,15 @@ int main(int argc, char** argv) {
                  "directory for each device's state (devN/flash.bin, devN/efuse.bin); in memory when absent");
   app.add_option("--flash-size", flash_size, "flash size of every device (1MB .. 128MB)");
   app.add_option("--mac-base", mac_base, "factory MAC of device 0; device N gets base + N");
-  app.add_option("--realtime", realtime, "on: UART timing (link model, not yet modelled); off: no delays")
+  app.add_option("--realtime", realtime,
+                 "on: the link runs at baud/10 bytes/s with turnaround latency and flash erase/write time; "
+                 "off: no delays")
       ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--turnaround-us", turnaround_us, "latency before each reply, in microseconds (default 1000)");
+  app.add_option("--sector-erase-ms", sector_erase_ms, "time to erase one 4 KiB flash sector (default 30)");
+  app.add_option("--flash-write-kbps", write_kbps, "flash program throughput in kB/s (default 400)")
+      ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--chip-erase-ms-per-mb", chip_erase_ms_per_mib, "ERASE_FLASH time per MiB of flash (default 2500)");
   app.add_option("--port", first_port, "first TCP port (device N uses port + N); 0 = ephemeral ports");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   CLI11_PARSE(app, argc, argv);
@@ -51,9 +63,11 @@ int main(int argc, char** argv) {
       throw BadInputError("emulator.bad_flash_size", "unknown flash size '" + flash_size + "'",
                           "use one of 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB, 128MB");
     }
-    if (realtime == "on") {
-      log::get("emulator")->warn("the UART link timing model is not implemented yet; replies are immediate");
-    }
+    timing.realtime = realtime == "on";
+    timing.turnaround = std::chrono::microseconds(turnaround_us);
+    timing.sector_erase = std::chrono::milliseconds(sector_erase_ms);
+    timing.program_bytes_per_second = write_kbps * 1000;
+    timing.chip_erase_per_mib = std::chrono::milliseconds(chip_erase_ms_per_mib);
     const emulator::MacAddress base = emulator::parse_mac(mac_base);
     std::vector<std::unique_ptr<emulator::VirtualDevice>> list;
     for (unsigned i = 0; i < devices; ++i) {
@@ -63,7 +77,7 @@ int main(int argc, char** argv) {
       config.mac = emulator::mac_for_index(base, i);
       list.push_back(std::make_unique<emulator::VirtualDevice>(config));
     }
-    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port);
+    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port, timing);
     for (std::size_t i = 0; i < server.size(); ++i) {
       const nlohmann::json line{
           {"index", i}, {"url", server.url(i)}, {"mac", emulator::format_mac(server.device(i).efuse().mac())}};

@@ -86,6 +86,9 @@ Bytes CommandHandler::on_bytes(ByteView in) {
 
 std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
   std::vector<Bytes> out;
+  reply_before_work_ = false;
+  register_delay_ = std::chrono::microseconds(0);
+  ++frames_handled_;
   if (read_) {
     handle_read_ack(frame, out);
     return out;
@@ -133,7 +136,7 @@ bool CommandHandler::apply_write_reg(ByteView data) {
   if (data.empty() || data.size() % 16 != 0) return false;
   for (std::size_t i = 0; i < data.size(); i += 16) {
     registers_.write_masked(load_le32(data, i), load_le32(data, i + 4), load_le32(data, i + 8));
-    // delay_us (offset 12) is waited by the link model, not here
+    register_delay_ += std::chrono::microseconds(load_le32(data, i + 12));  // waited by the link model
   }
   return true;
 }
@@ -315,6 +318,7 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
         }
       }
       reply(error);
+      reply_before_work_ = true;
       if (error == StubError::Ok) {
         const auto status = writer_.write(word(data, 1), data.subspan(kDataHeaderSize));
         if (status != FlashWriter::Status::Ok) latched_ = stub_error(status);

@@ -8,6 +8,7 @@
 // flow control. The uploaded code is not executed; its protocol is. Serial protocol spec §2-§4.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -48,6 +49,13 @@ class CommandHandler {
   void reset();
   std::vector<LoaderEvent> take_events();
   bool streaming_read() const noexcept { return read_.has_value(); }
+
+  // About the last frame handled, for the link model (link_timing.hpp): whether its reply went
+  // out before its flash work (the stub acknowledges FLASH_DATA / FLASH_DEFL_DATA on receipt and
+  // writes afterwards), and the delays its WRITE_REG records asked for.
+  bool reply_before_work() const noexcept { return reply_before_work_; }
+  std::uint64_t frames_handled() const noexcept { return frames_handled_; }
+  std::chrono::microseconds register_delay() const noexcept { return register_delay_; }
 
  private:
   struct Request {
@@ -90,6 +98,9 @@ class CommandHandler {
   std::optional<ReadStream> read_;
   StubError latched_ = StubError::Ok;
   std::vector<LoaderEvent> events_;
+  bool reply_before_work_ = false;
+  std::chrono::microseconds register_delay_{0};
+  std::uint64_t frames_handled_ = 0;
 };
 
 }  // namespace espfab::emulator

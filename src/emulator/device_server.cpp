@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,36 +19,6 @@
 
 namespace espfab::emulator {
 namespace {
-
-// Owns one file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = other.release();
-    }
-    return *this;
-  }
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  int release() noexcept {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 [[noreturn]] void throw_os(const std::string& what) {
   throw IoError("emulator.server_os", what + ": " + std::strerror(errno), {});
@@ -68,36 +39,52 @@ ServeProtocol parse_protocol(std::string_view text) {
                       "use socket, rfc2217 or pty");
 }
 
+namespace {
+
+constexpr std::uint64_t kTimerTag = ~std::uint64_t{0};
+// Deadlines this close are handled in the same wake-up.
+constexpr auto kSlack = std::chrono::microseconds(100);
+
+}  // namespace
+
 struct DeviceServer::Slot {
   std::unique_ptr<VirtualDevice> device;
-  Fd listener;   // TCP
-  Fd client;     // TCP connection, or the pty master
-  Fd pty_slave;  // kept open so the master never sees a hang-up between host sessions
+  std::unique_ptr<DeviceLink> link;
+  UniqueFd listener;   // TCP
+  UniqueFd client;     // TCP connection, or the pty master
+  UniqueFd pty_slave;  // kept open so the master never sees a hang-up between host sessions
   std::string pty_path;
   std::uint16_t port = 0;
   Bytes outbox;
-  bool want_write = false;
+  std::uint32_t interest = 0;  // epoll events registered for `client`
   Rfc2217Session telnet;
   bool download_requested = false;
   bool rts_was_on = false;
 };
 
 DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
-                           std::uint16_t first_port)
+                           std::uint16_t first_port, LinkTimingConfig timing)
     : protocol_(protocol) {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw_os("epoll_create1");
+  epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) throw_os("epoll_create1");
+  timer_ = UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer_) throw_os("timerfd_create");
+  epoll_event timer_event{};
+  timer_event.events = EPOLLIN;
+  timer_event.data.u64 = kTimerTag;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer_.get(), &timer_event) != 0) throw_os("epoll_ctl");
   for (std::size_t i = 0; i < devices.size(); ++i) {
     auto slot = std::make_unique<Slot>();
     slot->device = std::move(devices[i]);
+    slot->link = std::make_unique<DeviceLink>(*slot->device, timing);
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.u64 = i << 1;  // bit 0: 0 = listener/pty master, 1 = client
+    ev.data.u64 = i << 1;  // bit 0: 0 = listener, 1 = client or pty master
     if (protocol_ == ServeProtocol::Pty) {
-      Fd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+      UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
       if (!master || grantpt(master.get()) != 0 || unlockpt(master.get()) != 0) throw_os("posix_openpt");
       slot->pty_path = ptsname(master.get());
-      slot->pty_slave = Fd(::open(slot->pty_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+      slot->pty_slave = UniqueFd(::open(slot->pty_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
       if (!slot->pty_slave) throw_os("open " + slot->pty_path);
       termios tio{};
       tcgetattr(slot->pty_slave.get(), &tio);
@@ -106,9 +93,10 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
       set_nonblocking(master.get());
       slot->client = std::move(master);
       ev.data.u64 |= 1;
-      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, slot->client.get(), &ev) != 0) throw_os("epoll_ctl");
+      if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot->client.get(), &ev) != 0) throw_os("epoll_ctl");
+      slot->interest = EPOLLIN;
     } else {
-      Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+      UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
       if (!listener) throw_os("socket");
       const int one = 1;
       setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -122,16 +110,13 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
       getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
       slot->port = ntohs(addr.sin_port);
       slot->listener = std::move(listener);
-      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, slot->listener.get(), &ev) != 0) throw_os("epoll_ctl");
+      if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot->listener.get(), &ev) != 0) throw_os("epoll_ctl");
     }
     slots_.push_back(std::move(slot));
   }
 }
 
-DeviceServer::~DeviceServer() {
-  slots_.clear();
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
-}
+DeviceServer::~DeviceServer() = default;
 
 std::string DeviceServer::url(std::size_t index) const {
   const Slot& slot = *slots_.at(index);
@@ -159,9 +144,15 @@ void DeviceServer::run(const std::atomic<bool>& stop, std::chrono::milliseconds 
 
 void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
   epoll_event events[32];
-  const int n = epoll_wait(epoll_fd_, events, 32, static_cast<int>(timeout.count()));
+  const int n = epoll_wait(epoll_.get(), events, 32, static_cast<int>(timeout.count()));
   if (n < 0 && errno != EINTR) throw_os("epoll_wait");
   for (int i = 0; i < n; ++i) {
+    if (events[i].data.u64 == kTimerTag) {
+      std::uint64_t expirations = 0;
+      [[maybe_unused]] const ssize_t got = ::read(timer_.get(), &expirations, sizeof expirations);
+      armed_for_ = {};
+      continue;
+    }
     const std::size_t index = events[i].data.u64 >> 1;
     const bool is_client = (events[i].data.u64 & 1) != 0;
     Slot& slot = *slots_[index];
@@ -169,26 +160,49 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
       accept_client(slot);
       continue;
     }
-    if (events[i].events & EPOLLOUT) on_writable(slot);
+    if (events[i].events & EPOLLOUT) flush(slot);
     if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-      if (slot.client) on_readable(slot, slot.client.get());
+      if (slot.client) on_readable(slot);
     }
   }
+  const auto now = LinkTiming::Clock::now();
+  for (auto& slot : slots_) advance(*slot, now);
+  arm_timer();
+}
+
+void DeviceServer::arm_timer() {
+  std::optional<LinkTiming::TimePoint> next;
+  for (const auto& slot : slots_) {
+    const auto deadline = slot->link->next_deadline();
+    if (deadline && (!next || *deadline < *next)) next = deadline;
+  }
+  const LinkTiming::TimePoint target = next.value_or(LinkTiming::TimePoint{});
+  if (target == armed_for_) return;
+  itimerspec spec{};
+  if (next) {
+    const auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(target.time_since_epoch());
+    const auto ns = std::max<std::int64_t>(since_epoch.count(), 1);  // 0 would disarm
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  }
+  if (timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) != 0) throw_os("timerfd_settime");
+  armed_for_ = target;
 }
 
 void DeviceServer::accept_client(Slot& slot) {
-  Fd client(accept4(slot.listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+  UniqueFd client(accept4(slot.listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
   if (!client) return;
-  if (slot.client) return;  // one host per device; the extra connection is closed by ~Fd
+  if (slot.client) return;  // one host per device; the extra connection is closed by ~UniqueFd
   const int one = 1;
   setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = client_tag(slot);
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client.get(), &ev) != 0) return;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, client.get(), &ev) != 0) return;
   slot.client = std::move(client);
+  slot.interest = EPOLLIN;
   slot.outbox.clear();
-  slot.want_write = false;
+  slot.link->drop(LinkTiming::Clock::now());
   slot.telnet = Rfc2217Session{};
   slot.download_requested = false;
   slot.rts_was_on = false;
@@ -197,47 +211,48 @@ void DeviceServer::accept_client(Slot& slot) {
 
 void DeviceServer::close_client(Slot& slot) {
   if (protocol_ == ServeProtocol::Pty) return;  // the master stays; hosts come and go on the slave
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot.client.get(), nullptr);
+  epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, slot.client.get(), nullptr);
   slot.client.reset();
+  slot.interest = 0;
   slot.outbox.clear();
+  slot.link->drop(LinkTiming::Clock::now());
 }
 
-void DeviceServer::on_readable(Slot& slot, int fd) {
+void DeviceServer::on_readable(Slot& slot) {
   std::uint8_t buffer[16384];
-  const ssize_t got = ::read(fd, buffer, sizeof buffer);
+  const ssize_t got = ::read(slot.client.get(), buffer, sizeof buffer);
   if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
     if (protocol_ != ServeProtocol::Pty) close_client(slot);
     return;  // a pty master reads EIO while no host has the slave open; our slave fd prevents that
   }
   if (got < 0) return;
+  const auto now = LinkTiming::Clock::now();
   const ByteView in(buffer, static_cast<std::size_t>(got));
   VirtualDevice& device = *slot.device;
-  Bytes serial_in;
   if (protocol_ == ServeProtocol::Rfc2217) {
     Rfc2217Session::Output out;
     slot.telnet.feed(in, out);
-    if (!out.reply.empty()) {
-      slot.outbox.insert(slot.outbox.end(), out.reply.begin(), out.reply.end());
-    }
+    slot.outbox.insert(slot.outbox.end(), out.reply.begin(), out.reply.end());
     for (const ComPortEvent& event : out.events) {
       if (event.kind == ComPortEvent::Kind::SetBaud) device.set_baud(event.value);
       if (event.kind == ComPortEvent::Kind::Dtr || event.kind == ComPortEvent::Kind::Rts) apply_line(slot, event);
     }
-    serial_in = std::move(out.serial_data);
+    slot.link->host_bytes(now, out.serial_data);
   } else {
-    serial_in.assign(in.begin(), in.end());
+    slot.link->host_bytes(now, in);
   }
-  if (!serial_in.empty()) {
-    send_to_host(slot, device.on_host_bytes(serial_in));
-    for (const LoaderEvent& event : device.take_events()) {
-      if (event.kind == LoaderEvent::Kind::BaudChange) device.set_baud(event.value);
-    }
-  }
+  advance(slot, now);
+}
+
+void DeviceServer::advance(Slot& slot, LinkTiming::TimePoint now) {
+  Bytes to_host;
+  slot.link->advance(now + kSlack, to_host);
+  send_to_host(slot, to_host);
   flush(slot);
 }
 
 void DeviceServer::send_to_host(Slot& slot, ByteView device_bytes) {
-  if (device_bytes.empty()) return;
+  if (device_bytes.empty() || !slot.client) return;
   if (protocol_ == ServeProtocol::Rfc2217) {
     const Bytes escaped = Rfc2217Session::escape(device_bytes);
     slot.outbox.insert(slot.outbox.end(), escaped.begin(), escaped.end());
@@ -261,16 +276,17 @@ void DeviceServer::flush(Slot& slot) {
   update_interest(slot);
 }
 
-void DeviceServer::on_writable(Slot& slot) { flush(slot); }
-
 void DeviceServer::update_interest(Slot& slot) {
-  const bool want = !slot.outbox.empty();
-  if (!slot.client || want == slot.want_write) return;
+  if (!slot.client) return;
+  std::uint32_t want = 0;
+  if (slot.link->queued_rx_bytes() < kRxQueueLimit) want |= EPOLLIN;
+  if (!slot.outbox.empty()) want |= EPOLLOUT;
+  if (want == slot.interest) return;
   epoll_event ev{};
-  ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+  ev.events = want;
   ev.data.u64 = client_tag(slot);
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, slot.client.get(), &ev);
-  slot.want_write = want;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, slot.client.get(), &ev);
+  slot.interest = want;
 }
 
 void DeviceServer::apply_line(Slot& slot, const ComPortEvent& event) {
@@ -279,18 +295,26 @@ void DeviceServer::apply_line(Slot& slot, const ComPortEvent& event) {
   // server acts on intent: DTR on = reset into download mode, DTR off = leave that state,
   // RTS released without DTR = reset into the app.
   Bytes console;
+  bool reset = false;
   if (event.kind == ComPortEvent::Kind::Dtr) {
     if (event.value != 0 && !slot.download_requested) {
       slot.download_requested = true;
       console = slot.device->reset_into_download();
+      reset = true;
     } else if (event.value == 0) {
       slot.download_requested = false;
     }
   } else if (event.kind == ComPortEvent::Kind::Rts) {
-    if (event.value == 0 && slot.rts_was_on && !slot.download_requested) console = slot.device->reset_normal_boot();
+    if (event.value == 0 && slot.rts_was_on && !slot.download_requested) {
+      console = slot.device->reset_normal_boot();
+      reset = true;
+    }
     slot.rts_was_on = event.value != 0;
   }
-  send_to_host(slot, console);
+  if (!reset) return;
+  const auto now = LinkTiming::Clock::now();
+  slot.link->on_chip_reset(now);
+  slot.link->chip_output(now, console);
 }
 
 }  // namespace espfab::emulator

@@ -8,6 +8,10 @@
 // boots. socket:// and
 // pty have no lines: the device stays in download mode and a new connection does not reset it
 // (the stub keeps running between esptool runs, as on a board nobody resets).
+//
+// Time (link_timing.hpp): each device's line runs at its baud rate; deadlines of all devices
+// share one timerfd in the same epoll set, so a transfer costs a few wake-ups per 10 ms of line
+// time and an idle device costs nothing.
 #pragma once
 
 #include <atomic>
@@ -17,7 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "emulator/device_link.hpp"
+#include "emulator/link_timing.hpp"
 #include "emulator/rfc2217.hpp"
+#include "emulator/unique_fd.hpp"
 #include "emulator/virtual_device.hpp"
 
 namespace espfab::emulator {
@@ -27,9 +34,14 @@ ServeProtocol parse_protocol(std::string_view text);  // throws BadInputError
 
 class DeviceServer {
  public:
-  // Binds every device now (ports from `first_port` upwards; 0 = ephemeral ports).
+  // Host bytes a device may have queued before the server stops reading its connection (the
+  // serial driver's buffer; TCP flow control then slows the host down).
+  static constexpr std::size_t kRxQueueLimit = 64 * 1024;
+
+  // Binds every device now (ports from `first_port` upwards; 0 = ephemeral ports). `timing` is
+  // the link model of every device (LinkTimingConfig::instant() for no delays).
   DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
-               std::uint16_t first_port = 0);
+               std::uint16_t first_port = 0, LinkTimingConfig timing = {});
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
@@ -48,16 +60,19 @@ class DeviceServer {
   struct Slot;
   void accept_client(Slot& slot);
   void close_client(Slot& slot);
-  void on_readable(Slot& slot, int fd);
-  void on_writable(Slot& slot);
+  void on_readable(Slot& slot);
+  void advance(Slot& slot, LinkTiming::TimePoint now);
   void send_to_host(Slot& slot, ByteView device_bytes);
   void flush(Slot& slot);
   void apply_line(Slot& slot, const ComPortEvent& event);
   void update_interest(Slot& slot);
+  void arm_timer();
   std::uint64_t client_tag(const Slot& slot) const;
 
   ServeProtocol protocol_;
-  int epoll_fd_ = -1;
+  UniqueFd epoll_;
+  UniqueFd timer_;
+  LinkTiming::TimePoint armed_for_{};
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 
 namespace espfab::emulator {
@@ -29,7 +30,10 @@ FlashWriter::Status FlashWriter::begin(const Begin& params) {
   active_ = true;
   next_write_ = params.offset;
   remaining_ = params.size;
-  flash_.erase(params.offset, params.size);
+  erased_until_ = params.offset;
+  // The ROM erases the whole region up front; the stub erases each sector just before it writes
+  // it, so its erase time is spread over the blocks and an aborted write leaves the rest intact.
+  if (params.flavour == Flavour::Rom) flash_.erase(params.offset, params.size);
   if (params.compressed) inflater_ = std::make_unique<Inflater>();
   return Status::Ok;
 }
@@ -60,6 +64,14 @@ FlashWriter::Status FlashWriter::write_sequential(ByteView data) {
     data = data.first(remaining_);  // the stub drops the padding of the last block
   }
   if (data.empty()) return status;
+  if (params_.flavour == Flavour::Stub) {
+    const std::uint64_t end = std::uint64_t{next_write_} + data.size();
+    if (end > erased_until_) {
+      const std::uint32_t from = std::max(erased_until_, next_write_);
+      flash_.erase(from, static_cast<std::uint32_t>(end - from));
+      erased_until_ = static_cast<std::uint32_t>(align_up(end, std::uint64_t{VirtualFlash::kSectorSize}));
+    }
+  }
   flash_.program(next_write_, data);
   next_write_ += static_cast<std::uint32_t>(data.size());
   remaining_ -= static_cast<std::uint32_t>(data.size());

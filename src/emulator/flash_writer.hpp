@@ -3,7 +3,8 @@
 // - ROM: erases ceil(erase_size / 4 KiB) sectors from the sector holding `offset` up front;
 //   plain blocks land at offset + seq * block_size including their 0xFF padding.
 // - Stub: `size` is the exact byte count; blocks are written one after the other and trimmed to
-//   what remains (padding dropped); the sectors the data covers are erased before writing.
+//   what remains (padding dropped); each sector is erased just before the first write into it
+//   (lazily, as the stub does), not up front.
 // - Compressed sessions inflate one zlib stream across blocks and write its output in order.
 #pragma once
 
@@ -54,6 +55,7 @@ class FlashWriter {
   bool active_ = false;
   std::uint32_t next_write_ = 0;
   std::uint32_t remaining_ = 0;
+  std::uint32_t erased_until_ = 0;  // stub: sectors below this address are erased
   std::unique_ptr<Inflater> inflater_;
 };
 

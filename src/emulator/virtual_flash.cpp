@@ -23,49 +23,35 @@ namespace {
 VirtualFlash::VirtualFlash(std::uint32_t size) : size_(size) {
   void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (map == MAP_FAILED) throw IoError("emulator.flash_memory", "cannot map flash memory", {});
+  mapping_ = UniqueMapping(map, size);
   data_ = static_cast<std::uint8_t*>(map);
   std::memset(data_, 0xFF, size_);
 }
 
 VirtualFlash::VirtualFlash(const std::filesystem::path& path, std::uint32_t size) : size_(size) {
   const bool existed = std::filesystem::exists(path);
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw_os("cannot open flash image", path);
+  fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd_) throw_os("cannot open flash image", path);
   struct stat st {};
-  if (fstat(fd_, &st) != 0) {
-    ::close(fd_);
-    throw_os("cannot stat flash image", path);
-  }
+  if (fstat(fd_.get(), &st) != 0) throw_os("cannot stat flash image", path);
   if (existed && static_cast<std::uint64_t>(st.st_size) != size) {
-    ::close(fd_);
     throw BadInputError("emulator.flash_size_mismatch",
                         "flash image " + path.string() + " has " + std::to_string(st.st_size) +
                             " bytes, the device is configured for " + std::to_string(size),
                         "use the --flash-size the state directory was created with, or remove the image");
   }
-  if (!existed && ftruncate(fd_, static_cast<off_t>(size)) != 0) {
-    ::close(fd_);
-    throw_os("cannot size flash image", path);
-  }
-  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-  if (map == MAP_FAILED) {
-    ::close(fd_);
-    throw_os("cannot map flash image", path);
-  }
+  if (!existed && ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) throw_os("cannot size flash image", path);
+  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
+  if (map == MAP_FAILED) throw_os("cannot map flash image", path);
+  mapping_ = UniqueMapping(map, size);
   data_ = static_cast<std::uint8_t*>(map);
   if (!existed) std::memset(data_, 0xFF, size_);
 }
 
-VirtualFlash::~VirtualFlash() {
-  if (data_ != nullptr) {
-    if (fd_ >= 0) msync(data_, size_, MS_SYNC);
-    munmap(data_, size_);
-  }
-  if (fd_ >= 0) ::close(fd_);
-}
+VirtualFlash::~VirtualFlash() { sync(); }
 
 void VirtualFlash::sync() {
-  if (fd_ >= 0) msync(data_, size_, MS_SYNC);
+  if (fd_ && data_ != nullptr) msync(data_, size_, MS_SYNC);
 }
 
 void VirtualFlash::check(std::uint64_t offset, std::uint64_t length) const {
@@ -87,14 +73,19 @@ void VirtualFlash::erase(std::uint32_t offset, std::uint32_t length) {
   const std::uint64_t end = align_up(std::uint64_t{offset} + length, kSectorSize);
   check(start, end - start);
   std::memset(data_ + start, 0xFF, end - start);
+  activity_.sectors_erased += (end - start) / kSectorSize;
 }
 
-void VirtualFlash::erase_all() { std::memset(data_, 0xFF, size_); }
+void VirtualFlash::erase_all() {
+  std::memset(data_, 0xFF, size_);
+  ++activity_.chip_erases;
+}
 
 void VirtualFlash::program(std::uint32_t offset, ByteView data) {
   check(offset, data.size());
   std::uint8_t* target = data_ + offset;
   for (std::size_t i = 0; i < data.size(); ++i) target[i] = static_cast<std::uint8_t>(target[i] & data[i]);
+  activity_.bytes_programmed += data.size();
 }
 
 }  // namespace espfab::emulator

@@ -12,9 +12,18 @@
 #include <filesystem>
 #include <span>
 
+#include "emulator/unique_fd.hpp"
 #include "util/bytes.hpp"
 
 namespace espfab::emulator {
+
+// What the flash chip has done since it was opened; the link model turns differences of these
+// into erase and program time.
+struct FlashActivity {
+  std::uint64_t sectors_erased = 0;    // 4 KiB sector erases
+  std::uint64_t bytes_programmed = 0;  // page-program bytes
+  std::uint64_t chip_erases = 0;       // whole-chip erases
+};
 
 class VirtualFlash {
  public:
@@ -43,12 +52,16 @@ class VirtualFlash {
   // Writes the mapping back to the file (also done by the destructor).
   void sync();
 
+  const FlashActivity& activity() const noexcept { return activity_; }
+
  private:
   void check(std::uint64_t offset, std::uint64_t length) const;
 
+  UniqueFd fd_;  // declared before the mapping: the mapping is unmapped first
+  UniqueMapping mapping_;
   std::uint8_t* data_ = nullptr;
   std::uint32_t size_ = 0;
-  int fd_ = -1;
+  FlashActivity activity_;
 };
 
 }  // namespace espfab::emulator

@@ -74,7 +74,7 @@ struct Served {
   std::unique_ptr<DeviceServer> server;
   std::atomic<bool> stop{false};
   std::thread thread;
-  explicit Served(std::size_t count) {
+  explicit Served(std::size_t count, LinkTimingConfig timing = LinkTimingConfig::instant()) {
     std::vector<std::unique_ptr<VirtualDevice>> devices;
     for (std::size_t i = 0; i < count; ++i) {
       DeviceConfig config;
@@ -82,7 +82,7 @@ struct Served {
       config.mac = mac_for_index(parse_mac("7c:df:a1:00:11:22"), static_cast<std::uint32_t>(i));
       devices.push_back(std::make_unique<VirtualDevice>(config));
     }
-    server = std::make_unique<DeviceServer>(std::move(devices), ServeProtocol::Socket);
+    server = std::make_unique<DeviceServer>(std::move(devices), ServeProtocol::Socket, 0, timing);
     thread = std::thread([this] { server->run(stop, std::chrono::milliseconds(20)); });
   }
   ~Served() {

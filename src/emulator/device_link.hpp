@@ -1,0 +1,60 @@
+// One device's serial line as the server drives it: host bytes go in with the time they arrived,
+// the chip takes each request when the UART has received it, and its answers leave the TX line
+// at the link model's pace (link_timing.hpp). With realtime off everything happens at once.
+//
+// Pure apart from the device it feeds: the caller passes "now", asks for the next deadline and
+// calls advance() when it is reached, so one thread can run many devices on one timer.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+
+#include "emulator/link_timing.hpp"
+#include "emulator/virtual_device.hpp"
+
+namespace espfab::emulator {
+
+class DeviceLink {
+ public:
+  using TimePoint = LinkTiming::TimePoint;
+
+  // Output is handed out in slices of about this much line time, as a UART streams it.
+  static constexpr std::chrono::milliseconds kTxSlice{10};
+
+  DeviceLink(VirtualDevice& device, LinkTimingConfig config);
+
+  // Serial bytes from the host, arrived at `now`.
+  void host_bytes(TimePoint now, ByteView bytes);
+  // Bytes the chip sends on its own at `now` (the ROM banner after a reset).
+  void chip_output(TimePoint now, ByteView bytes);
+  // Does everything due at `now`; appends the serial bytes that have left the TX line.
+  void advance(TimePoint now, Bytes& to_host);
+  // Earliest pending deadline; empty when the link is idle.
+  std::optional<TimePoint> next_deadline() const;
+  // Host bytes the chip has not received yet (the server stops reading above a limit).
+  std::size_t queued_rx_bytes() const noexcept { return rx_bytes_; }
+  // Chip reset: what it had not sent yet is lost; the lines are idle from `now`.
+  void on_chip_reset(TimePoint now);
+  // The host went away: nothing is in flight any more.
+  void drop(TimePoint now);
+
+  const LinkTimingConfig& config() const noexcept { return timing_.config(); }
+
+ private:
+  struct Piece {
+    TimePoint at;
+    Bytes bytes;
+  };
+  void deliver(TimePoint received, ByteView bytes);
+  void schedule_output(TimePoint ready, ByteView bytes);
+  void schedule_slice(TimePoint ready, ByteView bytes);
+
+  VirtualDevice& device_;
+  LinkTiming timing_;
+  std::deque<Piece> rx_;
+  std::deque<Piece> tx_;
+  std::size_t rx_bytes_ = 0;
+};
+
+}  // namespace espfab::emulator

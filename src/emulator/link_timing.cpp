@@ -1,0 +1,55 @@
+#include "emulator/link_timing.hpp"
+
+#include <algorithm>
+
+namespace espfab::emulator {
+namespace {
+
+constexpr std::uint64_t kBitsPerByte = 10;  // start + 8 data + stop
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+}  // namespace
+
+LinkTiming::Duration LinkTiming::wire_time(std::size_t bytes, std::uint32_t baud) {
+  if (baud == 0) return Duration::zero();
+  const std::uint64_t bits = std::uint64_t{bytes} * kBitsPerByte;
+  return std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(bits * 1'000'000'000ULL / baud));
+}
+
+LinkTiming::Duration LinkTiming::flash_time(const FlashActivity& before, const FlashActivity& after) const {
+  const std::uint64_t sectors = after.sectors_erased - before.sectors_erased;
+  const std::uint64_t programmed = after.bytes_programmed - before.bytes_programmed;
+  const std::uint64_t chips = after.chip_erases - before.chip_erases;
+  std::chrono::nanoseconds total = config_.sector_erase * static_cast<std::int64_t>(sectors);
+  if (config_.program_bytes_per_second != 0) {
+    total += std::chrono::nanoseconds(programmed * 1'000'000'000ULL / config_.program_bytes_per_second);
+  }
+  const auto chip_erase = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.chip_erase_per_mib) *
+                          static_cast<std::int64_t>(flash_size_) / static_cast<std::int64_t>(kMiB);
+  total += chip_erase * static_cast<std::int64_t>(chips);
+  return std::chrono::duration_cast<Duration>(total);
+}
+
+LinkTiming::TimePoint LinkTiming::receive(TimePoint now, std::size_t bytes, std::uint32_t baud) {
+  rx_free_ = std::max(rx_free_, now) + wire_time(bytes, baud);
+  return rx_free_;
+}
+
+LinkTiming::TimePoint LinkTiming::handle(TimePoint received, Duration work, bool reply_before_work) {
+  const TimePoint start = std::max(received, busy_until_);
+  busy_until_ = start + work;
+  return (reply_before_work ? start : busy_until_) + config_.turnaround;
+}
+
+LinkTiming::TimePoint LinkTiming::transmit(TimePoint ready, std::size_t bytes, std::uint32_t baud) {
+  tx_free_ = std::max(tx_free_, ready) + wire_time(bytes, baud);
+  return tx_free_;
+}
+
+void LinkTiming::reset(TimePoint now) {
+  rx_free_ = now;
+  busy_until_ = now;
+  tx_free_ = now;
+}
+
+}  // namespace espfab::emulator
