@@ -1,5 +1,5 @@
 // espfab-emu: serves `--devices N` virtual ESP32-S3s and prints one JSON line per device
-// ({"index", "url", "mac"}) once they are reachable; runs until SIGINT/SIGTERM.
+// ({"index", "url", "mac", "control"}) once they are reachable; runs until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   std::string mac_base = "7c:df:a1:00:00:00";
   std::string realtime = "on";
   std::uint16_t first_port = 0;
+  std::uint16_t control_port = 0;
   emulator::LinkTimingConfig timing;
   unsigned turnaround_us = 1000;
   unsigned sector_erase_ms = 30;
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--flash-write-kbps", write_kbps, "flash program throughput in kB/s (default 400)")
       ->check(CLI::Range(1u, 1000000u));
   app.add_option("--chip-erase-ms-per-mb", chip_erase_ms_per_mib, "ERASE_FLASH time per MiB of flash (default 2500)");
+  app.add_option("--control-port", control_port,
+                 "TCP port on 127.0.0.1 of the control channel (lines 'reset download N', 'reset boot N'); "
+                 "0 = ephemeral, printed as \"control\" in every device line");
   app.add_option("--port", first_port, "first TCP port (device N uses port + N); 0 = ephemeral ports");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   CLI11_PARSE(app, argc, argv);
@@ -77,10 +81,13 @@ int main(int argc, char** argv) {
       config.mac = emulator::mac_for_index(base, i);
       list.push_back(std::make_unique<emulator::VirtualDevice>(config));
     }
-    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port, timing);
+    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port, timing,
+                                  control_port);
     for (std::size_t i = 0; i < server.size(); ++i) {
-      const nlohmann::json line{
-          {"index", i}, {"url", server.url(i)}, {"mac", emulator::format_mac(server.device(i).efuse().mac())}};
+      const nlohmann::json line{{"index", i},
+                                {"url", server.url(i)},
+                                {"mac", emulator::format_mac(server.device(i).efuse().mac())},
+                                {"control", "127.0.0.1:" + std::to_string(server.control_port())}};
       std::cout << line.dump() << std::endl;
     }
     std::signal(SIGINT, on_signal);

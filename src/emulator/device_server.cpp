@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "emulator/control_command.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -42,10 +43,37 @@ ServeProtocol parse_protocol(std::string_view text) {
 namespace {
 
 constexpr std::uint64_t kTimerTag = ~std::uint64_t{0};
+constexpr std::uint64_t kControlListenerTag = ~std::uint64_t{1};
+constexpr std::uint64_t kControlClientBit = std::uint64_t{1} << 62;
+constexpr std::size_t kControlLineLimit = 1024;
+
+UniqueFd listen_loopback(std::uint16_t port, std::uint16_t& bound) {
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!listener) throw_os("socket");
+  const int one = 1;
+  setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    throw_os("bind 127.0.0.1:" + std::to_string(port));
+  }
+  if (listen(listener.get(), 4) != 0) throw_os("listen");
+  socklen_t len = sizeof addr;
+  getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  bound = ntohs(addr.sin_port);
+  return listener;
+}
 // Deadlines this close are handled in the same wake-up.
 constexpr auto kSlack = std::chrono::microseconds(100);
 
 }  // namespace
+
+struct DeviceServer::ControlClient {
+  UniqueFd fd;
+  std::string line;
+};
 
 struct DeviceServer::Slot {
   std::unique_ptr<VirtualDevice> device;
@@ -63,7 +91,7 @@ struct DeviceServer::Slot {
 };
 
 DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
-                           std::uint16_t first_port, LinkTimingConfig timing)
+                           std::uint16_t first_port, LinkTimingConfig timing, std::uint16_t control_port)
     : protocol_(protocol) {
   epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) throw_os("epoll_create1");
@@ -73,6 +101,11 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
   timer_event.events = EPOLLIN;
   timer_event.data.u64 = kTimerTag;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer_.get(), &timer_event) != 0) throw_os("epoll_ctl");
+  control_listener_ = listen_loopback(control_port, control_port_);
+  epoll_event control_event{};
+  control_event.events = EPOLLIN;
+  control_event.data.u64 = kControlListenerTag;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, control_listener_.get(), &control_event) != 0) throw_os("epoll_ctl");
   for (std::size_t i = 0; i < devices.size(); ++i) {
     auto slot = std::make_unique<Slot>();
     slot->device = std::move(devices[i]);
@@ -96,20 +129,8 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
       if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot->client.get(), &ev) != 0) throw_os("epoll_ctl");
       slot->interest = EPOLLIN;
     } else {
-      UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-      if (!listener) throw_os("socket");
-      const int one = 1;
-      setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(first_port == 0 ? 0 : static_cast<std::uint16_t>(first_port + i));
-      if (bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw_os("bind");
-      if (listen(listener.get(), 4) != 0) throw_os("listen");
-      socklen_t len = sizeof addr;
-      getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-      slot->port = ntohs(addr.sin_port);
-      slot->listener = std::move(listener);
+      slot->listener =
+          listen_loopback(first_port == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(first_port + i), slot->port);
       if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot->listener.get(), &ev) != 0) throw_os("epoll_ctl");
     }
     slots_.push_back(std::move(slot));
@@ -151,6 +172,14 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
       std::uint64_t expirations = 0;
       [[maybe_unused]] const ssize_t got = ::read(timer_.get(), &expirations, sizeof expirations);
       armed_for_ = {};
+      continue;
+    }
+    if (events[i].data.u64 == kControlListenerTag) {
+      accept_control();
+      continue;
+    }
+    if ((events[i].data.u64 & kControlClientBit) != 0) {
+      on_control(static_cast<std::size_t>(events[i].data.u64 & ~kControlClientBit));
       continue;
     }
     const std::size_t index = events[i].data.u64 >> 1;
@@ -294,27 +323,78 @@ void DeviceServer::apply_line(Slot& slot, const ComPortEvent& event) {
   // acknowledged line changes are too slow for the two-transistor circuit's timing, so the
   // server acts on intent: DTR on = reset into download mode, DTR off = leave that state,
   // RTS released without DTR = reset into the app.
-  Bytes console;
-  bool reset = false;
   if (event.kind == ComPortEvent::Kind::Dtr) {
     if (event.value != 0 && !slot.download_requested) {
       slot.download_requested = true;
-      console = slot.device->reset_into_download();
-      reset = true;
+      reset_device(slot, true);
     } else if (event.value == 0) {
       slot.download_requested = false;
     }
   } else if (event.kind == ComPortEvent::Kind::Rts) {
-    if (event.value == 0 && slot.rts_was_on && !slot.download_requested) {
-      console = slot.device->reset_normal_boot();
-      reset = true;
-    }
+    if (event.value == 0 && slot.rts_was_on && !slot.download_requested) reset_device(slot, false);
     slot.rts_was_on = event.value != 0;
   }
-  if (!reset) return;
+}
+
+void DeviceServer::reset_device(Slot& slot, bool download) {
+  const Bytes console = download ? slot.device->reset_into_download() : slot.device->reset_normal_boot();
   const auto now = LinkTiming::Clock::now();
   slot.link->on_chip_reset(now);
   slot.link->chip_output(now, console);
+}
+
+// ---------------------------------------------------------------- control channel
+
+void DeviceServer::accept_control() {
+  UniqueFd fd(accept4(control_listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+  if (!fd) return;
+  const std::size_t id = control_clients_.size();
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kControlClientBit | id;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) return;
+  auto client = std::make_unique<ControlClient>();
+  client->fd = std::move(fd);
+  control_clients_.push_back(std::move(client));
+}
+
+void DeviceServer::on_control(std::size_t id) {
+  if (id >= control_clients_.size() || !control_clients_[id]) return;
+  ControlClient& client = *control_clients_[id];
+  char buffer[512];
+  const ssize_t got = ::read(client.fd.get(), buffer, sizeof buffer);
+  if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (got <= 0) {
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, client.fd.get(), nullptr);
+    control_clients_[id].reset();
+    return;
+  }
+  client.line.append(buffer, static_cast<std::size_t>(got));
+  std::string answers;
+  std::size_t newline = 0;
+  while ((newline = client.line.find('\n')) != std::string::npos) {
+    answers += run_control(std::string_view(client.line).substr(0, newline)) + "\n";
+    client.line.erase(0, newline + 1);
+  }
+  if (client.line.size() > kControlLineLimit) {
+    answers += "error line too long\n";
+    client.line.clear();
+  }
+  // Answers are a few bytes on a fresh socket buffer: a short write is not retried.
+  if (!answers.empty()) ::send(client.fd.get(), answers.data(), answers.size(), MSG_NOSIGNAL);
+}
+
+std::string DeviceServer::run_control(std::string_view line) {
+  const auto command = parse_control_command(line);
+  if (!command) return "error " + command.error().message();
+  if (command->device >= slots_.size()) {
+    return "error no device " + std::to_string(command->device) + " (there are " + std::to_string(slots_.size()) + ")";
+  }
+  Slot& slot = *slots_[command->device];
+  slot.download_requested = false;
+  reset_device(slot, command->kind == ControlCommand::Kind::ResetDownload);
+  log::get("emulator")->info("control: {}", line);
+  return "ok";
 }
 
 }  // namespace espfab::emulator

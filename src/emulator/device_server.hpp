@@ -12,6 +12,9 @@
 // Time (link_timing.hpp): each device's line runs at its baud rate; deadlines of all devices
 // share one timerfd in the same epoll set, so a transfer costs a few wake-ups per 10 ms of line
 // time and an idle device costs nothing.
+//
+// Control (control_command.hpp): one TCP line-protocol port for all devices, in the same loop;
+// "reset download N" / "reset boot N" is how a pty device (no DTR/RTS) is reset.
 #pragma once
 
 #include <atomic>
@@ -40,8 +43,9 @@ class DeviceServer {
 
   // Binds every device now (ports from `first_port` upwards; 0 = ephemeral ports). `timing` is
   // the link model of every device (LinkTimingConfig::instant() for no delays).
+  // The control channel (control_command.hpp) listens on 127.0.0.1:`control_port` (0 = ephemeral).
   DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
-               std::uint16_t first_port = 0, LinkTimingConfig timing = {});
+               std::uint16_t first_port = 0, LinkTimingConfig timing = {}, std::uint16_t control_port = 0);
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
@@ -50,6 +54,7 @@ class DeviceServer {
   std::string url(std::size_t index) const;  // socket://127.0.0.1:PORT, rfc2217://..., or /dev/pts/N
   std::uint16_t port(std::size_t index) const;
   VirtualDevice& device(std::size_t index);
+  std::uint16_t control_port() const noexcept { return control_port_; }
 
   // Serves until `stop` becomes true (checked at least every `tick`).
   void run(const std::atomic<bool>& stop, std::chrono::milliseconds tick = std::chrono::milliseconds(200));
@@ -67,6 +72,11 @@ class DeviceServer {
   void apply_line(Slot& slot, const ComPortEvent& event);
   void update_interest(Slot& slot);
   void arm_timer();
+  void reset_device(Slot& slot, bool download);
+  struct ControlClient;
+  void accept_control();
+  void on_control(std::size_t id);
+  std::string run_control(std::string_view line);
   std::uint64_t client_tag(const Slot& slot) const;
 
   ServeProtocol protocol_;
@@ -74,6 +84,9 @@ class DeviceServer {
   UniqueFd timer_;
   LinkTiming::TimePoint armed_for_{};
   std::vector<std::unique_ptr<Slot>> slots_;
+  UniqueFd control_listener_;
+  std::uint16_t control_port_ = 0;
+  std::vector<std::unique_ptr<ControlClient>> control_clients_;  // by id; null once closed
 };
 
 }  // namespace espfab::emulator

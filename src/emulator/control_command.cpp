@@ -1,0 +1,50 @@
+#include "emulator/control_command.hpp"
+
+#include <charconv>
+#include <vector>
+
+namespace espfab::emulator {
+namespace {
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) words.push_back(line.substr(start, i - start));
+  }
+  return words;
+}
+
+// "<what> '<word>'<tail>", built by appending (GCC 12 warns falsely on operator+ chains here).
+Result<ControlCommand> refuse(std::string_view what, std::string_view word, std::string_view tail = {}) {
+  std::string reason(what);
+  reason.append(" '").append(word).append("'").append(tail);
+  return make_unexpected(BadInputError("emulator.bad_control_command", reason, "reset download N | reset boot N"));
+}
+
+}  // namespace
+
+Result<ControlCommand> parse_control_command(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const auto words = split_words(line);
+  if (words.size() != 3 || words[0] != "reset") return refuse("unknown command", line);
+  ControlCommand command{ControlCommand::Kind::ResetDownload, 0};
+  if (words[1] == "download") {
+    command.kind = ControlCommand::Kind::ResetDownload;
+  } else if (words[1] == "boot") {
+    command.kind = ControlCommand::Kind::ResetBoot;
+  } else {
+    return refuse("unknown reset mode", words[1], " (download or boot)");
+  }
+  const std::string_view number = words[2];
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), command.device);
+  if (ec != std::errc{} || end != number.data() + number.size()) {
+    return refuse("not a device index:", number);
+  }
+  return command;
+}
+
+}  // namespace espfab::emulator

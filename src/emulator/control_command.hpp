@@ -1,0 +1,29 @@
+// The emulator's control channel, a line protocol on a TCP port of 127.0.0.1 next to the devices:
+// what a fixture's relay board or a test does to a device besides talking to it. A pty has no
+// DTR/RTS, so this is how a pty device is reset (serial protocol spec §6.2).
+//
+//   reset download N   -> chip N resets with GPIO0 low (ROM download mode; prints the banner)
+//   reset boot N       -> chip N resets with GPIO0 high (normal boot)
+//
+// Each line gets one answer line: "ok" or "error <reason>". Pure parsing here; the server acts.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace espfab::emulator {
+
+struct ControlCommand {
+  enum class Kind { ResetDownload, ResetBoot };
+  Kind kind;
+  std::size_t device = 0;
+};
+
+// Parses one line (without its newline; a trailing '\r' is ignored). The error is the reason
+// text the server sends back after "error ".
+Result<ControlCommand> parse_control_command(std::string_view line);
+
+}  // namespace espfab::emulator
