@@ -42,10 +42,12 @@ class DeviceServer {
   static constexpr std::size_t kRxQueueLimit = 64 * 1024;
 
   // Binds every device now (ports from `first_port` upwards; 0 = ephemeral ports). `timing` is
-  // the link model of every device (LinkTimingConfig::instant() for no delays).
+  // the link model of every device: no delays unless asked for (tests in process); espfab-emu
+  // passes LinkTimingConfig{} (realtime) unless --realtime off.
   // The control channel (control_command.hpp) listens on 127.0.0.1:`control_port` (0 = ephemeral).
   DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
-               std::uint16_t first_port = 0, LinkTimingConfig timing = {}, std::uint16_t control_port = 0);
+               std::uint16_t first_port = 0, LinkTimingConfig timing = LinkTimingConfig::instant(),
+               std::uint16_t control_port = 0);
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
