@@ -185,5 +185,37 @@ TEST(SecurityCli, NoKeyBytesInOutputsOrLogs) {
   EXPECT_FALSE(contains_bytes(results.back().out, to_bytes(to_hex(generated))));
 }
 
+std::string trim_trailing_newlines(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+TEST(SecurityCli, EfuseSummaryJsonAndTextMatchEspefuse) {
+  for (const char* step : {"step01_virgin", "step03_burn_key_digest", "step08b_read_protect", "xts256"}) {
+    SCOPED_TRACE(step);
+    const std::string file = vector_path(std::string("efuse/") + step + ".efuse.bin").string();
+    const auto json = run_espfab({"efuse", "summary", "--file", file, "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_EQ(nlohmann::json::parse(json.out),
+              nlohmann::json::parse(read_vector_text(std::string("efuse/") + step + ".summary.json")));
+  }
+  for (const char* step : {"step01_virgin", "step08b_read_protect"}) {
+    SCOPED_TRACE(step);
+    const auto text =
+        run_espfab({"efuse", "summary", "--file", vector_path(std::string("efuse/") + step + ".efuse.bin").string()});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    std::string expected = read_vector_text(std::string("efuse/") + step + ".summary.txt");
+    expected = expected.substr(expected.find("EFUSE_NAME"));
+    expected = expected.substr(0, expected.find("[exit code"));
+    EXPECT_EQ(trim_trailing_newlines(text.out), trim_trailing_newlines(expected));
+  }
+  const auto check =
+      run_espfab({"efuse", "check", "--file", vector_path("efuse/step08b_read_protect.efuse.bin").string()});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  const auto bad = run_espfab({"efuse", "summary", "--file", fe("plain_len_20.bin")});
+  EXPECT_EQ(bad.exit_code, 2);
+  expect_contains(bad.err, "a virtual eFuse file has 512 bytes");
+}
+
 }  // namespace
 }  // namespace espfab::test
