@@ -18,7 +18,7 @@ enum class SlotState { Empty, Written, Erased };
 
 SlotState slot_state(ByteView page, std::size_t slot) {
   const std::size_t bit = slot * 2;
-  const unsigned bits = (page[kNvsBitmapOffset + bit / 8] >> (bit % 8)) & 3u;
+  const unsigned bits = (static_cast<unsigned>(page[kNvsBitmapOffset + bit / 8]) >> (bit % 8)) & 3u;
   if (bits == 3) return SlotState::Empty;
   if (bits == 2) return SlotState::Written;
   return SlotState::Erased;  // 00 (and the undefined 01)
