@@ -1,0 +1,162 @@
+// The device commands as a user runs them: espfab against a built espfab-emu over socket://
+// (no link delays), in ROM mode and with a stub, including their errors and exit codes.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
+
+extern char** environ;
+
+namespace espfab::test {
+namespace {
+
+// One espfab-emu device on an ephemeral socket:// port, stopped when destroyed.
+class EmulatorProcess {
+ public:
+  EmulatorProcess() {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    const std::string program = (build_dir() / "apps" / "espfab-emu" / "espfab-emu").string();
+    std::vector<std::string> args{program,  "--devices", "1",          "--protocol", "socket",
+                                  "--port", "0",         "--realtime", "off"};
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    const int spawned = ::posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    if (spawned != 0) throw std::runtime_error("cannot start " + program);
+    std::string line;
+    char c = 0;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+    ::close(out[0]);
+    url_ = nlohmann::json::parse(line).at("url").get<std::string>();
+  }
+  ~EmulatorProcess() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+std::filesystem::path write_bytes(const TempDir& dir, const std::string& name, const std::string& data) {
+  std::ofstream(dir / name, std::ios::binary) << data;
+  return dir / name;
+}
+
+std::string random_text(std::size_t size) {
+  std::mt19937 rng(42);
+  std::string data(size, '\0');
+  for (auto& c : data) c = static_cast<char>(rng() % 5 == 0 ? rng() : 'A' + rng() % 3);
+  return data;
+}
+
+std::filesystem::path dummy_stub(const TempDir& dir) {
+  // espfab-emu starts "a stub" on any MEM_END with an entry point: the bytes do not matter.
+  return write_bytes(dir, "stub.json",
+                     R"({"entry": 1077381760, "text_start": 1077379072, "text": "AAAAAAAAAAAAAAAA",)"
+                     R"( "data_start": 1070279676, "data": "AQEBAQ=="})");
+}
+
+TEST(DeviceCli, IdentifiesTheChip) {
+  EmulatorProcess emu;
+  auto result = run_espfab({"chip-id", "--port", emu.url()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Chip: ESP32-S3"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("MAC: 7c:df:a1:00:00:00"), std::string::npos) << result.out;
+  result = run_espfab({"read-mac", "--port", emu.url(), "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("mac"), "7c:df:a1:00:00:00");
+  result = run_espfab({"flash-id", "--port", emu.url(), "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("size_bytes"), 8 * 1024 * 1024);
+  result = run_espfab({"security-info", "--port", emu.url(), "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("chip_id"), 9);
+}
+
+TEST(DeviceCli, PortFromEnvironment) {
+  EmulatorProcess emu;
+  ::setenv("ESPFAB_PORT", emu.url().c_str(), 1);
+  const auto result = run_espfab({"chip-id"});
+  ::unsetenv("ESPFAB_PORT");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST(DeviceCli, WriteThenReadBackInRomAndStubMode) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const std::string app = random_text(70'000);
+  const auto app_path = write_bytes(dir, "app.bin", app);
+  auto result = run_espfab({"write-flash", "--port", emu.url(), "--json", "0x10000", app_path.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto written = nlohmann::json::parse(result.out);
+  EXPECT_EQ(written.at("loader"), "rom");
+  EXPECT_TRUE(written.at("regions").at(0).at("verified").get<bool>());
+
+  result = run_espfab({"read-flash", "--port", emu.url(), "--stub", dummy_stub(dir).string(), "0x10000", "70000",
+                       (dir / "back.bin").string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::ifstream back(dir / "back.bin", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), app);
+
+  result = run_espfab({"write-flash", "--port", emu.url(), "--stub", dummy_stub(dir).string(), "--skip-unchanged",
+                       "0x10000", app_path.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("unchanged, skipped"), std::string::npos) << result.out;
+
+  result = run_espfab({"erase-region", "--port", emu.url(), "--stub", dummy_stub(dir).string(), "0x10000", "4K"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST(DeviceCli, EraseWithoutStubIsRefusedWithHint) {
+  EmulatorProcess emu;
+  auto result = run_espfab({"erase-flash", "--port", emu.url(), "--after", "no_reset"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("error[flash.erase_needs_stub]"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("hint: pass --stub FILE"), std::string::npos) << result.err;
+  result = run_espfab({"erase-region", "--port", emu.url(), "--json", "0x1000", "0x1000"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("error").at("code"), "flash.erase_needs_stub");
+}
+
+TEST(DeviceCli, InputErrorsBeforeTouchingTheDevice) {
+  auto result = run_espfab({"chip-id"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("ESPFAB_PORT"), std::string::npos) << result.err;
+  result = run_espfab({"write-flash", "--port", "socket://127.0.0.1:1", "0x1000"});
+  EXPECT_NE(result.exit_code, 0);
+  result = run_espfab({"write-flash", "--port", "socket://127.0.0.1:1", "0x1001", "/nonexistent"});
+  EXPECT_EQ(result.exit_code, 7) << result.err;  // the file is read before connecting
+  result = run_espfab({"chip-id", "--port", "ftp://x:1"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("transport.bad_url"), std::string::npos);
+}
+
+TEST(DeviceCli, NobodyListeningIsIoError) {
+  const auto result = run_espfab({"chip-id", "--port", "socket://127.0.0.1:1"});
+  EXPECT_EQ(result.exit_code, 7) << result.err;
+  EXPECT_NE(result.err.find("transport.connect_failed"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace espfab::test
