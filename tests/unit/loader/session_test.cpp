@@ -91,6 +91,30 @@ TEST(Session, FinishNoResetReturnsStubToRom) {
   EXPECT_EQ(device.opcodes().back(), 0x04);
 }
 
+TEST(Session, StubBaudChangeNamesTheOldRate) {
+  FakeTransport link;
+  ScriptedDevice device(link);
+  device.stub = true;
+  Session session(link, quick_options(2'000'000));
+  const auto ops = device.opcodes();
+  const auto at = std::find(ops.begin(), ops.end(), 0x0F);
+  ASSERT_NE(at, ops.end());
+  const auto& change = device.requests[static_cast<std::size_t>(at - ops.begin())];
+  EXPECT_EQ(load_le32(change.data, 0), 2'000'000u);
+  EXPECT_EQ(load_le32(change.data, 4), 115200u);  // the stub gets the current rate
+  EXPECT_EQ(link.baud(), 2'000'000u);
+}
+
+TEST(Session, FinishNoResetInRomModeSendsNothing) {
+  FakeTransport link;
+  ScriptedDevice device(link);
+  Session session(link, quick_options());
+  const auto before = device.requests.size();
+  session.finish(AfterReset::NoReset);
+  session.finish(AfterReset::NoResetStub);
+  EXPECT_EQ(device.requests.size(), before);
+}
+
 TEST(Session, FinishHardResetClearsForceDownloadAndPulsesEn) {
   FakeTransport link;
   ScriptedDevice device(link);
