@@ -79,6 +79,10 @@ Bytes build_rsa_signature_block(const crypto::Sha256Digest& image_digest, const 
   block.insert(block.end(), key_part.begin(), key_part.end());
   const Bytes signature = key.sign_digest(image_digest);
   block.insert(block.end(), signature.rbegin(), signature.rend());
+  if (block.size() != kOffCrc) {
+    throw InternalError("security.sbv2_block_layout",
+                        fmt::format("signature block CRC would land at {}, not {}", block.size(), kOffCrc));
+  }
   append_le32(block, zlib_crc32(block));
   block.resize(kSbv2BlockSize, 0);
   return block;
