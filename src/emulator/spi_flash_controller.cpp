@@ -56,7 +56,7 @@ void SpiFlashController::execute() {
       switch (opcode) {
         case 0x9F: {  // RDID
           const std::uint32_t id = identity_.jedec_word();
-          out[i] = i < 3 ? static_cast<std::uint8_t>(id >> (8 * i)) : 0;
+          out[i] = static_cast<std::uint8_t>(i < 3 ? id >> (8 * i) : 0U);
           break;
         }
         case 0x5A: out[i] = sfdp_byte(address + index); break;  // SFDP
