@@ -38,6 +38,9 @@ BioPtr memory_bio(const void* data, std::size_t size) {
 
 }  // namespace
 
+// A station never prompts on a terminal: an encrypted key without a configured password fails.
+static int no_password(char*, int, int, void*) { return 0; }
+
 std::string last_openssl_error() {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
@@ -106,10 +109,11 @@ void AesEcb::process(ByteView in, std::span<std::uint8_t> out) {
 
 EvpPkeyPtr load_private_key_pem(const SecretBytes& pem) {
   auto bio = memory_bio(pem.data(), pem.size());
-  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr));
   if (!key) {
-    throw CryptoError("crypto.bad_private_key", "not a PEM private key: " + last_openssl_error(),
-                      "give a PEM file with a PKCS#8 or traditional private key (-----BEGIN PRIVATE KEY-----)");
+    throw CryptoError(
+        "crypto.bad_private_key", "not a PEM private key: " + last_openssl_error(),
+        "give an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----); espfab never prompts for a password");
   }
   return key;
 }
@@ -145,12 +149,16 @@ std::string public_key_pem(EVP_PKEY* key) {
   return std::string(data, static_cast<std::size_t>(size));
 }
 
-SecretBytes private_key_pem(EVP_PKEY* key) {
+namespace {
+
+// Writes a private key as PEM into secure memory and returns it as a secret; `write` is one of
+// OpenSSL's PEM writers.
+template <typename Writer>
+SecretBytes secret_pem(EVP_PKEY* key, Writer write, const char* what) {
   BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio) bio.reset(BIO_new(BIO_s_mem()));
   if (!bio) fail("crypto.bio", "cannot create a memory BIO");
-  check(PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr), "crypto.pem",
-        "cannot write private key PEM");
+  check(write(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr), "crypto.pem", what);
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
   SecretBytes out(
@@ -159,18 +167,14 @@ SecretBytes private_key_pem(EVP_PKEY* key) {
   return out;
 }
 
+}  // namespace
+
+SecretBytes private_key_pem(EVP_PKEY* key) {
+  return secret_pem(key, PEM_write_bio_PKCS8PrivateKey, "cannot write private key PEM");
+}
+
 SecretBytes private_key_pem_traditional(EVP_PKEY* key) {
-  BioPtr bio(BIO_new(BIO_s_secmem()));
-  if (!bio) bio.reset(BIO_new(BIO_s_mem()));
-  if (!bio) fail("crypto.bio", "cannot create a memory BIO");
-  check(PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr), "crypto.pem",
-        "cannot write traditional private key PEM");
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  SecretBytes out(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(size)));
-  secure_wipe(data, static_cast<std::size_t>(size));
-  return out;
+  return secret_pem(key, PEM_write_bio_PrivateKey_traditional, "cannot write traditional private key PEM");
 }
 
 SecretBytes random_secret(std::size_t size) {

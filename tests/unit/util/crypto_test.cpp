@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/pem.h>
+
 #include "util/error.hpp"
 
 namespace espfab::crypto {
@@ -48,6 +50,18 @@ TEST(Keys, BadPemIsCryptoError) {
   SecretBytes junk(std::vector<std::uint8_t>{'n', 'o', 'p', 'e'});
   EXPECT_THROW(load_private_key_pem(junk), CryptoError);
   EXPECT_THROW(load_public_key_pem("nope"), CryptoError);
+}
+
+TEST(Keys, EncryptedPemFailsWithoutPrompting) {
+  auto key = generate_ec_p256();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  char password[] = "station-secret";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_256_cbc(), nullptr, 0, nullptr, password), 1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  SecretBytes pem(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(size)));
+  EXPECT_THROW(load_private_key_pem(pem), CryptoError);  // stdin is not read: the test would hang otherwise
 }
 
 TEST(Random, ProducesDistinctSecrets) {
