@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)read_secure_cert_identity(bytes);
   } catch (const espfab::BadInputError&) {
   }
-  if (!parsed.valid() || parsed.nonzero_padding || parsed.end > kSecureCertPartitionSize) return 0;
+  if (!parsed.valid() || parsed.nonzero_padding || parsed.nonzero_reserved || parsed.end > kSecureCertPartitionSize)
+    return 0;
   SecureCertTlvWriter writer;
   for (const auto& tlv : parsed.tlvs) {
     writer.add({.type = tlv.type, .subtype = tlv.subtype, .flags = tlv.flags, .value = secure_cert_value(bytes, tlv)});

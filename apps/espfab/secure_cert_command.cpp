@@ -166,6 +166,7 @@ void info(const InfoArgs& args) {
                                 {"end", parsed.end},
                                 {"tail_erased", parsed.tail_erased},
                                 {"nonzero_padding", parsed.nonzero_padding},
+                                {"nonzero_reserved", parsed.nonzero_reserved},
                                 {"valid", valid},
                                 {"records", records}}
                      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)

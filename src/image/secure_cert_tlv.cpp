@@ -159,7 +159,10 @@ SecureCertPartition parse_secure_cert_partition(ByteView partition) {
     const std::string field = fmt::format("TLV record at offset {}", hex(tlv.offset));
     reader.skip(4, field);
     tlv.flags = reader.u8(field);
-    reader.skip(3, field);
+    const ByteView reserved = reader.take(3, field + " reserved bytes");
+    if (std::any_of(reserved.begin(), reserved.end(), [](std::uint8_t b) { return b != 0; })) {
+      result.nonzero_reserved = true;
+    }
     tlv.type = reader.u8(field);
     tlv.subtype = reader.u8(field);
     tlv.length = reader.u16(field);

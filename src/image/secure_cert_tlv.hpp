@@ -127,9 +127,10 @@ struct SecureCertTlv {
 
 struct SecureCertPartition {
   std::vector<SecureCertTlv> tlvs;
-  std::size_t end = 0;           // offset after the last record
-  bool tail_erased = true;       // every byte after `end` is 0xFF (or there are none)
-  bool nonzero_padding = false;  // some record's padding is not 0x00
+  std::size_t end = 0;            // offset after the last record
+  bool tail_erased = true;        // every byte after `end` is 0xFF (or there are none)
+  bool nonzero_padding = false;   // some record's padding is not 0x00
+  bool nonzero_reserved = false;  // some record's 3 reserved header bytes are not 0x00 (the CRC covers them)
 
   // At least one record, every CRC right, every integrity record right.
   bool valid() const noexcept;

@@ -31,6 +31,19 @@ TEST(SecureCertTlv, EcdsaPartitionIsByteIdentical) {
   EXPECT_EQ(read_vector("secure_cert/esp_secure_cert_ecdsa_noalgo.bin"), to_vec(partition));
 }
 
+// Found by secure_cert_parse_fuzz: reserved header bytes that are not zero (and a CRC that covers
+// them) must be reported, since a rebuild from the records would write zeros there.
+TEST(SecureCertTlv, ReportsNonzeroReservedHeaderBytes) {
+  Bytes file = read_vector("secure_cert/esp_secure_cert_ecdsa.bin");
+  file[5] = 0x38;  // the first record's reserved bytes follow its flags byte at offset 4
+  const std::size_t crc_offset = secure_cert_record_size(636) - kSecureCertTlvFooterSize;
+  store_le32(file, crc_offset, crc32_esp(ByteView(file).first(crc_offset)));
+  const SecureCertPartition parsed = parse_secure_cert_partition(file);
+  EXPECT_TRUE(parsed.tlvs[0].crc_valid());
+  EXPECT_TRUE(parsed.nonzero_reserved);
+  EXPECT_FALSE(parsed.nonzero_padding);
+}
+
 TEST(SecureCertTlv, RsaPartitionIsByteIdentical) {
   EXPECT_EQ(to_vec(build_from_vectors("rsa")), read_vector("secure_cert/esp_secure_cert_rsa.bin"));
 }
@@ -43,6 +56,7 @@ TEST(SecureCertTlv, ParsesTheVectorRecords) {
   EXPECT_EQ(parsed.end, file.size());
   EXPECT_TRUE(parsed.tail_erased);
   EXPECT_FALSE(parsed.nonzero_padding);
+  EXPECT_FALSE(parsed.nonzero_reserved);
   const std::uint8_t types[] = {0, 1, 2, 9};
   const std::uint16_t lengths[] = {636, 515, 228, 32};
   const std::uint32_t crcs[] = {0xc0042cc5, 0xc48bf45d, 0x67a2992d, 0x53016620};
