@@ -1,12 +1,14 @@
 // espfab: the command-line front end. Subcommands live one per file and register themselves.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <sstream>
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
+#include "global_options.hpp"
 #include "util/log.hpp"
 
 namespace espfab::cli {
@@ -58,7 +60,10 @@ int run(int argc, char** argv) {
   CLI::App app{
       "espfab: factory provisioning station for ESP32-S3 modules.\n"
       "Flashes, tests, gives each device its identity, locks it down and registers it.\n"
-      "Every command explains itself with --help; exit codes are listed in docs/cli.md."};
+      "Every command explains itself with --help; exit codes are listed in docs/cli.md.\n"
+      "Connection options (--port, --baud, --before, --after, --stub) go before or after the command:\n"
+      "  espfab --port rfc2217://fixture1:4000 write-flash 0x0 merged.bin"};
+  app.name("espfab");
   app.set_version_flag("--version", std::string("espfab ") + ESPFAB_VERSION);
   app.require_subcommand(1);
   // Option callbacks run before subcommand callbacks, so logging is set up before any work.
@@ -75,8 +80,13 @@ int run(int argc, char** argv) {
     command.configure(subcommand_for(app, command.path, command.description, made));
   }
 
+  // esptool users write `espfab --port URL chip-id`: accept that order too.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  args = hoist_connection_options(args, [&made](const std::string& path) { return made.count(path) > 0; });
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector form in reverse order
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -94,6 +94,19 @@ TEST(DeviceCli, IdentifiesTheChip) {
   EXPECT_EQ(nlohmann::json::parse(result.out).at("chip_id"), 9);
 }
 
+TEST(DeviceCli, ConnectionOptionsBeforeTheCommandAsWithEsptool) {
+  EmulatorProcess emu;
+  auto result = run_espfab({"--port", emu.url(), "--baud", "115200", "chip-id"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Chip: ESP32-S3"), std::string::npos) << result.out;
+  result = run_espfab({"--log-level", "warn", "--port=" + emu.url(), "read-mac", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("mac"), "7c:df:a1:00:00:00");
+  // The subcommand's own --port wins over nothing else being given before it.
+  result = run_espfab({"--baud", "115200", "chip-id", "--port", emu.url()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 TEST(DeviceCli, PortFromEnvironment) {
   EmulatorProcess emu;
   ::setenv("ESPFAB_PORT", emu.url().c_str(), 1);
@@ -153,9 +166,12 @@ TEST(DeviceCli, InputErrorsBeforeTouchingTheDevice) {
 }
 
 TEST(DeviceCli, NobodyListeningIsIoError) {
-  const auto result = run_espfab({"chip-id", "--port", "socket://127.0.0.1:1"});
-  EXPECT_EQ(result.exit_code, 7) << result.err;
-  EXPECT_NE(result.err.find("transport.connect_failed"), std::string::npos) << result.err;
+  for (const auto& args : std::vector<std::vector<std::string>>{{"chip-id", "--port", "socket://127.0.0.1:1"},
+                                                                {"--port", "socket://127.0.0.1:1", "chip-id"}}) {
+    const auto result = run_espfab(args);
+    EXPECT_EQ(result.exit_code, 7) << result.err;
+    EXPECT_NE(result.err.find("transport.connect_failed"), std::string::npos) << result.err;
+  }
 }
 
 }  // namespace
