@@ -2,7 +2,8 @@
 //   node conformance.mjs socket://127.0.0.1:PORT EXPECTED_MAC
 // Checks (issue 3 acceptance): detects "ESP32-S3", reads the MAC, uploads its stub and gets OHAI,
 // changes the baud rate, writes a 1 MiB pseudo-random image compressed and verifies its MD5,
-// reads it back identical, erases a region and reads 0xFF there. Any line esptool-js logs as an
+// reads it back identical, erases a region and reads 0xFF there, then connects again and finds the
+// stub still running (checklist 29). Any line esptool-js logs as an
 // error, any console.error and any exception fail the run. Prints "CONFORMANCE OK" at the end.
 import crypto from "node:crypto";
 import { ESPLoader, Transport } from "esptool-js";
@@ -137,6 +138,22 @@ async function run(url, expectedMac) {
         "the sectors around the erased region are untouched");
 
   await transport.disconnect();
+
+  // Checklist 29: a second esptool-js run finds the stub still running (no reset in between) and
+  // works without uploading it again.
+  const secondPort = new TcpSerialPort(match[1], Number(match[2]));
+  const secondTransport = new Transport(secondPort, false);
+  const second = new ESPLoader({ transport: secondTransport, baudrate: kBaud, terminal, debugLogging: false });
+  const linesBefore = lines.length;
+  await second.main("no_reset");
+  const secondLines = lines.slice(linesBefore);
+  check(secondLines.includes("Stub is already running. No upload is necessary."),
+        "second run: stub detected as already running");
+  check(!secondLines.includes("Uploading stub..."), "second run: no stub upload");
+  check((await second.chip.readMac(second)) === expectedMac, "second run: MAC read through the running stub");
+  const head = await second.readFlash(kImageAddress, 0x1000);
+  check(firstDifference(head, image.subarray(0, 0x1000)) === -1, "second run: flash read through the running stub");
+  await secondTransport.disconnect();
 }
 
 const [url, expectedMac] = process.argv.slice(2);
