@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   emulator::LinkTimingConfig timing;
   unsigned turnaround_us = 1000;
   unsigned sector_erase_ms = 30;
+  unsigned block_erase_ms = 150;
   unsigned write_kbps = 400;
   unsigned chip_erase_ms_per_mib = 2500;
   std::string log_level = "warn";
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--turnaround-us", turnaround_us, "latency before each reply, in microseconds (default 1000)");
   app.add_option("--sector-erase-ms", sector_erase_ms, "time to erase one 4 KiB flash sector (default 30)");
+  app.add_option("--block-erase-ms", block_erase_ms,
+                 "time to erase one 64 KiB flash block (default 150); the stub erases whole blocks where it can");
   app.add_option("--flash-write-kbps", write_kbps, "flash program throughput in kB/s (default 400)")
       ->check(CLI::Range(1u, 1000000u));
   app.add_option("--chip-erase-ms-per-mb", chip_erase_ms_per_mib, "ERASE_FLASH time per MiB of flash (default 2500)");
@@ -70,6 +73,7 @@ int main(int argc, char** argv) {
     timing.realtime = realtime == "on";
     timing.turnaround = std::chrono::microseconds(turnaround_us);
     timing.sector_erase = std::chrono::milliseconds(sector_erase_ms);
+    timing.block_erase = std::chrono::milliseconds(block_erase_ms);
     timing.program_bytes_per_second = write_kbps * 1000;
     timing.chip_erase_per_mib = std::chrono::milliseconds(chip_erase_ms_per_mib);
     const emulator::MacAddress base = emulator::parse_mac(mac_base);

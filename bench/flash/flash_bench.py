@@ -53,10 +53,30 @@ def emu_flag(extra, name, default):
     return default
 
 
+def erase_ops(offset, size):
+    """(blocks, sectors) the stub erases for one region: a 64 KiB block where the next sector starts a
+    block and at least a block is left, a 4 KiB sector otherwise (esptool's stub erase-ahead)."""
+    at = offset // 0x1000 * 0x1000
+    end = (offset + size + 0xFFF) // 0x1000 * 0x1000
+    blocks = sectors = 0
+    while at < end:
+        if at % 0x10000 == 0 and end - at >= 0x10000:
+            blocks += 1
+            at += 0x10000
+        else:
+            sectors += 1
+            at += 0x1000
+    return blocks, sectors
+
+
 def flash_bound(images, extra):
-    """What the emulated flash chip needs at least: erase every touched sector, program every byte."""
-    sectors = sum((len(d) + 0xFFF) // 0x1000 for d in images.values())
-    erase = sectors * emu_flag(extra, "sector-erase-ms", 30) / 1000
+    """What the emulated flash chip needs at least: erase every touched block/sector, program every byte."""
+    blocks = sectors = 0
+    for offset, data in images.items():
+        b, s = erase_ops(offset, len(data))
+        blocks += b
+        sectors += s
+    erase = (sectors * emu_flag(extra, "sector-erase-ms", 30) + blocks * emu_flag(extra, "block-erase-ms", 150)) / 1000
     program = sum(len(d) for d in images.values()) / (emu_flag(extra, "flash-write-kbps", 400) * 1000)
     return erase + program
 

@@ -30,7 +30,8 @@ FlashWriter::Status FlashWriter::begin(const Begin& params) {
   active_ = true;
   next_write_ = params.offset;
   remaining_ = params.size;
-  erased_until_ = params.offset;
+  erased_until_ = params.offset / VirtualFlash::kSectorSize * VirtualFlash::kSectorSize;
+  erase_end_ = align_up(std::uint64_t{params.offset} + params.size, std::uint64_t{VirtualFlash::kSectorSize});
   // The ROM erases the whole region up front; the stub erases each sector just before it writes
   // it, so its erase time is spread over the blocks and an aborted write leaves the rest intact.
   if (params.flavour == Flavour::Rom) flash_.erase(params.offset, params.size);
@@ -65,17 +66,26 @@ FlashWriter::Status FlashWriter::write_sequential(ByteView data) {
   }
   if (data.empty()) return status;
   if (params_.flavour == Flavour::Stub) {
-    const std::uint64_t end = std::uint64_t{next_write_} + data.size();
-    if (end > erased_until_) {
-      const std::uint32_t from = std::max(erased_until_, next_write_);
-      flash_.erase(from, static_cast<std::uint32_t>(end - from));
-      erased_until_ = static_cast<std::uint32_t>(align_up(end, std::uint64_t{VirtualFlash::kSectorSize}));
-    }
+    erase_ahead(std::uint64_t{next_write_} + data.size());
   }
   flash_.program(next_write_, data);
   next_write_ += static_cast<std::uint32_t>(data.size());
   remaining_ -= static_cast<std::uint32_t>(data.size());
   return status;
+}
+
+void FlashWriter::erase_ahead(std::uint64_t until) {
+  constexpr std::uint32_t kSector = VirtualFlash::kSectorSize;
+  constexpr std::uint32_t kBlock = VirtualFlash::kBlockSize;
+  while (erased_until_ < until) {
+    if (erased_until_ % kBlock == 0 && erase_end_ - erased_until_ >= kBlock) {
+      flash_.erase_block(erased_until_);
+      erased_until_ += kBlock;
+    } else {
+      flash_.erase(erased_until_, kSector);
+      erased_until_ += kSector;
+    }
+  }
 }
 
 FlashWriter::Status FlashWriter::inflate_block(ByteView data) {

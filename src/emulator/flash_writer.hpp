@@ -4,7 +4,9 @@
 //   plain blocks land at offset + seq * block_size including their 0xFF padding.
 // - Stub: `size` is the exact byte count; blocks are written one after the other and trimmed to
 //   what remains (padding dropped); each sector is erased just before the first write into it
-//   (lazily, as the stub does), not up front.
+//   (lazily, as the stub does), not up front. Like esptool's stub, it erases a whole 64 KiB block
+//   in one operation when the next sector to erase starts a block and at least a block of the
+//   region is still unerased; sector by sector otherwise.
 // - Compressed sessions inflate one zlib stream across blocks and write its output in order.
 #pragma once
 
@@ -48,6 +50,7 @@ class FlashWriter {
  private:
   Status write_sequential(ByteView data);
   Status inflate_block(ByteView data);
+  void erase_ahead(std::uint64_t until);
 
   struct Inflater;
   VirtualFlash& flash_;
@@ -56,6 +59,7 @@ class FlashWriter {
   std::uint32_t next_write_ = 0;
   std::uint32_t remaining_ = 0;
   std::uint32_t erased_until_ = 0;  // stub: sectors below this address are erased
+  std::uint64_t erase_end_ = 0;     // stub: end of the region's last sector
   std::unique_ptr<Inflater> inflater_;
 };
 

@@ -20,7 +20,9 @@ LinkTiming::Duration LinkTiming::flash_time(const FlashActivity& before, const F
   const std::uint64_t sectors = after.sectors_erased - before.sectors_erased;
   const std::uint64_t programmed = after.bytes_programmed - before.bytes_programmed;
   const std::uint64_t chips = after.chip_erases - before.chip_erases;
-  std::chrono::nanoseconds total = config_.sector_erase * static_cast<std::int64_t>(sectors);
+  const std::uint64_t blocks = after.blocks_erased - before.blocks_erased;
+  std::chrono::nanoseconds total = config_.sector_erase * static_cast<std::int64_t>(sectors) +
+                                   config_.block_erase * static_cast<std::int64_t>(blocks);
   if (config_.program_bytes_per_second != 0) {
     total += std::chrono::nanoseconds(programmed * 1'000'000'000ULL / config_.program_bytes_per_second);
   }

@@ -21,6 +21,7 @@ struct LinkTimingConfig {
   bool realtime = true;  // false: no delays at all (fast tests)
   std::chrono::microseconds turnaround{1000};
   std::chrono::microseconds sector_erase{30000};    // one 4 KiB sector (typical SPI NOR)
+  std::chrono::microseconds block_erase{150000};    // one 64 KiB block (SPI NOR datasheets: 120-200 ms typ)
   std::uint32_t program_bytes_per_second = 400000;  // page program throughput
   std::chrono::milliseconds chip_erase_per_mib{2500};
 

@@ -76,6 +76,16 @@ void VirtualFlash::erase(std::uint32_t offset, std::uint32_t length) {
   activity_.sectors_erased += (end - start) / kSectorSize;
 }
 
+void VirtualFlash::erase_block(std::uint32_t offset) {
+  if (offset % kBlockSize != 0) {
+    throw BadInputError("emulator.flash_block_unaligned", "block erase at an address that is not 64 KiB aligned",
+                        "erase sectors up to the next 64 KiB boundary first");
+  }
+  check(offset, kBlockSize);
+  std::memset(data_ + offset, 0xFF, kBlockSize);
+  ++activity_.blocks_erased;
+}
+
 void VirtualFlash::erase_all() {
   std::memset(data_, 0xFF, size_);
   ++activity_.chip_erases;

@@ -23,11 +23,13 @@ struct FlashActivity {
   std::uint64_t sectors_erased = 0;    // 4 KiB sector erases
   std::uint64_t bytes_programmed = 0;  // page-program bytes
   std::uint64_t chip_erases = 0;       // whole-chip erases
+  std::uint64_t blocks_erased = 0;     // 64 KiB block erases
 };
 
 class VirtualFlash {
  public:
   static constexpr std::uint32_t kSectorSize = 0x1000;
+  static constexpr std::uint32_t kBlockSize = 0x10000;  // the 64 KiB block erase (opcode D8h)
 
   // Anonymous memory, erased (all 0xFF).
   explicit VirtualFlash(std::uint32_t size);
@@ -47,6 +49,8 @@ class VirtualFlash {
   ByteView view(std::uint32_t offset, std::uint32_t length) const;
   // Erases every sector that [offset, offset + length) touches.
   void erase(std::uint32_t offset, std::uint32_t length);
+  // Erases the 64 KiB block starting at `offset` (must be block-aligned) in one operation.
+  void erase_block(std::uint32_t offset);
   void erase_all();
   void program(std::uint32_t offset, ByteView data);  // NOR: AND into the current contents
   // Writes the mapping back to the file (also done by the destructor).

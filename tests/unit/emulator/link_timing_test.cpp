@@ -20,8 +20,9 @@ TEST(LinkTiming, FlashTimeFromActivity) {
   LinkTiming timing(LinkTimingConfig{}, 8 * 1024 * 1024);
   const FlashActivity before{10, 1000, 0};
   EXPECT_EQ(timing.flash_time(before, {11, 1000, 0}), 30ms);
-  EXPECT_EQ(timing.flash_time(before, {10, 5000, 0}), 10ms);  // 4000 bytes at 400 kB/s
-  EXPECT_EQ(timing.flash_time(before, {10, 1000, 1}), 20s);   // 8 MiB at 2.5 s/MiB
+  EXPECT_EQ(timing.flash_time(before, {10, 5000, 0}), 10ms);      // 4000 bytes at 400 kB/s
+  EXPECT_EQ(timing.flash_time(before, {10, 1000, 1}), 20s);       // 8 MiB at 2.5 s/MiB
+  EXPECT_EQ(timing.flash_time(before, {10, 1000, 0, 2}), 300ms);  // two 64 KiB block erases
   LinkTimingConfig fast;
   fast.sector_erase = 1ms;
   fast.program_bytes_per_second = 1'000'000;
