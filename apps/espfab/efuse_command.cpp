@@ -1,9 +1,10 @@
-// `espfab efuse summary --file F [--json]` and `espfab efuse check --file F`: every ESP32-S3 eFuse
-// field decoded with espefuse's names and values (JSON in `espefuse summary --format json` shape,
-// text in espefuse's layout), from a virtual eFuse file. See docs/security.md.
+// `espfab efuse summary --file F | --port URL [--json]` and `espfab efuse check ...`: every ESP32-S3
+// eFuse field decoded with espefuse's names and values (JSON in `espefuse summary --format json`
+// shape, text in espefuse's layout), from a virtual eFuse file or a live device. See docs/security.md.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -12,8 +13,10 @@
 #include "chip/esp32s3_efuse.hpp"
 #include "cli_support.hpp"
 #include "command_registry.hpp"
+#include "connection_options.hpp"
 #include "security/efuse_summary.hpp"
 #include "security/key_purpose.hpp"
+#include "security/loader_efuse_registers.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::cli {
@@ -23,16 +26,25 @@ namespace efuse = chip::esp32s3_efuse;
 
 struct SummaryArgs {
   std::string file;
-  bool json = false;
+  std::shared_ptr<ConnectionOptions> connection;
+  bool json() const { return connection->json; }
 };
 
-security::EfuseImage load_image(const std::string& file) {
-  try {
-    return security::EfuseImage::from_virtual_file(read_file(file));
-  } catch (Error& error) {
-    error.with_context("reading eFuse file " + file);
-    throw;
+security::EfuseImage load_image(const SummaryArgs& args) {
+  if (!args.file.empty()) {
+    try {
+      return security::EfuseImage::from_virtual_file(read_file(args.file));
+    } catch (Error& error) {
+      error.with_context("reading eFuse file " + args.file);
+      throw;
+    }
   }
+  // Like espefuse: read every block and the error registers, change nothing.
+  Device device(*args.connection);
+  security::LoaderEfuseRegisters registers(device.session().client());
+  auto image = security::read_efuses(registers);
+  device.finish();
+  return image;
 }
 
 nlohmann::json value_json(const security::FieldValue& value) {
@@ -138,9 +150,9 @@ std::string summary_text(const security::EfuseImage& image, const std::vector<se
 }
 
 void run_summary(const SummaryArgs& args) {
-  const auto image = load_image(args.file);
+  const auto image = load_image(args);
   const auto summary = security::summarize(image);
-  if (args.json) {
+  if (args.json()) {
     std::cout << summary_json(summary).dump(4) << "\n";
   } else {
     std::cout << summary_text(image, summary);
@@ -148,20 +160,20 @@ void run_summary(const SummaryArgs& args) {
 }
 
 void run_check(const SummaryArgs& args) {
-  const auto image = load_image(args.file);
+  const auto image = load_image(args);
   nlohmann::json blocks = nlohmann::json::array();
   bool failed = false;
   for (unsigned b = 0; b < efuse::kBlockCount; ++b) {
     const auto errors = image.block_errors(b);
     failed = failed || errors.fail;
-    if (args.json) {
+    if (args.json()) {
       blocks.push_back(
           {{"block", b}, {"name", efuse::kBlocks[b].name}, {"errors", errors.count}, {"fail", errors.fail}});
     } else if (errors.fail || errors.count != 0) {
       std::cout << fmt::format("Error(s) in BLOCK{} [ERRORS:{} FAIL:{}]\n", b, errors.count, errors.fail ? 1 : 0);
     }
   }
-  if (args.json) {
+  if (args.json()) {
     std::cout << nlohmann::json{{"blocks", blocks}, {"ok", !image.any_errors()}}.dump(2) << "\n";
   } else if (!image.any_errors()) {
     std::cout << "No eFuse coding errors\n";
@@ -170,11 +182,20 @@ void run_check(const SummaryArgs& args) {
 }
 
 void configure_file_options(CLI::App& app, const std::shared_ptr<SummaryArgs>& args) {
-  app.add_option("--file", args->file, "virtual eFuse file (espefuse --virt --path-efuse-file, 512 bytes)")->required();
-  app.add_flag("--json", args->json, "print JSON instead of text");
+  app.add_option("--file", args->file,
+                 "virtual eFuse file (espefuse --virt --path-efuse-file, 512 bytes); read instead of --port");
+  args->connection = add_connection_options(app);
 }
 
-const RegisterGroup group{"efuse", "ESP32-S3 eFuses: decode, check"};
+void with_source(const SummaryArgs& args, const std::function<void()>& body) {
+  if (args.file.empty() && args.connection->port.empty()) {
+    throw BadInputError("cli.no_efuse_source", "no eFuse source given",
+                        "pass --port URL (a device) or --file FILE (an espefuse virtual eFuse file)");
+  }
+  run_device_command(*args.connection, body);
+}
+
+const RegisterGroup group{"efuse", "ESP32-S3 eFuses: decode, check, plan and burn"};
 
 const RegisterCommand summary_command{{
     "efuse summary",
@@ -186,7 +207,7 @@ const RegisterCommand summary_command{{
           "--json prints `espefuse summary --format json`'s shape: field name -> {name, value, block, word, pos,\n"
           "bit_len, efuse_type, readable, writeable, category, description}. Read-protected values show '?'\n"
           "for every '0'.\n");
-      app.callback([args] { run_summary(*args); });
+      app.callback([args] { with_source(*args, [&] { run_summary(*args); }); });
     },
 }};
 
@@ -197,7 +218,7 @@ const RegisterCommand check_command{{
       auto args = std::make_shared<SummaryArgs>();
       configure_file_options(app, args);
       app.footer("Exit code 1 when a block reports a failed (uncorrectable) read.\n");
-      app.callback([args] { run_check(*args); });
+      app.callback([args] { with_source(*args, [&] { run_check(*args); }); });
     },
 }};
 

@@ -1,9 +1,5 @@
 // The device commands as a user runs them: espfab against a built espfab-emu over socket://
 // (no link delays), in ROM mode and with a stub, including their errors and exit codes.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -13,50 +9,13 @@
 #include <fstream>
 #include <random>
 
+#include "support/emulator_process.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 
-extern char** environ;
-
 namespace espfab::test {
 namespace {
-
-// One espfab-emu device on an ephemeral socket:// port, stopped when destroyed.
-class EmulatorProcess {
- public:
-  EmulatorProcess() {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    const std::string program = (build_dir() / "apps" / "espfab-emu" / "espfab-emu").string();
-    std::vector<std::string> args{program,  "--devices", "1",          "--protocol", "socket",
-                                  "--port", "0",         "--realtime", "off"};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    const int spawned = ::posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (spawned != 0) throw std::runtime_error("cannot start " + program);
-    std::string line;
-    char c = 0;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-    ::close(out[0]);
-    url_ = nlohmann::json::parse(line).at("url").get<std::string>();
-  }
-  ~EmulatorProcess() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string url_;
-};
 
 std::filesystem::path write_bytes(const TempDir& dir, const std::string& name, const std::string& data) {
   std::ofstream(dir / name, std::ios::binary) << data;

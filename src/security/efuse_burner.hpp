@@ -1,0 +1,83 @@
+// The eFuse burn executor: runs a BurnPlan (burn_plan.hpp) on a device, one program cycle per
+// block, through the eFuse controller's registers (spec esp32s3-efuse-and-security.md §7):
+// timing setup, PGM_DATA (+ RS check words for blocks 1..10), CONF 0x5A5A + PGM_CMD, clear,
+// CONF 0x5AA5 + READ_CMD, error registers, read back and compare.
+//
+// Safety rules it enforces on top of the planner's:
+// - Before anything is burned, the device's eFuses must be the ones the plan was made from, except
+//   for bits the plan itself sets (a previous, interrupted run of the same plan). Anything else
+//   means the plan is stale: refused, nothing burned.
+// - A block whose planned bits already read back as set is skipped: never burned twice. A key block
+//   that is already read-protected with the planned purpose counts as done (it reads as zeros).
+// - An RS-coded block (1..10) is programmed only when empty; a partly written one is refused.
+// - Within a batch: key blocks first (highest first), BLOCK0 last, as espefuse does, so WR_DIS /
+//   RD_DIS / KEY_PURPOSE land after the data they protect. A batch marked after_boot_verified
+//   (the final lock) runs only when the caller says the boot was verified.
+// - Each block is verified after programming (errors and read-back); up to 3 attempts.
+// Running the same plan again after an interruption at any point therefore burns only what is
+// missing and ends in the same state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "security/burn_plan.hpp"
+#include "security/efuse_image.hpp"
+#include "security/flash_encryption.hpp"
+
+namespace espfab::security {
+
+// Access to the eFuse controller's register window (absolute addresses).
+class EfuseRegisters {
+ public:
+  virtual ~EfuseRegisters() = default;
+  virtual std::uint32_t read(std::uint32_t address) = 0;
+  virtual void write(std::uint32_t address, std::uint32_t value) = 0;
+  // At least `milliseconds` pass before the next access (the controller's read refresh needs 1 ms).
+  virtual void pause(unsigned milliseconds) = 0;
+};
+
+// The eFuse read registers and error registers of a device, as one snapshot.
+EfuseImage read_efuses(EfuseRegisters& registers);
+
+struct BurnStep {
+  std::string batch;
+  unsigned block = 0;
+  std::vector<std::string> fields;  // what the cycle programs ("BLOCK_KEY0 (XTS_AES_128_KEY)", "WR_DIS", ...)
+  enum class Outcome { Burned, AlreadyDone, Unverifiable } outcome = Outcome::Burned;
+  unsigned attempts = 0;
+  std::string note;
+};
+
+struct BurnReport {
+  std::vector<BurnStep> steps;
+  bool burned_anything() const;
+};
+
+struct BurnOptions {
+  bool boot_verified = false;  // permits batches marked after_boot_verified (the final lock)
+  unsigned attempts = 3;       // program cycles per block before giving up
+};
+
+// Called before each block's program cycle (outcome not yet known) and after it.
+using BurnObserver = std::function<void(const BurnStep& step, bool finished)>;
+
+class EfuseBurner {
+ public:
+  explicit EfuseBurner(EfuseRegisters& registers) : registers_(registers) {}
+
+  // `planned_from` is the snapshot plan_burn() was given; `device_key` holds the flash-encryption
+  // key when the plan burns one (KeySource::DeviceFlashEncryptionKey), else may be null.
+  // Throws PolicyRefusalError (stale plan, RS block not empty, final lock before a verified boot,
+  // missing key), DeviceStatusError (the controller reports errors or bits did not stick after all
+  // attempts), TimeoutError (controller never idle).
+  BurnReport execute(const BurnPlan& plan, const EfuseImage& planned_from, const FlashEncryptionKey* device_key,
+                     const BurnOptions& options = {}, const BurnObserver& observer = {});
+
+ private:
+  EfuseRegisters& registers_;
+};
+
+}  // namespace espfab::security

@@ -1,0 +1,40 @@
+// A built espfab-emu run as a child process for e2e tests: N devices on ephemeral socket:// (or
+// rfc2217://) ports, no link delays unless asked, optional state directory and extra arguments;
+// stopped (SIGTERM) when destroyed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace espfab::test {
+
+struct EmulatorOptions {
+  unsigned devices = 1;
+  std::string protocol = "socket";
+  std::filesystem::path state_dir;  // empty: in memory
+  std::vector<std::string> extra_args;
+};
+
+class EmulatorProcess {
+ public:
+  EmulatorProcess() : EmulatorProcess(EmulatorOptions{}) {}
+  explicit EmulatorProcess(const EmulatorOptions& options);
+  ~EmulatorProcess();
+  EmulatorProcess(const EmulatorProcess&) = delete;
+  EmulatorProcess& operator=(const EmulatorProcess&) = delete;
+
+  // Device 0's URL, and every device's.
+  const std::string& url() const { return urls_.at(0); }
+  const std::vector<std::string>& urls() const { return urls_; }
+  const std::string& control() const { return control_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::vector<std::string> urls_;
+  std::string control_;
+};
+
+}  // namespace espfab::test
