@@ -29,6 +29,7 @@ class Planner {
 
   BurnPlan run(std::span<const PlanImage> images) {
     validate_profile();
+    plan_extra_keys();
     plan_flash_encryption_key();
     plan_flash_encryption_enable();
     plan_secure_boot_digests();
@@ -346,6 +347,16 @@ class Planner {
       }
     }
     drop_if_empty();
+  }
+
+  void plan_extra_keys() {
+    for (const auto& write : profile_.extra_keys) {
+      if (write.key_block >= efuse::kKeyBlockCount) {
+        throw BadInputError("security.plan.bad_key_block", "a key block is BLOCK_KEY0..BLOCK_KEY5");
+      }
+      if (is_xts_purpose(write.purpose)) fe_key_present_ = true;
+      burn_key_block(batch("key blocks"), write, "requested");
+    }
   }
 
   void plan_extra_fields() {

@@ -21,6 +21,21 @@
 
 namespace espfab::security {
 
+enum class KeySource {
+  DeviceFlashEncryptionKey,  // half `key_half` of the device key, reversed (burn_key byte order)
+  PublicDigest,              // `digest`, as is
+};
+
+struct KeyBlockWrite {
+  unsigned key_block = 0;  // 0..5 = BLOCK_KEY0..5 (eFuse block 4..9)
+  KeyPurpose purpose = KeyPurpose::User;
+  KeySource source = KeySource::PublicDigest;
+  unsigned key_half = 0;
+  Bytes digest;
+  bool read_protect = false;
+  bool write_protect = true;
+};
+
 // What the station profile says about security (the station module reads it from the profile file).
 struct SecurityProfile {
   // Flash encryption: off when unset.
@@ -51,27 +66,15 @@ struct SecurityProfile {
   // and `write_protect_efuse` would.
   std::vector<std::pair<std::string, std::uint64_t>> extra_fields;
   std::vector<std::string> extra_write_protect;
+  // Key blocks to burn as asked (`espfab efuse burn-key` / `burn-key-digest`), with the same
+  // checks as the planned ones.
+  std::vector<KeyBlockWrite> extra_keys;
 };
 
 // An image that will be flashed and that Secure Boot must accept (image + signature sector).
 struct PlanImage {
   std::string name;  // "bootloader", "app"
   ByteView signed_image;
-};
-
-enum class KeySource {
-  DeviceFlashEncryptionKey,  // half `key_half` of the device key, reversed (burn_key byte order)
-  PublicDigest,              // `digest`, as is
-};
-
-struct KeyBlockWrite {
-  unsigned key_block = 0;  // 0..5 = BLOCK_KEY0..5 (eFuse block 4..9)
-  KeyPurpose purpose = KeyPurpose::User;
-  KeySource source = KeySource::PublicDigest;
-  unsigned key_half = 0;
-  Bytes digest;
-  bool read_protect = false;
-  bool write_protect = true;
 };
 
 struct FieldWrite {

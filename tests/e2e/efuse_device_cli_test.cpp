@@ -17,6 +17,11 @@
 namespace espfab::test {
 namespace {
 
+std::string fmt_hex(unsigned char byte) {
+  static const char* digits = "0123456789abcdef";
+  return {digits[byte >> 4], digits[byte & 0xF]};
+}
+
 std::string vector_path(const std::string& name) { return (vectors_dir() / "secure_boot_v2" / name).string(); }
 
 std::vector<std::string> lockdown_args(const std::string& url) {
@@ -121,6 +126,105 @@ TEST(EfuseDeviceCli, ARefusedPlanBurnsNothing) {
       {"efuse", "burn", "--port", emu.url(), "--flash-encryption", "xts-128", "--fe-key", key.string(), "--confirm"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_EQ(summary(emu.url()), virgin);
+}
+
+TEST(EfuseDeviceCli, PlanFileIsBurnedLaterAndRefusedWhenStale) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const auto plan_path = (dir.path() / "plan.json").string();
+  auto plan_args = lockdown_args(emu.url());
+  plan_args[1] = "plan";
+  plan_args.insert(plan_args.end(), {"--out", plan_path});
+  const auto planned = run_espfab(plan_args);
+  ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  std::ifstream in(plan_path);
+  const auto plan = nlohmann::json::parse(in);
+  EXPECT_EQ(plan.at("format"), "espfab-efuse-plan/1");
+  EXPECT_EQ(plan.at("batches").at(0).at("key_blocks").at(0).at("source"), "device_flash_encryption_key");
+  EXPECT_EQ(plan.at("batches").at(0).at("key_blocks").at(0).at("digest"), "") << "no key bytes in a plan file";
+
+  // A stale plan: someone burns another field after the plan was made.
+  EmulatorProcess other;
+  const auto other_plan = (dir.path() / "other.json").string();
+  auto other_args = lockdown_args(other.url());
+  other_args[1] = "plan";
+  other_args.insert(other_args.end(), {"--out", other_plan});
+  ASSERT_EQ(run_espfab(other_args).exit_code, 0);
+  ASSERT_EQ(run_espfab({"efuse", "burn", "--port", other.url(), "DIS_USB_OTG", "1", "--confirm"}).exit_code, 0);
+  const auto before_stale = summary(other.url());
+  const auto stale = run_espfab({"efuse", "burn", "--port", other.url(), "--plan", other_plan, "--confirm"});
+  EXPECT_EQ(stale.exit_code, 6) << stale.err;
+  EXPECT_NE(stale.err.find("security.burn.stale_plan"), std::string::npos) << stale.err;
+  EXPECT_EQ(summary(other.url()), before_stale);
+
+  const auto burned = run_espfab({"efuse", "burn", "--port", emu.url(), "--plan", plan_path, "--confirm", "--json"});
+  ASSERT_EQ(burned.exit_code, 0) << burned.err;
+  EXPECT_EQ(security_info(emu.url()).at("flags"), "0x000006f1");
+}
+
+TEST(EfuseDeviceCli, DirectKeyAndProtectCommands) {
+  EmulatorProcess emu;
+  TempDir dir;
+  // burn-key-digest: dry run, then burned; the block holds the digest, purpose SECURE_BOOT_DIGEST1.
+  const std::vector<std::string> digest_args{"efuse",
+                                             "burn-key-digest",
+                                             "--port",
+                                             emu.url(),
+                                             "BLOCK_KEY2",
+                                             vector_path("sbv2_rsa3072_key2_pub.pem"),
+                                             "SECURE_BOOT_DIGEST1"};
+  const auto virgin = summary(emu.url());
+  ASSERT_EQ(run_espfab(digest_args).exit_code, 0);
+  EXPECT_EQ(summary(emu.url()), virgin);
+  auto confirmed = digest_args;
+  confirmed.push_back("--confirm");
+  const auto digest = run_espfab(confirmed);
+  ASSERT_EQ(digest.exit_code, 0) << digest.err;
+  auto after = summary(emu.url());
+  EXPECT_EQ(after.at("KEY_PURPOSE_2").at("value"), "SECURE_BOOT_DIGEST1");
+  std::string expected_digest;
+  {
+    std::ifstream file(vector_path("sbv2_rsa3072_key2_pubkey_digest.bin"), std::ios::binary);
+    for (char c = 0; file.get(c);) {
+      if (!expected_digest.empty()) expected_digest += ' ';
+      expected_digest += fmt_hex(static_cast<unsigned char>(c));
+    }
+  }
+  EXPECT_EQ(after.at("BLOCK_KEY2").at("value"), expected_digest);
+
+  // burn-key: an XTS key into BLOCK_KEY5 is refused; into BLOCK_KEY0 it is burned, hidden, never printed.
+  const auto key_path = dir.path() / "fe.bin";
+  std::string key_hex;
+  {
+    std::ofstream key(key_path, std::ios::binary);
+    for (int i = 0; i < 32; ++i) {
+      key.put(static_cast<char>(0x40 + i));
+      key_hex += fmt_hex(static_cast<unsigned char>(0x40 + i));
+    }
+  }
+  const auto refused = run_espfab(
+      {"efuse", "burn-key", "--port", emu.url(), "BLOCK_KEY5", key_path.string(), "XTS_AES_128_KEY", "--confirm"});
+  EXPECT_EQ(refused.exit_code, 6) << refused.err;
+  EXPECT_NE(refused.err.find("xts_key5"), std::string::npos) << refused.err;
+  const auto key = run_espfab(
+      {"efuse", "burn-key", "--port", emu.url(), "BLOCK_KEY0", key_path.string(), "XTS_AES_128_KEY", "--confirm"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  EXPECT_EQ(key.out.find(key_hex), std::string::npos);
+  EXPECT_EQ(key.err.find(key_hex), std::string::npos);
+  after = summary(emu.url());
+  EXPECT_EQ(after.at("KEY_PURPOSE_0").at("value"), "XTS_AES_128_KEY");
+  EXPECT_EQ(after.at("BLOCK_KEY0").at("readable"), false);
+  // A second key into the same block: refused by the planner, nothing burned.
+  const auto again = run_espfab(
+      {"efuse", "burn-key", "--port", emu.url(), "BLOCK_KEY0", key_path.string(), "XTS_AES_128_KEY", "--confirm"});
+  EXPECT_EQ(again.exit_code, 6) << again.err;
+  EXPECT_EQ(summary(emu.url()), after);
+
+  // write-protect / read-protect.
+  ASSERT_EQ(run_espfab({"efuse", "write-protect", "--port", emu.url(), "DIS_USB_OTG", "--confirm"}).exit_code, 0);
+  EXPECT_EQ(summary(emu.url()).at("DIS_USB_OTG").at("writeable"), false);
+  ASSERT_EQ(run_espfab({"efuse", "read-protect", "--port", emu.url(), "BLOCK_KEY3", "--confirm"}).exit_code, 0);
+  EXPECT_EQ(summary(emu.url()).at("BLOCK_KEY3").at("readable"), false);
 }
 
 }  // namespace
