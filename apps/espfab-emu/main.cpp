@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   unsigned write_kbps = 400;
   unsigned chip_erase_ms_per_mib = 2500;
   std::string log_level = "warn";
+  std::vector<std::string> faults;
   app.add_option("--devices", devices, "number of virtual devices")->check(CLI::Range(1u, 256u));
   app.add_option("--protocol", protocol, "socket (raw TCP), rfc2217 (TCP with DTR/RTS and baud), or pty")
       ->check(CLI::IsMember({"socket", "rfc2217", "pty"}));
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
                  "0 = ephemeral, printed as \"control\" in every device line");
   app.add_option("--port", first_port, "first TCP port (device N uses port + N); 0 = ephemeral ports");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  app.add_option("--fault", faults,
+                 "N:KNOBS - device N's factory-test app misbehaves: gpio_stuck=PIN:high|low, sensor_missing=NAME, "
+                 "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop (comma-separated; repeatable)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -77,12 +81,27 @@ int main(int argc, char** argv) {
     timing.program_bytes_per_second = write_kbps * 1000;
     timing.chip_erase_per_mib = std::chrono::milliseconds(chip_erase_ms_per_mib);
     const emulator::MacAddress base = emulator::parse_mac(mac_base);
+    for (const auto& fault : faults) {
+      const auto colon = fault.find(':');
+      const std::string index = fault.substr(0, colon);
+      if (colon == std::string::npos || index.empty() || index.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(index) >= devices) {
+        throw BadInputError("emulator.bad_fault", "--fault " + fault + ": expected N:KNOBS with N a device index",
+                            "for example --fault 2:gpio_stuck=4:high");
+      }
+      (void)emulator::parse_factory_test_faults(fault.substr(colon + 1));  // reject bad knobs before starting
+    }
     std::vector<std::unique_ptr<emulator::VirtualDevice>> list;
     for (unsigned i = 0; i < devices; ++i) {
       emulator::DeviceConfig config;
       if (!state_dir.empty()) config.state_dir = std::filesystem::path(state_dir) / ("dev" + std::to_string(i));
       config.flash_size = *size;
       config.mac = emulator::mac_for_index(base, i);
+      for (const auto& fault : faults) {
+        const auto colon = fault.find(':');
+        if (colon == std::string::npos || fault.substr(0, colon) != std::to_string(i)) continue;
+        config.factory_test_faults = emulator::parse_factory_test_faults(fault.substr(colon + 1));
+      }
       list.push_back(std::make_unique<emulator::VirtualDevice>(config));
     }
     emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port, timing,

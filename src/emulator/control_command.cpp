@@ -22,7 +22,8 @@ std::vector<std::string_view> split_words(std::string_view line) {
 Result<ControlCommand> refuse(std::string_view what, std::string_view word, std::string_view tail = {}) {
   std::string reason(what);
   reason.append(" '").append(word).append("'").append(tail);
-  return make_unexpected(BadInputError("emulator.bad_control_command", reason, "reset download N | reset boot N"));
+  return make_unexpected(
+      BadInputError("emulator.bad_control_command", reason, "reset download N | reset boot N | fault N KNOBS|clear"));
 }
 
 }  // namespace
@@ -30,8 +31,15 @@ Result<ControlCommand> refuse(std::string_view what, std::string_view word, std:
 Result<ControlCommand> parse_control_command(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const auto words = split_words(line);
-  if (words.size() != 3 || words[0] != "reset") return refuse("unknown command", line);
-  ControlCommand command{ControlCommand::Kind::ResetDownload, 0};
+  if (words.size() != 3 || (words[0] != "reset" && words[0] != "fault")) return refuse("unknown command", line);
+  ControlCommand command{ControlCommand::Kind::ResetDownload, 0, {}};
+  if (words[0] == "fault") {
+    command.kind = ControlCommand::Kind::Fault;
+    const auto [end, ec] = std::from_chars(words[1].data(), words[1].data() + words[1].size(), command.device);
+    if (ec != std::errc{} || end != words[1].data() + words[1].size()) return refuse("not a device index:", words[1]);
+    if (words[2] != "clear") command.knobs = std::string(words[2]);
+    return command;
+  }
   if (words[1] == "download") {
     command.kind = ControlCommand::Kind::ResetDownload;
   } else if (words[1] == "boot") {

@@ -4,6 +4,9 @@
 //
 //   reset download N   -> chip N resets with GPIO0 low (ROM download mode; prints the banner)
 //   reset boot N       -> chip N resets with GPIO0 high (normal boot)
+//   fault N KNOBS      -> the factory-test app of chip N misbehaves from its next boot on
+//                         (KNOBS as espfab-emu --fault: gpio_stuck=4:high,wifi_rssi=-85,...)
+//   fault N clear      -> chip N is healthy again
 //
 // Each line gets one answer line: "ok" or "error <reason>". Pure parsing here; the server acts.
 #pragma once
@@ -17,9 +20,10 @@
 namespace espfab::emulator {
 
 struct ControlCommand {
-  enum class Kind { ResetDownload, ResetBoot };
+  enum class Kind { ResetDownload, ResetBoot, Fault };
   Kind kind;
   std::size_t device = 0;
+  std::string knobs;  // Fault: the knob text ("" = clear)
 };
 
 // Parses one line (without its newline; a trailing '\r' is ignored). The error is the reason

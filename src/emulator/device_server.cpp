@@ -391,6 +391,15 @@ std::string DeviceServer::run_control(std::string_view line) {
     return "error no device " + std::to_string(command->device) + " (there are " + std::to_string(slots_.size()) + ")";
   }
   Slot& slot = *slots_[command->device];
+  if (command->kind == ControlCommand::Kind::Fault) {
+    try {
+      slot.device->set_factory_test_faults(parse_factory_test_faults(command->knobs));
+    } catch (const Error& error) {
+      return "error " + error.message();
+    }
+    log::get("emulator")->info("control: {}", line);
+    return "ok";
+  }
   slot.download_requested = false;
   reset_device(slot, command->kind == ControlCommand::Kind::ResetDownload);
   log::get("emulator")->info("control: {}", line);

@@ -1,8 +1,14 @@
 #include "emulator/virtual_device.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
 
+#include "emulator/boot_app.hpp"
+#include "emulator/boot_context.hpp"
+#include "emulator/boot_loader.hpp"
+#include "emulator/boot_rom.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/log.hpp"
@@ -69,14 +75,17 @@ void VirtualDevice::persist() {
 }
 
 Bytes VirtualDevice::on_host_bytes(ByteView in) {
-  if (state_ != State::Download) return {};  // a running app ignores the loader protocol
+  if (state_ != State::Download) return on_app_bytes(in);
   const unsigned before = efuse_.program_cycles();
   Bytes out = handler_.on_bytes(in);
   if (efuse_.program_cycles() != before) persist();
   for (const LoaderEvent& event : handler_.take_events()) {
     if (event.kind == LoaderEvent::Kind::BaudChange) pending_events_.push_back(event);
     if (event.kind == LoaderEvent::Kind::ExitLoader) {
-      log::get("emulator")->info("loader exit requested; the boot model is not modelled yet, staying in download mode");
+      log::get("emulator")
+          ->info(
+              "loader exit requested; staying in download mode until a reset with GPIO0 high (RTS or the control "
+              "channel)");
     }
   }
   return out;
@@ -99,21 +108,71 @@ Bytes VirtualDevice::reset_into_download() {
   return text(banner);
 }
 
-Bytes VirtualDevice::reset_normal_boot() {
+Bytes VirtualDevice::reset_normal_boot() { return boot(!powered_on_); }
+
+Bytes VirtualDevice::boot(bool power_on) {
   state_ = State::Running;
+  powered_on_ = true;
   handler_.reset();
   registers_.reset();
   registers_.set_strapping(0x8);  // GPIO0 high
   baud_ = config_.initial_baud;
-  std::string out(kRomBanner);
-  out += "rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)\r\n";
-  const ByteView head = flash_->view(0, 4);
-  if (head[0] != 0xE9) {
-    char line[48];
-    std::snprintf(line, sizeof line, "invalid header: 0x%08x\r\n", load_le32(head, 0));
+  app_.reset();
+  app_crashed_ = false;
+  app_input_.clear();
+  BootConsole console;
+  const BootContext context(*flash_, efuse_);
+  if (run_rom_stage(context, console, power_on ? ResetCause::PowerOn : ResetCause::Software)) {
+    if (const auto loaded = run_second_stage(context, console)) {
+      const std::string project = run_app_startup(context, console, *loaded);
+      if (project == kFactoryTestProject) {
+        FactoryTestDevice facts;
+        facts.mac = format_mac(efuse_.mac());
+        facts.flash_size = config_.flash_size;
+        if (loaded->image.app_descriptor) facts.version = loaded->image.app_descriptor->version;
+        app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.factory_test_faults);
+        console.rom(app_->ready_line());
+        app_crashed_ = app_->reset_requested();
+      } else if (const auto identity = read_device_identity(context, loaded->table)) {
+        console.info("espfab_identity",
+                     fmt::format("serial={} cert_sha256={}", identity->serial, identity->cert_sha256));
+        console.info("main_task", "Returned from app_main()");
+      } else {
+        console.warn("espfab_identity", "no device certificate in esp_secure_cert partition");
+        console.info("main_task", "Returned from app_main()");
+      }
+    }
+  }
+  std::string out;
+  for (const auto& line : console.lines()) {
     out += line;
+    out += "\r\n";
   }
   return text(out);
+}
+
+Bytes VirtualDevice::on_app_bytes(ByteView in) {
+  if (!app_) return {};  // the production app does not read its console
+  app_input_.append(in.begin(), in.end());
+  Bytes out;
+  std::size_t newline = 0;
+  while ((newline = app_input_.find('\n')) != std::string::npos) {
+    std::string line = app_input_.substr(0, newline);
+    app_input_.erase(0, newline + 1);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (app_crashed_) return boot(false);  // boot_loop: the app resets instead of answering
+    for (const auto& reply : app_->handle_line(line)) {
+      out.insert(out.end(), reply.begin(), reply.end());
+      out.push_back('\r');
+      out.push_back('\n');
+    }
+    if (app_->reset_requested()) {
+      const Bytes console = boot(false);
+      out.insert(out.end(), console.begin(), console.end());
+      return out;
+    }
+  }
+  return out;
 }
 
 std::string format_mac(const MacAddress& mac) {

@@ -11,6 +11,7 @@
 
 #include "emulator/command_handler.hpp"
 #include "emulator/efuse_controller.hpp"
+#include "emulator/factory_test_app.hpp"
 #include "emulator/register_space.hpp"
 #include "emulator/spi_flash_controller.hpp"
 #include "emulator/virtual_flash.hpp"
@@ -24,6 +25,7 @@ struct DeviceConfig {
   std::uint32_t flash_size = 8 * 1024 * 1024;
   MacAddress mac{0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x00};  // factory MAC burned into a new device
   std::uint32_t initial_baud = 115200;
+  FactoryTestFaults factory_test_faults;  // what the factory-test app gets wrong on this device
 };
 
 class VirtualDevice {
@@ -43,8 +45,11 @@ class VirtualDevice {
   Bytes on_host_bytes(ByteView in);
   // Reset with GPIO0 low: ROM download mode. Returns the ROM banner the chip prints.
   Bytes reset_into_download();
-  // Reset with GPIO0 high: normal boot. Returns the console output of the boot.
+  // Reset with GPIO0 high: normal boot. Returns the console output of the boot (ROM, 2nd stage,
+  // app start-up; spec esp32s3-boot-behaviour.md), after which the app runs: bytes from the host
+  // go to it line by line.
   Bytes reset_normal_boot();
+  void set_factory_test_faults(FactoryTestFaults faults) { config_.factory_test_faults = std::move(faults); }
   // Events the server must act on (baud changes); loader resets are already applied.
   std::vector<LoaderEvent> take_events();
 
@@ -64,6 +69,8 @@ class VirtualDevice {
 
  private:
   void load_efuses();
+  Bytes boot(bool power_on);
+  Bytes on_app_bytes(ByteView in);
 
   DeviceConfig config_;
   EfuseController efuse_;
@@ -75,6 +82,10 @@ class VirtualDevice {
   std::uint32_t baud_;
   unsigned saved_cycles_ = 0;
   std::vector<LoaderEvent> pending_events_;
+  bool powered_on_ = false;              // the first boot after start is a power-on reset
+  std::unique_ptr<FactoryTestApp> app_;  // the running factory-test app, if that is what booted
+  bool app_crashed_ = false;             // boot_loop: the next input finds the app resetting
+  std::string app_input_;                // a partial line from the host
 };
 
 // "7c:df:a1:00:00:01"

@@ -16,6 +16,19 @@ TEST(ControlCommand, ParsesResets) {
   EXPECT_EQ(boot->device, 0u);
 }
 
+TEST(ControlCommand, ParsesFaults) {
+  const auto fault = parse_control_command("fault 2 gpio_stuck=4:high,wifi_rssi=-85");
+  ASSERT_TRUE(fault);
+  EXPECT_EQ(fault->kind, ControlCommand::Kind::Fault);
+  EXPECT_EQ(fault->device, 2u);
+  EXPECT_EQ(fault->knobs, "gpio_stuck=4:high,wifi_rssi=-85");
+  const auto clear = parse_control_command("fault 0 clear");
+  ASSERT_TRUE(clear);
+  EXPECT_EQ(clear->knobs, "");
+  EXPECT_FALSE(parse_control_command("fault x no_psram"));
+  EXPECT_FALSE(parse_control_command("fault 1"));
+}
+
 TEST(ControlCommand, RefusesWithAReason) {
   for (const char* line : {"", "reset", "reset download", "reset download x", "reset download 1 2", "reset sideways 0",
                            "reboot 0", "reset download -1", "reset download 1x"}) {

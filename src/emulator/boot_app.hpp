@@ -1,0 +1,31 @@
+// The app's part of a boot (spec esp32s3-boot-behaviour.md §3.2, checklist 17-18): ESP-IDF's
+// start-up lines built from the flashed image's esp_app_desc_t, the flash-encryption mode line, and
+// the emulator's two apps: the factory-test app (project name "factory-test"; its JSON-lines
+// protocol is design/factory-test-protocol.md) and any other app as the production firmware, which
+// reports the identity it finds in its own esp_secure_cert partition (docs/emulator.md, "Apps"):
+//   I (<ms>) espfab_identity: serial=<certificate CN> cert_sha256=<SHA-256 of the certificate DER>
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "emulator/boot_console.hpp"
+#include "emulator/boot_context.hpp"
+#include "emulator/boot_loader.hpp"
+
+namespace espfab::emulator {
+
+inline constexpr const char* kFactoryTestProject = "factory-test";
+
+struct DeviceIdentity {
+  std::string serial;       // the certificate's subject CN
+  std::string cert_sha256;  // lowercase hex of SHA-256 over the certificate DER
+};
+
+// The device certificate in the esp_secure_cert partition (type 0x3F), read through the cache.
+std::optional<DeviceIdentity> read_device_identity(const BootContext& context, const image::PartitionTable& table);
+
+// Prints the app's start-up lines; returns the project name of the app that runs.
+std::string run_app_startup(const BootContext& context, BootConsole& console, const LoadedApp& app);
+
+}  // namespace espfab::emulator

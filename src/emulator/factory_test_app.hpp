@@ -1,0 +1,52 @@
+// The device side of the factory-test firmware protocol v1 (design/factory-test-protocol.md): one
+// JSON object per line; a ready line after boot; requests {"id","cmd",...} answered with
+// {"id","ok":true,...} or {"id","ok":false,"error"}. Values are those of a healthy module unless a
+// fault knob says otherwise. Pure: lines in, lines out; the device runtime feeds it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace espfab::emulator {
+
+// Per-device faults of the protocol page ("Emulator fault knobs").
+struct FactoryTestFaults {
+  std::optional<std::pair<int, bool>> gpio_stuck;  // pin, stuck high (true) or low
+  std::vector<std::string> sensor_missing;
+  int wifi_rssi = -45;  // dBm of the test AP "FACTORY-AP"
+  bool no_psram = false;
+  std::string hang_on;     // a command that never answers
+  bool boot_loop = false;  // the app resets after its ready line
+};
+
+// "gpio_stuck=4:high,wifi_rssi=-85,sensor_missing=imu,no_psram,hang_on=wifi_scan,boot_loop";
+// throws BadInputError naming the bad knob.
+FactoryTestFaults parse_factory_test_faults(std::string_view text);
+
+struct FactoryTestDevice {
+  std::string mac;  // "7c:df:a1:00:00:01"
+  std::uint32_t flash_size = 8 * 1024 * 1024;
+  std::uint32_t psram_size = 8 * 1024 * 1024;
+  std::string version = "1.0.0";
+};
+
+class FactoryTestApp {
+ public:
+  FactoryTestApp(FactoryTestDevice device, FactoryTestFaults faults);
+
+  // The ready line; with boot_loop the app asks for a reset right after it.
+  std::string ready_line();
+  // The response lines for one input line (none for console noise or a hanging command).
+  std::vector<std::string> handle_line(std::string_view line);
+  // Set by `reboot` (after its answer) and by boot_loop after the ready line.
+  bool reset_requested() const noexcept { return reset_requested_; }
+
+ private:
+  FactoryTestDevice device_;
+  FactoryTestFaults faults_;
+  bool reset_requested_ = false;
+};
+
+}  // namespace espfab::emulator
