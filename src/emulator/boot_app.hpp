@@ -4,6 +4,7 @@
 // protocol is design/factory-test-protocol.md) and any other app as the production firmware, which
 // reports the identity it finds in its own esp_secure_cert partition (docs/emulator.md, "Apps"):
 //   I (<ms>) espfab_identity: serial=<certificate CN> cert_sha256=<SHA-256 of the certificate DER>
+//            flash_encryption=on|off secure_boot=on|off
 #pragma once
 
 #include <optional>

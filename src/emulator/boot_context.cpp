@@ -27,8 +27,9 @@ SecretBytes block_secret(const EfuseController& e, unsigned key) {
   return SecretBytes(ByteView(bytes.data(), bytes.size()));
 }
 
-// XTS_AES_128_KEY, else the XTS_AES_256_KEY_1/_2 pair: the key the engine takes from eFuse.
-std::optional<security::FlashEncryptionKey> device_key(const EfuseController& e) {
+}  // namespace
+
+std::optional<security::FlashEncryptionKey> engine_flash_key(const EfuseController& e) {
   if (const auto k = key_with_purpose(e, KeyPurpose::XtsAes128Key)) {
     std::vector<SecretBytes> blocks;
     blocks.push_back(block_secret(e, *k));
@@ -45,15 +46,13 @@ std::optional<security::FlashEncryptionKey> device_key(const EfuseController& e)
   return std::nullopt;
 }
 
-}  // namespace
-
 BootContext::BootContext(const VirtualFlash& flash, const EfuseController& efuse) : flash_(flash), efuse_(efuse) {
   crypt_bits_ = static_cast<unsigned>(std::popcount(efuse.field(efuse::SPI_BOOT_CRYPT_CNT)));
   crypt_wp_ = ((efuse.block0_word(0) >> kWrDisCryptCnt) & 1u) != 0;
   fe_on_ = crypt_bits_ % 2 == 1;
   sb_on_ = efuse.field(efuse::SECURE_BOOT_EN) != 0;
   if (fe_on_) {
-    key_ = device_key(efuse);
+    key_ = engine_flash_key(efuse);
     if (!key_) key_ = security::FlashEncryptionKey(SecretBytes(Bytes(32, 0)));
   }
   // esp_secure_boot_read_key_digests: slots 0..2 in order, revoked slots skipped.

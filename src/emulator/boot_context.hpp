@@ -17,6 +17,11 @@
 
 namespace espfab::emulator {
 
+// The key the XTS engine takes from eFuse: the XTS_AES_128_KEY block, else the XTS_AES_256_KEY_1/_2
+// pair (read-protection hides blocks from software, not from the engine); none when no block has
+// an XTS purpose.
+std::optional<security::FlashEncryptionKey> engine_flash_key(const EfuseController& efuse);
+
 class BootContext {
  public:
   BootContext(const VirtualFlash& flash, const EfuseController& efuse);

@@ -1,5 +1,8 @@
 #include "emulator/command_handler.hpp"
 
+#include "chip/esp32s3_efuse.hpp"
+#include "emulator/boot_context.hpp"
+
 #include <algorithm>
 
 #include "util/crypto.hpp"
@@ -36,6 +39,7 @@ RomError rom_error(FlashWriter::Status status) {
     case FlashWriter::Status::OutOfRange: return RomError::FlashWriteError;
     case FlashWriter::Status::NotInFlashMode:
     case FlashWriter::Status::NotEnoughData: return RomError::FailedToAct;
+    case FlashWriter::Status::Unaligned: return RomError::FailedToAct;
   }
   return RomError::FailedToAct;
 }
@@ -48,11 +52,28 @@ StubError stub_error(FlashWriter::Status status) {
     case FlashWriter::Status::InflateError: return StubError::InflateError;
     case FlashWriter::Status::NotEnoughData: return StubError::NotEnoughData;
     case FlashWriter::Status::TooMuchData: return StubError::TooMuchData;
+    case FlashWriter::Status::Unaligned: return StubError::FailedSpiOp;
   }
   return StubError::FailedSpiOp;
 }
 
 std::string md5_hex(ByteView data) { return to_hex(crypto::md5(data)); }
+
+// What the ROM still does in Secure Download Mode (Espressif's Secure Download Mode docs; esptool
+// then skips the stub, register reads and MD5).
+bool allowed_in_secure_download(Opcode op) {
+  switch (op) {
+    case Opcode::Sync:
+    case Opcode::FlashBegin:
+    case Opcode::FlashData:
+    case Opcode::FlashEnd:
+    case Opcode::SpiSetParams:
+    case Opcode::SpiAttach:
+    case Opcode::ChangeBaudrate:
+    case Opcode::GetSecurityInfo: return true;
+    default: return false;
+  }
+}
 
 }  // namespace
 
@@ -61,6 +82,7 @@ CommandHandler::CommandHandler(RegisterSpace& registers, EfuseController& efuse,
 
 void CommandHandler::reset() {
   mode_ = LoaderMode::Rom;
+  secure_download_ = efuse_.secure_download_mode();  // the ROM reads it at reset
   writer_.abort();
   mem_.reset();
   read_.reset();
@@ -149,6 +171,12 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
   auto reply = [&](RomError error, ByteView result = {}, std::uint32_t value = 0) {
     out.push_back(rom_reply(op, error, result, value));
   };
+  if (secure_download_ && !allowed_in_secure_download(op)) {
+    // Secure Download Mode: an unsupported command, signalled the way esptool recognises it (a
+    // response with another opcode, status 1, error 0x05; serial protocol spec §7).
+    out.push_back(rom_reply(Opcode{}, RomError::InvalidMessage));
+    return;
+  }
   switch (op) {
     case Opcode::Sync:
       if (!sync_payload_ok(data)) return reply(RomError::InvalidMessage);
@@ -174,11 +202,14 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
     case Opcode::FlashBegin:
     case Opcode::FlashDeflBegin: {
       if (data.size() != 16 && data.size() != 20) return reply(RomError::InvalidMessage);
+      std::optional<security::FlashEncryptionKey> key;
       if (data.size() == 20 && word(data, 4) != 0) {
-        // The 5th word asks the ROM to encrypt with the device key on the way to flash.
-        log::get("emulator")
-            ->warn("encrypted FLASH_BEGIN (5th word = 1) is not yet modelled by espfab-emu; refused with 0x06");
-        return reply(RomError::FailedToAct);
+        // The 5th word asks the ROM to encrypt with the device key on the way to flash; refused
+        // when DIS_DOWNLOAD_MANUAL_ENCRYPT is burned or no XTS key is there.
+        key = engine_flash_key(efuse_);
+        if (!key || efuse_.field(chip::esp32s3_efuse::DIS_DOWNLOAD_MANUAL_ENCRYPT) != 0) {
+          return reply(RomError::FailedToAct);
+        }
       }
       FlashWriter::Begin begin;
       begin.flavour = FlashWriter::Flavour::Rom;
@@ -186,7 +217,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
       begin.size = word(data, 0);
       begin.block_size = word(data, 2);
       begin.offset = word(data, 3);
-      return reply(rom_error(writer_.begin(begin)));
+      return reply(rom_error(writer_.begin(begin, std::move(key))));
     }
     case Opcode::FlashData:
     case Opcode::FlashDeflData: {

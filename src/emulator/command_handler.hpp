@@ -94,6 +94,7 @@ class CommandHandler {
   FlashWriter writer_;
   SlipDecoder decoder_;
   LoaderMode mode_ = LoaderMode::Rom;
+  bool secure_download_ = false;  // ENABLE_SECURITY_DOWNLOAD as read at the last reset
   std::optional<MemSession> mem_;
   std::optional<ReadStream> read_;
   StubError latched_ = StubError::Ok;

@@ -23,9 +23,14 @@ struct FlashWriter::Inflater {
 FlashWriter::FlashWriter(VirtualFlash& flash) : flash_(flash) {}
 FlashWriter::~FlashWriter() = default;
 
-FlashWriter::Status FlashWriter::begin(const Begin& params) {
+FlashWriter::Status FlashWriter::begin(const Begin& params, std::optional<security::FlashEncryptionKey> key) {
   abort();
   if (!flash_.in_range(params.offset, params.size)) return Status::OutOfRange;
+  if (key &&
+      (params.compressed || params.flavour != Flavour::Rom || params.offset % 16 != 0 || params.block_size % 16 != 0)) {
+    return Status::Unaligned;
+  }
+  key_ = std::move(key);
   params_ = params;
   active_ = true;
   next_write_ = params.offset;
@@ -41,6 +46,7 @@ FlashWriter::Status FlashWriter::begin(const Begin& params) {
 
 void FlashWriter::abort() {
   active_ = false;
+  key_.reset();
   inflater_.reset();
   remaining_ = 0;
 }
@@ -52,7 +58,14 @@ FlashWriter::Status FlashWriter::write(std::uint32_t seq, ByteView data) {
   // ROM: the block goes to its own slot, padding included.
   const std::uint64_t at = std::uint64_t{params_.offset} + std::uint64_t{seq} * params_.block_size;
   if (!flash_.in_range(at, data.size())) return Status::OutOfRange;
-  flash_.program(static_cast<std::uint32_t>(at), data);
+  if (key_) {
+    if (data.size() % 16 != 0) return Status::Unaligned;
+    Bytes cipher(data.begin(), data.end());
+    security::encrypt_flash_in_place(*key_, static_cast<std::uint32_t>(at), cipher);
+    flash_.program(static_cast<std::uint32_t>(at), cipher);
+  } else {
+    flash_.program(static_cast<std::uint32_t>(at), data);
+  }
   const std::uint64_t end = at + data.size();
   const std::uint64_t limit = std::uint64_t{params_.offset} + params_.size;
   remaining_ = end >= limit ? 0 : static_cast<std::uint32_t>(limit - end);

@@ -12,8 +12,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "emulator/virtual_flash.hpp"
+#include "security/flash_encryption.hpp"
 #include "util/bytes.hpp"
 
 namespace espfab::emulator {
@@ -21,7 +23,7 @@ namespace espfab::emulator {
 class FlashWriter {
  public:
   enum class Flavour { Rom, Stub };
-  enum class Status { Ok, NotInFlashMode, OutOfRange, InflateError, NotEnoughData, TooMuchData };
+  enum class Status { Ok, NotInFlashMode, OutOfRange, InflateError, NotEnoughData, TooMuchData, Unaligned };
 
   struct Begin {
     Flavour flavour = Flavour::Rom;
@@ -36,7 +38,9 @@ class FlashWriter {
   FlashWriter(const FlashWriter&) = delete;
   FlashWriter& operator=(const FlashWriter&) = delete;
 
-  Status begin(const Begin& params);
+  // With `key`, every block goes through XTS-AES at its flash address on the way (the ROM's
+  // FLASH_BEGIN "encrypted" word); only plain ROM writes of 16-byte multiples can be encrypted.
+  Status begin(const Begin& params, std::optional<security::FlashEncryptionKey> key = std::nullopt);
   // One block's data-to-write (after the 16-byte _DATA header); `seq` from that header.
   Status write(std::uint32_t seq, ByteView data);
   // Ends the session; Stub flavour: NotEnoughData when bytes are still missing.
@@ -61,6 +65,7 @@ class FlashWriter {
   std::uint32_t erased_until_ = 0;  // stub: sectors below this address are erased
   std::uint64_t erase_end_ = 0;     // stub: end of the region's last sector
   std::unique_ptr<Inflater> inflater_;
+  std::optional<security::FlashEncryptionKey> key_;
 };
 
 }  // namespace espfab::emulator

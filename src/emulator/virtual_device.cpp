@@ -135,7 +135,9 @@ Bytes VirtualDevice::boot(bool power_on) {
         app_crashed_ = app_->reset_requested();
       } else if (const auto identity = read_device_identity(context, loaded->table)) {
         console.info("espfab_identity",
-                     fmt::format("serial={} cert_sha256={}", identity->serial, identity->cert_sha256));
+                     fmt::format("serial={} cert_sha256={} flash_encryption={} secure_boot={}", identity->serial,
+                                 identity->cert_sha256, context.flash_encryption_enabled() ? "on" : "off",
+                                 context.secure_boot_enabled() ? "on" : "off"));
         console.info("main_task", "Returned from app_main()");
       } else {
         console.warn("espfab_identity", "no device certificate in esp_secure_cert partition");

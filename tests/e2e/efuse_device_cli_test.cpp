@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -225,6 +226,38 @@ TEST(EfuseDeviceCli, DirectKeyAndProtectCommands) {
   EXPECT_EQ(summary(emu.url()).at("DIS_USB_OTG").at("writeable"), false);
   ASSERT_EQ(run_espfab({"efuse", "read-protect", "--port", emu.url(), "BLOCK_KEY3", "--confirm"}).exit_code, 0);
   EXPECT_EQ(summary(emu.url()).at("BLOCK_KEY3").at("readable"), false);
+}
+
+TEST(EfuseDeviceCli, RomEncryptedWriteEqualsHostEncryption) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const auto key = dir.path() / "key.bin";
+  const auto data = dir.path() / "data.bin";
+  {
+    std::ofstream k(key, std::ios::binary);
+    for (int i = 0; i < 32; ++i) k.put(static_cast<char>(i * 7 + 1));
+    std::ofstream d(data, std::ios::binary);
+    for (int i = 0; i < 8192; ++i) d.put(static_cast<char>((i * 31) ^ (i >> 5)));
+  }
+  ASSERT_EQ(
+      run_espfab({"efuse", "burn-key", "--port", emu.url(), "BLOCK_KEY0", key.string(), "XTS_AES_128_KEY", "--confirm"})
+          .exit_code,
+      0);
+  const auto written = run_espfab({"write-flash", "--port", emu.url(), "--encrypt", "0x10000", data.string()});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  const auto back = dir.path() / "back.bin";
+  ASSERT_EQ(run_espfab({"read-flash", "--port", emu.url(), "0x10000", "8192", back.string()}).exit_code, 0);
+  const auto expected = dir.path() / "expected.bin";
+  ASSERT_EQ(run_espfab({"flash-encryption", "encrypt", "--key", key.string(), "--address", "0x10000", "-o",
+                        expected.string(), data.string()})
+                .exit_code,
+            0);
+  std::ifstream a(back, std::ios::binary);
+  std::ifstream b(expected, std::ios::binary);
+  const std::string got((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+  const std::string want((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got.size(), 8192u);
+  EXPECT_TRUE(got == want) << "the ROM's XTS encryption differs from espfab flash-encryption encrypt";
 }
 
 }  // namespace

@@ -190,7 +190,8 @@ TEST(BootModel, OtadataSelectsOta0AndProductionAppReportsItsIdentity) {  // chec
   EXPECT_TRUE(has(console, "app_init: Project name:     widget")) << console;
   EXPECT_TRUE(has(console,
                   "espfab_identity: serial=esp32s3-pub-ecdsa "
-                  "cert_sha256=995c70ee32819ce31a49a3647a1a6703692bac5d9450e589baccd181cb5317ed"))
+                  "cert_sha256=995c70ee32819ce31a49a3647a1a6703692bac5d9450e589baccd181cb5317ed "
+                  "flash_encryption=off secure_boot=off"))
       << console;
   EXPECT_TRUE(has(console, "main_task: Returned from app_main()")) << console;
 }
@@ -230,6 +231,14 @@ TEST(BootModel, SecureBootAcceptsOnlyImagesSignedByABurnedDigest) {  // checklis
   EXPECT_TRUE(has(console, "secure_boot_v2: Secure Boot V2 verification failed.")) << console;
   EXPECT_TRUE(has(console, "No bootable app partitions")) << console;
 
+  // A bootloader changed after signing: the ROM refuses it.
+  Flash tampered = flash;
+  tampered.bootloader[0x100] ^= 0x01;
+  tampered.write_to(device);
+  console = console_of(device);
+  EXPECT_TRUE(has(console, "secure boot verification failed\r\nets_main.c 329")) << console;
+  EXPECT_FALSE(has(console, "2nd stage bootloader")) << console;
+
   // An unsigned bootloader: the ROM refuses it.
   Flash unsigned_boot = flash;
   unsigned_boot.bootloader = test::read_vector("app_image/boot.bin");
@@ -265,6 +274,7 @@ TEST(BootModel, FlashEncryptionDecryptsHostEncryptedFlashAndRejectsPlaintext) { 
   EXPECT_TRUE(has(console, "flash_encrypt: Flash encryption mode is RELEASE")) << console;
   // The identity partition is flagged encrypted: read through the cache it decrypts.
   EXPECT_TRUE(has(console, "espfab_identity: serial=esp32s3-pub-ecdsa")) << console;
+  EXPECT_TRUE(has(console, "flash_encryption=on secure_boot=off")) << console;
 
   // The same flash in plaintext on an FE chip: the ROM "decrypts" noise.
   flash.write_to(device);

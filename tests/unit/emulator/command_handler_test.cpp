@@ -2,6 +2,9 @@
 // numbers in the test names' comments).
 #include "emulator/command_handler.hpp"
 
+#include "security/efuse_reed_solomon.hpp"
+#include "security/flash_encryption.hpp"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -186,9 +189,72 @@ TEST(CommandHandler, RomCompressedWriteAndReadFlashSlow) {  // items 13, 19
   EXPECT_EQ(rig.host.call(Opcode::ReadFlashSlow, words({0x20000, 65})).data, Bytes({1, 0x0A, 0, 0}));
 }
 
-TEST(CommandHandler, EncryptedFlashBeginIsRefusedUntilModelled) {
+// Programs one eFuse block through the controller registers (no RS check words: BLOCK0 only, or
+// data the test does not read back through RS).
+void program_block(Rig& rig, unsigned block, const std::array<std::uint32_t, 8>& words_to_burn) {
+  for (unsigned w = 0; w < 8; ++w) rig.host.write_reg(0x60007000 + 4 * w, words_to_burn[w]);
+  if (block != 0) {
+    Bytes bytes(32);
+    for (std::size_t i = 0; i < 32; ++i) bytes[i] = static_cast<std::uint8_t>(words_to_burn[i / 4] >> (8 * (i % 4)));
+    const auto check = security::rs_check_words(bytes);
+    for (unsigned w = 0; w < 3; ++w) rig.host.write_reg(0x60007020 + 4 * w, check[w]);
+  }
+  rig.host.write_reg(0x600071CC, 0x5A5A);
+  rig.host.write_reg(0x600071D4, 0x2 | (block << 2));
+  rig.host.write_reg(0x600071CC, 0x5AA5);
+  rig.host.write_reg(0x600071D4, 0x1);
+}
+
+TEST(CommandHandler, EncryptedFlashBeginWritesXtsCiphertextWithTheEfuseKey) {  // item 13 (5th word)
   Rig rig;
-  EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x1000, 1, 0x400, 0, 1})).data, Bytes({1, 6, 0, 0}));
+  // Without an XTS key the ROM cannot encrypt.
+  EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x1000, 1, 0x400, 0x10000, 1})).data, Bytes({1, 6, 0, 0}));
+  Bytes key_file(32);
+  for (std::size_t i = 0; i < key_file.size(); ++i) key_file[i] = static_cast<std::uint8_t>(0x5A ^ (i * 13));
+  const security::FlashEncryptionKey key{SecretBytes(Bytes(key_file))};
+  const SecretBytes block = key.efuse_block_bytes(0);
+  std::array<std::uint32_t, 8> key_words{};
+  for (std::size_t i = 0; i < 32; ++i) key_words[i / 4] |= std::uint32_t{block.view()[i]} << (8 * (i % 4));
+  program_block(rig, 4, key_words);
+  program_block(rig, 0,
+                {0, 1u /* RD_DIS BLOCK_KEY0 */, 0x04000000u /* KEY_PURPOSE_0 = XTS_AES_128_KEY */, 0, 0, 0, 0, 0});
+  const Bytes plain = random_bytes(0x800, 5);
+  ASSERT_EQ(rig.host.call(Opcode::FlashBegin, words({0x800, 2, 0x400, 0x10000, 1})).data, kRomOk);
+  for (std::uint32_t seq = 0; seq < 2; ++seq) {
+    const Bytes part(plain.begin() + seq * 0x400, plain.begin() + (seq + 1) * 0x400);
+    ASSERT_EQ(rig.host.data_call(Opcode::FlashData, seq, part).data, kRomOk);
+  }
+  const ByteView stored = rig.flash.view(0x10000, 0x800);
+  EXPECT_EQ(Bytes(stored.begin(), stored.end()), security::encrypt_flash_data(key, 0x10000, plain));
+  // DIS_DOWNLOAD_MANUAL_ENCRYPT ends it.
+  program_block(rig, 0, {0, 1u << 20, 0, 0, 0, 0, 0, 0});
+  EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x400, 1, 0x400, 0x20000, 1})).data, Bytes({1, 6, 0, 0}));
+}
+
+TEST(CommandHandler, SecureDownloadModeAllowsOnlyTheSecureCommands) {  // Deliver 3, spec §7
+  Rig rig;
+  program_block(rig, 0, {0, 0, 0, 0, 1u << 5 /* ENABLE_SECURITY_DOWNLOAD */, 0, 0, 0});
+  rig.handler.reset();  // the ROM reads the eFuse at reset
+  // Unsupported: a response under another opcode, status 1, error 0x05 (esptool's pattern).
+  const auto rr_frames = rig.host.raw(Opcode::ReadReg, words({0x40001000}));
+  ASSERT_EQ(rr_frames.size(), 1u);
+  const Bytes& rr = rr_frames[0];
+  ASSERT_GE(rr.size(), 12u);
+  EXPECT_NE(rr[1], static_cast<std::uint8_t>(Opcode::ReadReg));
+  EXPECT_EQ(rr[rr.size() - 4], 1);
+  EXPECT_EQ(rr[rr.size() - 3], 5);
+  for (Opcode refused : {Opcode::MemBegin, Opcode::SpiFlashMd5, Opcode::FlashDeflBegin, Opcode::ReadFlashSlow}) {
+    const auto frames = rig.host.raw(refused, words({0, 0, 0, 0}));
+    ASSERT_EQ(frames.size(), 1u);
+    const Bytes& frame = frames[0];
+    EXPECT_NE(frame[1], static_cast<std::uint8_t>(refused));
+  }
+  // Still there: SYNC-level commands, flash writes, security info with bit 2 set.
+  const auto info = rig.host.call(Opcode::GetSecurityInfo);
+  ASSERT_GE(info.data.size(), 4u);
+  EXPECT_NE(info.data[0] & 0x4, 0);
+  EXPECT_EQ(rig.host.call(Opcode::SpiAttach, words({0, 0})).data, kRomOk);
+  EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x400, 1, 0x400, 0x30000, 0})).data, kRomOk);
 }
 
 TEST(CommandHandler, StubUploadRepliesMemEndThenOhaiThenStubStatus) {  // items 3, 4, 12
