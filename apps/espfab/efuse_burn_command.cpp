@@ -22,6 +22,7 @@
 #include "security/key_purpose.hpp"
 #include "security/loader_efuse_registers.hpp"
 #include "security/sbv2_key.hpp"
+#include "security/security_profile_file.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::cli {
@@ -30,6 +31,7 @@ namespace {
 namespace efuse = chip::esp32s3_efuse;
 
 struct BurnArgs {
+  std::string profile_file;
   std::string flash_encryption = "off";
   std::string fe_key_file;
   std::optional<unsigned> fe_key_block;
@@ -60,7 +62,32 @@ struct Inputs {
 };
 
 // Everything from files and options, checked before the device is touched.
+Inputs read_profile_inputs(const BurnArgs& args) {
+  if (args.flash_encryption != "off" || !args.secure_boot_keys.empty() || args.fe_key_block || args.keep_jtag ||
+      args.disable_jtag || args.final_lock != "auto") {
+    throw BadInputError("cli.profile_and_options", "--profile and security options given together",
+                        "put the security settings in the profile's [security] section, or leave out --profile");
+  }
+  auto file = security::load_security_profile(args.profile_file);
+  Inputs in;
+  in.profile = std::move(file.profile);
+  if (in.profile.flash_encryption) {
+    if (args.fe_key_file.empty()) {
+      in.key = security::FlashEncryptionKey::generate(*in.profile.flash_encryption);
+    } else {
+      in.key.emplace(SecretBytes(read_file(args.fe_key_file)));
+    }
+  }
+  const std::string bootloader =
+      args.bootloader.empty() && file.bootloader ? file.bootloader->string() : args.bootloader;
+  const std::string app = args.app.empty() && file.app ? file.app->string() : args.app;
+  if (!bootloader.empty()) in.bootloader = read_file(bootloader);
+  if (!app.empty()) in.app = read_file(app);
+  return in;
+}
+
 Inputs read_inputs(const BurnArgs& args) {
+  if (!args.profile_file.empty()) return read_profile_inputs(args);
   Inputs in;
   auto& p = in.profile;
   if (args.flash_encryption == "xts-128" || args.flash_encryption == "xts-256") {
@@ -377,6 +404,9 @@ unsigned parse_key_block(const std::string& text) {
 }
 
 void add_security_options(CLI::App& app, BurnArgs& args) {
+  app.add_option("--profile", args.profile_file,
+                 "station profile (TOML): its [security] and [images] sections instead of the options below")
+      ->check(CLI::ExistingFile);
   app.add_option("--flash-encryption", args.flash_encryption, "off, xts-128 or xts-256")
       ->check(CLI::IsMember({"off", "xts-128", "xts-256"}))
       ->capture_default_str();

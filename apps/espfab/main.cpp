@@ -69,11 +69,19 @@ int run(int argc, char** argv) {
   // Option callbacks run before subcommand callbacks, so logging is set up before any work.
   std::string log_level = "warn";
   std::string log_file;
-  auto apply_logging = [&](const std::string&) { log::configure_logging(log::parse_level(log_level), log_file); };
+  // `each` runs as a validator, before CLI11 stores the value: take the value from its argument.
+  auto apply_level = [&](const std::string& value) {
+    log_level = value;
+    log::configure_logging(log::parse_level(log_level), log_file);
+  };
+  auto apply_file = [&](const std::string& value) {
+    log_file = value;
+    log::configure_logging(log::parse_level(log_level), log_file);
+  };
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str()
-      ->each(apply_logging);
-  app.add_option("--log-file", log_file, "also write the log to this file")->each(apply_logging);
+      ->each(apply_level);
+  app.add_option("--log-file", log_file, "also write the log to this file")->each(apply_file);
 
   std::map<std::string, CLI::App*> made;
   for (const auto& command : command_registry()) {

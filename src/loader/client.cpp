@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "loader/device_error.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -11,18 +13,54 @@ namespace espfab::loader {
 namespace {
 
 constexpr std::size_t kMaxSkippedFrames = 100;
-constexpr std::size_t kTraceBytes = 48;
+// The eFuse controller's register window: key material passes through it (PGM_DATA on a burn,
+// key block reads before read protection), so its values never reach a log.
+constexpr std::uint32_t kEfuseWindowStart = 0x60007000;
+constexpr std::uint32_t kEfuseWindowEnd = 0x60007200;
 
-std::string trace_hex(ByteView bytes) {
-  if (bytes.size() <= kTraceBytes) return to_hex(bytes);
-  return fmt::format("{}... ({} bytes)", to_hex(bytes.first(kTraceBytes)), bytes.size());
+bool secret_register(std::uint32_t address) { return address >= kEfuseWindowStart && address < kEfuseWindowEnd; }
+
+std::uint32_t word_at(ByteView bytes, std::size_t offset) {
+  return offset + 4 <= bytes.size() ? load_le32(bytes, offset) : 0;
+}
+
+// A frame as a trace line without payload bytes: data blocks may hold secrets (an identity
+// partition with its private key, a plaintext image), so only opcodes, lengths, register addresses
+// and values outside the eFuse window are shown.
+std::string trace_frame(ByteView frame, bool& last_read_secret) {
+  if (frame.size() < 8) return fmt::format("{} bytes outside a command", frame.size());
+  const auto op = static_cast<Opcode>(frame[1]);
+  const ByteView data = frame.subspan(8);
+  const bool request = frame[0] == 0x00;
+  std::string line = fmt::format("{} {}", request ? ">" : "<", to_string(op));
+  if (request && op == Opcode::ReadReg) {
+    const std::uint32_t address = word_at(data, 0);
+    last_read_secret = secret_register(address);
+    return line + fmt::format(" 0x{:08x}", address);
+  }
+  if (request && op == Opcode::WriteReg) {
+    for (std::size_t i = 0; i + 16 <= data.size(); i += 16) {
+      const std::uint32_t address = word_at(data, i);
+      line += secret_register(address) ? fmt::format(" 0x{:08x}=<redacted>", address)
+                                       : fmt::format(" 0x{:08x}=0x{:08x}", address, word_at(data, i + 4));
+    }
+    return line;
+  }
+  if (!request && op == Opcode::ReadReg) {
+    return line + (last_read_secret ? " value=<redacted>" : fmt::format(" value=0x{:08x}", word_at(frame, 4))) +
+           fmt::format(" status={}", to_hex(data));
+  }
+  if (request) return line + fmt::format(" ({} data bytes)", data.size());
+  if (frame[0] != 0x01) return fmt::format("< {} bytes of data", frame.size());  // READ_FLASH data, MD5
+  const std::size_t status = std::min<std::size_t>(data.size(), 4);
+  return line + fmt::format(" ({} bytes, status {})", data.size(), to_hex(data.last(status)));
 }
 
 }  // namespace
 
 void LoaderClient::write_frame(ByteView packet) {
   static const auto logger = log::get("loader");
-  if (logger->should_log(spdlog::level::trace)) logger->trace("> {}", trace_hex(packet));
+  if (logger->should_log(spdlog::level::trace)) logger->trace("{}", trace_frame(packet, last_read_secret_));
   out_.clear();
   slip_encode_into(packet, out_);
   link_->write(out_);
@@ -33,7 +71,7 @@ std::optional<Bytes> LoaderClient::read_frame(const Deadline& deadline) {
   std::uint8_t buffer[4096];
   for (;;) {
     if (auto frame = decoder_.pop_frame()) {
-      if (logger->should_log(spdlog::level::trace)) logger->trace("< {}", trace_hex(*frame));
+      if (logger->should_log(spdlog::level::trace)) logger->trace("{}", trace_frame(*frame, last_read_secret_));
       return frame;
     }
     const std::size_t got = link_->read(buffer, deadline);

@@ -55,6 +55,7 @@ class LoaderClient {
   SlipDecoder decoder_;
   LoaderMode mode_ = LoaderMode::Rom;
   Bytes out_;
+  bool last_read_secret_ = false;  // the last READ_REG was in the eFuse window: keep its value out of the log
 };
 
 }  // namespace espfab::loader

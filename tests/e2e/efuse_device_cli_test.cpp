@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "support/emulator_process.hpp"
 #include "support/run_command.hpp"
+#include "support/secret_scan.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 
@@ -258,6 +260,108 @@ TEST(EfuseDeviceCli, RomEncryptedWriteEqualsHostEncryption) {
   const std::string want((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
   EXPECT_EQ(got.size(), 8192u);
   EXPECT_TRUE(got == want) << "the ROM's XTS encryption differs from espfab flash-encryption encrypt";
+}
+
+TEST(EfuseDeviceCli, PlanAndBurnFromAStationProfile) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const auto profile = dir.path() / "station.toml";
+  {
+    std::ofstream out(profile);
+    out << "[security]\n"
+           "flash_encryption = \"xts-128\"\n"
+           "secure_boot_keys = [\""
+        << vector_path("sbv2_rsa3072_key1_pub.pem")
+        << "\"]\n"
+           "final_lock = \"secure-download\"\n"
+           "[images]\n"
+           "bootloader = \""
+        << vector_path("signed_key1.bin")
+        << "\"\n"
+           "production_app = \""
+        << vector_path("signed_unaligned_key1.bin") << "\"\n";
+  }
+  const auto plan = run_espfab({"efuse", "plan", "--port", emu.url(), "--profile", profile.string(), "--json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  const auto batches = nlohmann::json::parse(plan.out).at("plan").at("batches");
+  EXPECT_EQ(batches.at(0).at("name"), "flash-encryption key");
+  EXPECT_TRUE(batches.back().at("after_boot_verified").get<bool>());
+  const auto burned = run_espfab({"efuse", "burn", "--port", emu.url(), "--profile", profile.string(), "--confirm"});
+  ASSERT_EQ(burned.exit_code, 0) << burned.err;
+  EXPECT_EQ(security_info(emu.url()).at("flags"), "0x000006f1");
+  // Options and a profile together are ambiguous.
+  EXPECT_EQ(
+      run_espfab({"efuse", "plan", "--port", emu.url(), "--profile", profile.string(), "--flash-encryption", "xts-256"})
+          .exit_code,
+      2);
+}
+
+TEST(EfuseDeviceCli, ABadProfileListsEveryProblemWithItsLine) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const auto profile = dir.path() / "bad.toml";
+  {
+    std::ofstream out(profile);
+    out << "[security]\n"
+           "flash_encryptoin = \"xts-128\"\n"        // line 2: typo
+           "final_lock = \"maybe\"\n"                // line 3: bad value
+           "secure_boot_keys = [\"missing.pem\"]\n"  // line 4: no such file
+           "[images]\n"
+           "bootloader = \"nowhere.bin\"\n";  // line 6
+  }
+  const auto virgin = summary(emu.url());
+  const auto result = run_espfab({"efuse", "burn", "--port", emu.url(), "--profile", profile.string(), "--confirm"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  for (const char* expected : {"bad.toml:2:", "flash_encryptoin", "bad.toml:3:", "maybe", "bad.toml:4:", "missing.pem",
+                               "bad.toml:6:", "nowhere.bin", "4 problem(s)"}) {
+    EXPECT_NE(result.err.find(expected), std::string::npos) << expected << "\n" << result.err;
+  }
+  EXPECT_EQ(summary(emu.url()), virgin);
+}
+
+TEST(EfuseDeviceCli, NoKeyBytesInLogsOrFiles) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const auto key_path = dir.path() / "fe.bin";
+  Bytes key(32);
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(0xC0 ^ (i * 11));
+  {
+    std::ofstream out(key_path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(key.data()), static_cast<std::streamsize>(key.size()));
+  }
+  const auto log = dir.path() / "trace.log";
+  const auto plan = dir.path() / "plan.json";
+  const auto burned = run_espfab({"--log-level", "trace", "--log-file", log.string(), "efuse", "burn", "--port",
+                                  emu.url(), "--flash-encryption", "xts-128", "--fe-key", key_path.string(),
+                                  "--keep-jtag", "--final-lock", "none", "--confirm"});
+  ASSERT_EQ(burned.exit_code, 0) << burned.err;
+  ASSERT_EQ(run_espfab({"efuse", "plan", "--port", emu.url(), "--flash-encryption", "xts-128", "--out", plan.string()})
+                .exit_code,
+            0);
+  Bytes reversed(key.rbegin(), key.rend());
+  std::string hex;
+  for (auto b : key) hex += fmt_hex(b);
+  std::string reversed_hex;
+  for (auto b : reversed) reversed_hex += fmt_hex(b);
+  std::vector<Bytes> needles{key, reversed, Bytes(hex.begin(), hex.end()),
+                             Bytes(reversed_hex.begin(), reversed_hex.end())};
+  // The block words as a register trace would print them (PGM_DATA writes, key block reads).
+  for (std::size_t w = 0; w < 8; ++w) {
+    std::uint32_t word = 0;
+    for (std::size_t b = 0; b < 4; ++b) word |= std::uint32_t{reversed[4 * w + b]} << (8 * b);
+    char text[9];
+    std::snprintf(text, sizeof text, "%08x", word);
+    needles.emplace_back(text, text + 8);
+    std::string bytes_hex;  // the same word as little-endian frame bytes in a hex dump
+    for (std::size_t b = 0; b < 4; ++b) bytes_hex += fmt_hex(reversed[4 * w + b]);
+    needles.emplace_back(bytes_hex.begin(), bytes_hex.end());
+  }
+  EXPECT_TRUE(std::filesystem::exists(log));
+  EXPECT_EQ(files_containing(dir.path(), needles, {"fe.bin"}), std::vector<std::string>{});
+  for (const auto& needle : needles) {
+    EXPECT_FALSE(contains_bytes(burned.out, needle));
+    EXPECT_FALSE(contains_bytes(burned.err, needle));
+  }
 }
 
 }  // namespace
