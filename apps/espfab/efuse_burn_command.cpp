@@ -51,6 +51,7 @@ struct BurnArgs {
 struct Inputs {
   security::SecurityProfile profile;
   std::optional<security::FlashEncryptionKey> key;
+  std::vector<SecretBytes> secret_keys;  // KeySource::SecretKey writes (burn-key with HMAC purposes)
   Bytes bootloader;
   Bytes app;
   std::vector<security::PlanImage> images() const {
@@ -133,6 +134,8 @@ Inputs read_inputs(const BurnArgs& args) {
 std::string key_block_text(const security::KeyBlockWrite& write) {
   const std::string source = write.source == security::KeySource::DeviceFlashEncryptionKey
                                  ? fmt::format("device flash-encryption key, half {} (never shown)", write.key_half)
+                             : write.source == security::KeySource::SecretKey
+                                 ? std::string("key from the given file (never shown)")
                                  : fmt::format("public key digest {:02x}", fmt::join(write.digest, ""));
   return fmt::format("{} purpose {}{}{}: {}", efuse::kBlocks[efuse::kBlockKey0 + write.key_block].name,
                      security::key_purpose_name(static_cast<std::uint32_t>(write.purpose)),
@@ -203,6 +206,10 @@ nlohmann::json plan_file_json(const security::BurnPlan& plan, const security::Ef
   for (const auto& batch : plan.batches) {
     nlohmann::json keys = nlohmann::json::array();
     for (const auto& write : batch.key_blocks) {
+      if (write.source == security::KeySource::SecretKey) {
+        throw BadInputError("cli.plan_with_secret_key", "a plan file cannot carry a secret key",
+                            "burn keys from files with `espfab efuse burn-key` directly");
+      }
       keys.push_back(
           {{"key_block", write.key_block},
            {"purpose", security::key_purpose_name(static_cast<std::uint32_t>(write.purpose))},
@@ -361,7 +368,8 @@ void run_job(const ConnectionOptions& connection, BurnJob& job) {
                          {"outcome", outcome_text(step.outcome)},
                          {"attempts", step.attempts},
                          {"fields", step.fields}});
-      });
+      },
+      job.inputs.secret_keys);
   const bool held_back = !job.include_final_lock && std::any_of(plan.batches.begin(), plan.batches.end(),
                                                                 [](const auto& b) { return b.after_boot_verified; });
   if (json) {
@@ -534,7 +542,7 @@ void configure_key_command(CLI::App& app, const std::shared_ptr<KeyArgs>& args, 
 
 const RegisterCommand burn_key_command{{
     "efuse burn-key",
-    "Burn a flash-encryption (XTS) key file into a key block with its purpose (espefuse burn_key)",
+    "Burn a 32-byte key file (XTS, HMAC, ...) into a key block with its purpose (espefuse burn_key)",
     [](CLI::App& app) {
       auto args = std::make_shared<KeyArgs>();
       configure_key_command(app, args, "32-byte key file (burned reversed, as burn_key does)");
@@ -542,24 +550,31 @@ const RegisterCommand burn_key_command{{
       app.callback([args] {
         run_device_command(*args->connection, [&] {
           const auto purpose = parse_purpose(args->purpose);
-          if (!security::is_xts_purpose(purpose)) {
-            throw BadInputError(
-                "cli.key_purpose_unsupported",
-                fmt::format("burn-key supports the XTS purposes; {} is not one", args->purpose),
-                "Secure Boot digests: espfab efuse burn-key-digest; HMAC/DS keys are not supported yet");
+          const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
+          if (info && info->digest) {
+            throw BadInputError("cli.key_purpose_unsupported",
+                                fmt::format("{} takes a public key digest", args->purpose),
+                                "use espfab efuse burn-key-digest BLOCK PUBKEY.pem " + args->purpose);
           }
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          job.inputs.key.emplace(SecretBytes(read_file(args->file)));
-          if (job.inputs.key->block_count() != 1) {
+          SecretBytes bytes(read_file(args->file));
+          if (bytes.size() != 32) {
             throw BadInputError("cli.key_size", args->file + " must hold exactly 32 bytes",
                                 "burn each half of an XTS-AES-256 key with its own purpose");
           }
+          BurnJob job;
+          job.inputs.profile = bare_profile();
           security::KeyBlockWrite write;
           write.key_block = parse_key_block(args->block);
           write.purpose = purpose;
-          write.source = security::KeySource::DeviceFlashEncryptionKey;
-          write.read_protect = !args->no_read_protect;
+          if (security::is_xts_purpose(purpose)) {
+            // burn_key reverses XTS keys for the AES-XTS peripheral.
+            job.inputs.key.emplace(std::move(bytes));
+            write.source = security::KeySource::DeviceFlashEncryptionKey;
+          } else {
+            job.inputs.secret_keys.push_back(std::move(bytes));  // HMAC/DS keys: as they are
+            write.source = security::KeySource::SecretKey;
+          }
+          write.read_protect = !args->no_read_protect && info && info->needs_read_protect;
           write.write_protect = !args->no_write_protect;
           job.inputs.profile.extra_keys.push_back(std::move(write));
           job.confirm = args->confirm;

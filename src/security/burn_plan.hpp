@@ -24,6 +24,7 @@ namespace espfab::security {
 enum class KeySource {
   DeviceFlashEncryptionKey,  // half `key_half` of the device key, reversed (burn_key byte order)
   PublicDigest,              // `digest`, as is
+  SecretKey,                 // secret key number `key_half` given to the executor, as is (HMAC, DS)
 };
 
 struct KeyBlockWrite {

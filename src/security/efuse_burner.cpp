@@ -76,7 +76,8 @@ void bytes_to_words(std::span<const std::uint8_t> bytes, BlockWords& words) {
   }
 }
 
-std::map<unsigned, BlockProgram> programs_for(const BurnBatch& batch, const FlashEncryptionKey* device_key) {
+std::map<unsigned, BlockProgram> programs_for(const BurnBatch& batch, const FlashEncryptionKey* device_key,
+                                              std::span<const SecretBytes> secret_keys) {
   std::map<unsigned, BlockProgram> programs;
   auto program = [&](unsigned block) -> BlockProgram& {
     auto& p = programs[block];
@@ -95,6 +96,14 @@ std::map<unsigned, BlockProgram> programs_for(const BurnBatch& batch, const Flas
       }
       const SecretBytes half = device_key->efuse_block_bytes(write.key_half);
       bytes_to_words(half.view(), p.bits);
+    } else if (write.source == KeySource::SecretKey) {
+      if (write.key_half >= secret_keys.size() || secret_keys[write.key_half].size() != 32) {
+        throw PolicyRefusalError(
+            "security.burn.no_secret_key",
+            fmt::format("the plan burns a 32-byte key into {} but it was not given", efuse::kBlocks[block].name),
+            "pass the key file to the burn command");
+      }
+      bytes_to_words(secret_keys[write.key_half].view(), p.bits);
     } else {
       bytes_to_words(write.digest, p.bits);
     }
@@ -268,7 +277,7 @@ bool BurnReport::burned_anything() const {
 
 BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_from,
                                 const FlashEncryptionKey* device_key, const BurnOptions& options,
-                                const BurnObserver& observer) {
+                                const BurnObserver& observer, std::span<const SecretBytes> secret_keys) {
   Controller controller(registers_);
   BurnReport report;
   check_not_stale(plan, planned_from, read_efuses(registers_));
@@ -276,7 +285,7 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
 
   for (const auto& batch : plan.batches) {
     if (batch.after_boot_verified && !options.boot_verified) continue;  // the final lock waits
-    auto programs = programs_for(batch, device_key);
+    auto programs = programs_for(batch, device_key, secret_keys);
     // Highest block first, BLOCK0 (WR_DIS, RD_DIS, purposes) last.
     for (auto it = programs.rbegin(); it != programs.rend(); ++it) {
       const BlockProgram& program = it->second;

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,8 +74,11 @@ class EfuseBurner {
   // Throws PolicyRefusalError (stale plan, RS block not empty, final lock before a verified boot,
   // missing key), DeviceStatusError (the controller reports errors or bits did not stick after all
   // attempts), TimeoutError (controller never idle).
+  // `secret_keys` holds the 32-byte keys of KeySource::SecretKey writes (by index), in block byte
+  // order.
   BurnReport execute(const BurnPlan& plan, const EfuseImage& planned_from, const FlashEncryptionKey* device_key,
-                     const BurnOptions& options = {}, const BurnObserver& observer = {});
+                     const BurnOptions& options = {}, const BurnObserver& observer = {},
+                     std::span<const SecretBytes> secret_keys = {});
 
  private:
   EfuseRegisters& registers_;

@@ -223,6 +223,29 @@ TEST(EfuseDeviceCli, DirectKeyAndProtectCommands) {
   EXPECT_EQ(again.exit_code, 6) << again.err;
   EXPECT_EQ(summary(emu.url()), after);
 
+  // An HMAC key: burned as it is (not reversed), read-protected by default; readable with
+  // --no-read-protect, so the bytes can be checked.
+  const auto hmac_path = dir.path() / "hmac.bin";
+  std::string hmac_spaced;
+  {
+    std::ofstream hmac(hmac_path, std::ios::binary);
+    for (int i = 0; i < 32; ++i) {
+      hmac.put(static_cast<char>(0x90 + i));
+      if (!hmac_spaced.empty()) hmac_spaced += ' ';
+      hmac_spaced += fmt_hex(static_cast<unsigned char>(0x90 + i));
+    }
+  }
+  const auto hmac = run_espfab({"efuse", "burn-key", "--port", emu.url(), "BLOCK_KEY4", hmac_path.string(),
+                                "HMAC_DOWN_DIGITAL_SIGNATURE", "--no-read-protect", "--confirm"});
+  ASSERT_EQ(hmac.exit_code, 0) << hmac.err;
+  after = summary(emu.url());
+  EXPECT_EQ(after.at("KEY_PURPOSE_4").at("value"), "HMAC_DOWN_DIGITAL_SIGNATURE");
+  EXPECT_EQ(after.at("BLOCK_KEY4").at("value"), hmac_spaced);
+  EXPECT_EQ(run_espfab({"efuse", "burn-key", "--port", emu.url(), "BLOCK_KEY3", hmac_path.string(),
+                        "SECURE_BOOT_DIGEST2", "--confirm"})
+                .exit_code,
+            2);
+
   // write-protect / read-protect.
   ASSERT_EQ(run_espfab({"efuse", "write-protect", "--port", emu.url(), "DIS_USB_OTG", "--confirm"}).exit_code, 0);
   EXPECT_EQ(summary(emu.url()).at("DIS_USB_OTG").at("writeable"), false);
