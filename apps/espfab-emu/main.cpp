@@ -63,8 +63,9 @@ int main(int argc, char** argv) {
   app.add_option("--port", first_port, "first TCP port (device N uses port + N); 0 = ephemeral ports");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   app.add_option("--fault", faults,
-                 "N:KNOBS - device N's factory-test app misbehaves: gpio_stuck=PIN:high|low, sensor_missing=NAME, "
-                 "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop (comma-separated; repeatable)");
+                 "N:KNOBS - device N misbehaves: factory-test app gpio_stuck=PIN:high|low, sensor_missing=NAME, "
+                 "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop; link drop_after=BYTES, bitflip=PPM; "
+                 "wrong_chip (comma-separated; repeatable)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
         throw BadInputError("emulator.bad_fault", "--fault " + fault + ": expected N:KNOBS with N a device index",
                             "for example --fault 2:gpio_stuck=4:high");
       }
-      (void)emulator::parse_factory_test_faults(fault.substr(colon + 1));  // reject bad knobs before starting
+      (void)emulator::parse_device_faults(fault.substr(colon + 1));  // reject bad knobs before starting
     }
     std::vector<std::unique_ptr<emulator::VirtualDevice>> list;
     for (unsigned i = 0; i < devices; ++i) {
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
       for (const auto& fault : faults) {
         const auto colon = fault.find(':');
         if (colon == std::string::npos || fault.substr(0, colon) != std::to_string(i)) continue;
-        config.factory_test_faults = emulator::parse_factory_test_faults(fault.substr(colon + 1));
+        config.faults = emulator::parse_device_faults(fault.substr(colon + 1));
       }
       list.push_back(std::make_unique<emulator::VirtualDevice>(config));
     }

@@ -188,7 +188,9 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
     case Opcode::WriteReg: return reply(apply_write_reg(data) ? RomError::Ok : RomError::InvalidMessage);
     case Opcode::GetSecurityInfo: {
       if (!data.empty()) return reply(RomError::InvalidMessage);
-      const Bytes info = efuse_.security_info().serialize();
+      auto security = efuse_.security_info();
+      security.chip_id = chip_id_;
+      const Bytes info = security.serialize();
       return reply(RomError::Ok, info);
     }
     case Opcode::SpiAttach:

@@ -45,6 +45,8 @@ class CommandHandler {
   std::vector<Bytes> handle_frame(ByteView frame);
 
   LoaderMode mode() const noexcept { return mode_; }
+  // The chip id GET_SECURITY_INFO reports (9 = ESP32-S3; the wrong_chip fault changes it).
+  void set_reported_chip_id(std::uint32_t id) noexcept { chip_id_ = id; }
   // Chip reset into ROM download mode: stub gone, sessions dropped, half-received frames lost.
   void reset();
   std::vector<LoaderEvent> take_events();
@@ -94,7 +96,8 @@ class CommandHandler {
   FlashWriter writer_;
   SlipDecoder decoder_;
   LoaderMode mode_ = LoaderMode::Rom;
-  bool secure_download_ = false;  // ENABLE_SECURITY_DOWNLOAD as read at the last reset
+  bool secure_download_ = false;
+  std::uint32_t chip_id_ = 9;  // ENABLE_SECURITY_DOWNLOAD as read at the last reset
   std::optional<MemSession> mem_;
   std::optional<ReadStream> read_;
   StubError latched_ = StubError::Ok;

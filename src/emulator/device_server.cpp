@@ -393,7 +393,7 @@ std::string DeviceServer::run_control(std::string_view line) {
   Slot& slot = *slots_[command->device];
   if (command->kind == ControlCommand::Kind::Fault) {
     try {
-      slot.device->set_factory_test_faults(parse_factory_test_faults(command->knobs));
+      slot.device->set_faults(parse_device_faults(command->knobs));
     } catch (const Error& error) {
       return "error " + error.message();
     }

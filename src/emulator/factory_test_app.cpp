@@ -63,9 +63,41 @@ FactoryTestFaults parse_factory_test_faults(std::string_view text) {
     } else {
       throw BadInputError("emulator.bad_fault", fmt::format("unknown fault knob '{}'", key),
                           "knobs: gpio_stuck=PIN:high|low, sensor_missing=NAME, wifi_rssi=DBM, no_psram, "
-                          "hang_on=CMD, boot_loop");
+                          "hang_on=CMD, boot_loop, drop_after=N, bitflip=PPM, wrong_chip");
     }
   }
+  return faults;
+}
+
+DeviceFaults parse_device_faults(std::string_view text) {
+  DeviceFaults faults;
+  std::string app_knobs;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+    if (key == "drop_after") {
+      const int n = parse_int(value, key);
+      if (n < 0) throw BadInputError("emulator.bad_fault", "drop_after must be >= 0", "for example drop_after=5000");
+      faults.drop_after = static_cast<std::uint64_t>(n);
+    } else if (key == "bitflip") {
+      const int ppm = parse_int(value, key);
+      if (ppm < 0 || ppm > 1'000'000) {
+        throw BadInputError("emulator.bad_fault", "bitflip is in bytes per million (0-1000000)",
+                            "for example bitflip=200");
+      }
+      faults.bitflip_ppm = static_cast<std::uint32_t>(ppm);
+    } else if (key == "wrong_chip") {
+      faults.wrong_chip = true;
+    } else if (!item.empty()) {
+      if (!app_knobs.empty()) app_knobs += ',';
+      app_knobs.append(item);
+    }
+  }
+  faults.factory_test = parse_factory_test_faults(app_knobs);
   return faults;
 }
 

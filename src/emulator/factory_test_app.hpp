@@ -4,6 +4,7 @@
 // fault knob says otherwise. Pure: lines in, lines out; the device runtime feeds it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,18 @@ struct FactoryTestFaults {
 // "gpio_stuck=4:high,wifi_rssi=-85,sensor_missing=imu,no_psram,hang_on=wifi_scan,boot_loop";
 // throws BadInputError naming the bad knob.
 FactoryTestFaults parse_factory_test_faults(std::string_view text);
+
+// Everything a fixture can get wrong with one device: the factory-test app's knobs plus the link
+// and the chip itself.
+struct DeviceFaults {
+  FactoryTestFaults factory_test;
+  std::optional<std::uint64_t> drop_after;  // the link goes dead after this many host bytes (per reset)
+  std::uint32_t bitflip_ppm = 0;            // host bytes with one bit flipped, per million (deterministic)
+  bool wrong_chip = false;                  // answers as an ESP32-C3 (chip-detect magic, chip id 5)
+};
+
+// The factory-test knobs plus drop_after=N, bitflip=PPM, wrong_chip.
+DeviceFaults parse_device_faults(std::string_view text);
 
 struct FactoryTestDevice {
   std::string mac;  // "7c:df:a1:00:00:01"

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "chip/esp32s3.hpp"
 #include "emulator/boot_app.hpp"
 #include "emulator/boot_context.hpp"
 #include "emulator/boot_loader.hpp"
@@ -22,6 +23,12 @@ constexpr std::string_view kRomBanner =
 
 Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
+// What a wrong chip in the fixture answers: ESP32-C3's chip-detect magic and image chip id
+// (esptool's ESP32C3ROM.CHIP_DETECT_MAGIC_VALUE[0], IMAGE_CHIP_ID).
+constexpr std::uint32_t kEsp32c3ChipMagic = 0x6921506F;
+constexpr std::uint32_t kEsp32c3ChipId = 5;
+constexpr std::uint32_t kEsp32s3ChipId = 9;
+
 std::unique_ptr<VirtualFlash> open_flash(const DeviceConfig& config) {
   if (config.state_dir.empty()) return std::make_unique<VirtualFlash>(config.flash_size);
   std::filesystem::create_directories(config.state_dir);
@@ -38,6 +45,7 @@ VirtualDevice::VirtualDevice(DeviceConfig config)
       handler_(registers_, efuse_, *flash_),
       baud_(config_.initial_baud) {
   load_efuses();
+  set_faults(config_.faults);
   reset_into_download();
 }
 
@@ -74,7 +82,31 @@ void VirtualDevice::persist() {
   saved_cycles_ = efuse_.program_cycles();
 }
 
+void VirtualDevice::set_faults(DeviceFaults faults) {
+  config_.faults = std::move(faults);
+  registers_.set_chip_magic(config_.faults.wrong_chip ? kEsp32c3ChipMagic : chip::kEsp32s3.chip_detect_magic);
+  handler_.set_reported_chip_id(config_.faults.wrong_chip ? kEsp32c3ChipId : kEsp32s3ChipId);
+}
+
 Bytes VirtualDevice::on_host_bytes(ByteView in) {
+  const auto& faults = config_.faults;
+  Bytes noisy;
+  if (faults.drop_after || faults.bitflip_ppm) {
+    noisy.assign(in.begin(), in.end());
+    if (faults.drop_after) {
+      const std::uint64_t room = *faults.drop_after > host_bytes_ ? *faults.drop_after - host_bytes_ : 0;
+      if (noisy.size() > room) noisy.resize(static_cast<std::size_t>(room));  // the cable is gone
+    }
+    host_bytes_ += in.size();
+    for (auto& byte : noisy) {
+      noise_state_ = noise_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      if ((noise_state_ >> 33) % 1'000'000 < faults.bitflip_ppm) {
+        byte = static_cast<std::uint8_t>(byte ^ (1u << ((noise_state_ >> 20) & 7)));
+      }
+    }
+    in = noisy;
+    if (in.empty()) return {};
+  }
   if (state_ != State::Download) return on_app_bytes(in);
   const unsigned before = efuse_.program_cycles();
   Bytes out = handler_.on_bytes(in);
@@ -99,6 +131,7 @@ std::vector<LoaderEvent> VirtualDevice::take_events() {
 
 Bytes VirtualDevice::reset_into_download() {
   state_ = State::Download;
+  host_bytes_ = 0;
   handler_.reset();
   registers_.reset();
   registers_.set_strapping(0x0);  // GPIO0 low
@@ -112,6 +145,7 @@ Bytes VirtualDevice::reset_normal_boot() { return boot(!powered_on_); }
 
 Bytes VirtualDevice::boot(bool power_on) {
   state_ = State::Running;
+  host_bytes_ = 0;
   powered_on_ = true;
   handler_.reset();
   registers_.reset();
@@ -130,7 +164,7 @@ Bytes VirtualDevice::boot(bool power_on) {
         facts.mac = format_mac(efuse_.mac());
         facts.flash_size = config_.flash_size;
         if (loaded->image.app_descriptor) facts.version = loaded->image.app_descriptor->version;
-        app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.factory_test_faults);
+        app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.faults.factory_test);
         console.rom(app_->ready_line());
         app_crashed_ = app_->reset_requested();
       } else if (const auto identity = read_device_identity(context, loaded->table)) {

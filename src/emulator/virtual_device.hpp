@@ -25,7 +25,7 @@ struct DeviceConfig {
   std::uint32_t flash_size = 8 * 1024 * 1024;
   MacAddress mac{0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x00};  // factory MAC burned into a new device
   std::uint32_t initial_baud = 115200;
-  FactoryTestFaults factory_test_faults;  // what the factory-test app gets wrong on this device
+  DeviceFaults faults;  // what this device gets wrong (docs/emulator.md, Fault injection)
 };
 
 class VirtualDevice {
@@ -49,7 +49,7 @@ class VirtualDevice {
   // app start-up; spec esp32s3-boot-behaviour.md), after which the app runs: bytes from the host
   // go to it line by line.
   Bytes reset_normal_boot();
-  void set_factory_test_faults(FactoryTestFaults faults) { config_.factory_test_faults = std::move(faults); }
+  void set_faults(DeviceFaults faults);
   // Events the server must act on (baud changes); loader resets are already applied.
   std::vector<LoaderEvent> take_events();
 
@@ -86,6 +86,8 @@ class VirtualDevice {
   std::unique_ptr<FactoryTestApp> app_;  // the running factory-test app, if that is what booted
   bool app_crashed_ = false;             // boot_loop: the next input finds the app resetting
   std::string app_input_;                // a partial line from the host
+  std::uint64_t host_bytes_ = 0;         // since the last reset (drop_after)
+  std::uint64_t noise_state_ = 0;        // bitflip's deterministic generator
 };
 
 // "7c:df:a1:00:00:01"

@@ -122,7 +122,12 @@ Reply LoaderClient::command(const Command& command, unsigned attempts) {
     try {
       return command_once(command);
     } catch (const Error& error) {
-      const bool retry = error.kind() == ErrorKind::Timeout || is_transient_device_error(error);
+      // A data block damaged on the line can also arrive as "invalid message" (a flipped length
+      // or sequence bit); re-sending the same block is safe, so that counts as transient there.
+      const bool data_block = command.opcode == Opcode::FlashData || command.opcode == Opcode::FlashDeflData ||
+                              command.opcode == Opcode::MemData;
+      const bool retry = error.kind() == ErrorKind::Timeout || is_transient_device_error(error) ||
+                         (data_block && error.code() == "loader.device_error.invalid_message");
       if (!retry || attempt >= attempts) throw;
       log::get("loader")->warn("{}: {}; retrying ({} of {})", to_string(command.opcode), error.message(), attempt + 1,
                                attempts);

@@ -88,6 +88,23 @@ TEST(FactoryTestApp, FaultKnobsChangeWhatTheDeviceReports) {
   EXPECT_TRUE(looping.reset_requested());
 }
 
+TEST(FactoryTestApp, DeviceFaultsSplitLinkChipAndAppKnobs) {
+  const auto faults = parse_device_faults("drop_after=5000,gpio_stuck=4:low,bitflip=200,wrong_chip,no_psram");
+  ASSERT_TRUE(faults.drop_after);
+  EXPECT_EQ(*faults.drop_after, 5000u);
+  EXPECT_EQ(faults.bitflip_ppm, 200u);
+  EXPECT_TRUE(faults.wrong_chip);
+  ASSERT_TRUE(faults.factory_test.gpio_stuck);
+  EXPECT_EQ(faults.factory_test.gpio_stuck->first, 4);
+  EXPECT_FALSE(faults.factory_test.gpio_stuck->second);
+  EXPECT_TRUE(faults.factory_test.no_psram);
+  EXPECT_THROW((void)parse_device_faults("bitflip=2000000"), BadInputError);
+  EXPECT_THROW((void)parse_device_faults("drop_after=-1"), BadInputError);
+  const auto none = parse_device_faults("");
+  EXPECT_FALSE(none.drop_after);
+  EXPECT_FALSE(none.wrong_chip);
+}
+
 TEST(FactoryTestApp, BadKnobsAreNamed) {
   for (const char* text : {"gpio_stuck=4", "gpio_stuck=x:high", "wifi_rssi=loud", "teleport=1"}) {
     try {

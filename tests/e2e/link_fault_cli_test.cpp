@@ -1,0 +1,84 @@
+// Fixture faults injected by espfab-emu (--fault) against the espfab CLI (issue 4 acceptance
+// "Faults", issue 3 point 8): a wrong chip is refused before anything is written, a link that
+// dies mid-write gives an error naming the region and offset, and bit flips on the line are
+// retried until the flash holds exactly the image.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+
+#include "support/emulator_process.hpp"
+#include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
+
+namespace espfab::test {
+namespace {
+
+std::string image_bytes(std::size_t size) {
+  std::mt19937 rng(20261124);
+  std::string out(size, '\0');
+  for (auto& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+std::string write_image(const TempDir& dir, const std::string& data) {
+  const auto path = dir.path() / "image.bin";
+  std::ofstream(path, std::ios::binary) << data;
+  return path.string();
+}
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(LinkFaultCli, WrongChipIsRefusedBeforeAnythingIsWritten) {
+  TempDir dir;
+  EmulatorOptions options;
+  options.state_dir = dir.path() / "state";
+  options.extra_args = {"--fault", "0:wrong_chip", "--flash-size", "4MB"};
+  const std::string image = write_image(dir, image_bytes(20000));
+  {
+    EmulatorProcess emu(options);
+    const auto result = run_espfab({"write-flash", "--port", emu.url(), "0x10000", image});
+    EXPECT_EQ(result.exit_code, 6) << result.err;
+    EXPECT_NE(result.err.find("ESP32-C3"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("nothing was written"), std::string::npos) << result.err;
+  }
+  const std::string flash = read_all(dir.path() / "state" / "dev0" / "flash.bin");
+  ASSERT_EQ(flash.size(), 4u * 1024 * 1024);
+  EXPECT_EQ(flash.find_first_not_of('\xff'), std::string::npos) << "the flash was touched";
+}
+
+TEST(LinkFaultCli, ALinkThatDiesMidWriteNamesTheRegionAndOffset) {
+  TempDir dir;
+  EmulatorOptions options;
+  options.extra_args = {"--fault", "0:drop_after=30000"};
+  EmulatorProcess emu(options);
+  const std::string image = write_image(dir, image_bytes(100000));
+  const auto result = run_espfab({"write-flash", "--port", emu.url(), "0x10000", image});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find("image.bin @0x10000"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("flash 0x"), std::string::npos) << result.err;
+}
+
+TEST(LinkFaultCli, BitFlipsAreRetriedAndTheFlashIsExact) {
+  TempDir dir;
+  EmulatorOptions options;
+  options.extra_args = {"--fault", "0:bitflip=50"};
+  EmulatorProcess emu(options);
+  const std::string data = image_bytes(100000);
+  const std::string image = write_image(dir, data);
+  const auto written = run_espfab({"write-flash", "--port", emu.url(), "--no-compress", "0x10000", image});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  EXPECT_NE(written.err.find("retrying"), std::string::npos) << "the fault should have hit at least one block";
+  const auto back = dir.path() / "back.bin";
+  const auto read = run_espfab({"read-flash", "--port", emu.url(), "0x10000", "100000", back.string()});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_TRUE(read_all(back) == data);
+}
+
+}  // namespace
+}  // namespace espfab::test
