@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   app.add_option("--fault", faults,
                  "N:KNOBS - device N misbehaves: factory-test app gpio_stuck=PIN:high|low, sensor_missing=NAME, "
                  "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop; link drop_after=BYTES, bitflip=PPM; "
-                 "wrong_chip (comma-separated; repeatable)");
+                 "wrong_chip, efuse_power_loss=N, no_flash (comma-separated; repeatable)");
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -61,6 +61,21 @@ std::string md5_hex(ByteView data) { return to_hex(crypto::md5(data)); }
 
 // What the ROM still does in Secure Download Mode (Espressif's Secure Download Mode docs; esptool
 // then skips the stub, register reads and MD5).
+bool is_flash_operation(Opcode op) {
+  switch (op) {
+    case Opcode::FlashBegin:
+    case Opcode::FlashData:
+    case Opcode::FlashDeflBegin:
+    case Opcode::FlashDeflData:
+    case Opcode::SpiFlashMd5:
+    case Opcode::ReadFlashSlow:
+    case Opcode::ReadFlash:
+    case Opcode::EraseFlash:
+    case Opcode::EraseRegion: return true;
+    default: return false;
+  }
+}
+
 bool allowed_in_secure_download(Opcode op) {
   switch (op) {
     case Opcode::Sync:
@@ -171,6 +186,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
   auto reply = [&](RomError error, ByteView result = {}, std::uint32_t value = 0) {
     out.push_back(rom_reply(op, error, result, value));
   };
+  if (flash_absent_ && is_flash_operation(op)) return reply(RomError::FlashReadError);
   if (secure_download_ && !allowed_in_secure_download(op)) {
     // Secure Download Mode: an unsupported command, signalled the way esptool recognises it (a
     // response with another opcode, status 1, error 0x05; serial protocol spec §7).
@@ -303,6 +319,7 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
     return;
   }
   auto expect = [&](std::size_t size) { return data.size() == size; };
+  if (flash_absent_ && is_flash_operation(op)) return reply(StubError::FailedSpiOp);
   switch (op) {
     case Opcode::Sync:
       if (!expect(kSyncPayloadSize)) return reply(StubError::BadDataLen);

@@ -47,6 +47,8 @@ class CommandHandler {
   LoaderMode mode() const noexcept { return mode_; }
   // The chip id GET_SECURITY_INFO reports (9 = ESP32-S3; the wrong_chip fault changes it).
   void set_reported_chip_id(std::uint32_t id) noexcept { chip_id_ = id; }
+  // Fault: no flash chip answers, so every flash operation fails.
+  void set_flash_absent(bool absent) noexcept { flash_absent_ = absent; }
   // Chip reset into ROM download mode: stub gone, sessions dropped, half-received frames lost.
   void reset();
   std::vector<LoaderEvent> take_events();
@@ -97,7 +99,8 @@ class CommandHandler {
   SlipDecoder decoder_;
   LoaderMode mode_ = LoaderMode::Rom;
   bool secure_download_ = false;
-  std::uint32_t chip_id_ = 9;  // ENABLE_SECURITY_DOWNLOAD as read at the last reset
+  std::uint32_t chip_id_ = 9;
+  bool flash_absent_ = false;  // ENABLE_SECURITY_DOWNLOAD as read at the last reset
   std::optional<MemSession> mem_;
   std::optional<ReadStream> read_;
   StubError latched_ = StubError::Ok;

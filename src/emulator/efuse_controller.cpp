@@ -81,6 +81,13 @@ void EfuseController::program_block(unsigned block) {
   BlockWords data{};
   for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) data[w] = reg(efuse::EFUSE_PGM_DATA0_REG + 4 * w);
   ++program_cycles_;
+  const bool interrupted = interrupt_at_ && program_cycles_ == *interrupt_at_;
+  if (interrupted) {
+    // Power fails half-way: the second half of the data and the check bytes never get burned.
+    for (unsigned w = info.words / 2; w < efuse::kPgmDataWords; ++w) data[w] = 0;
+    interrupt_at_.reset();
+    power_lost_ = true;
+  }
   if (block == 0) {
     efuse::Block0Mask protect{};
     for (unsigned bit = 0; bit < 32; ++bit) {
@@ -94,7 +101,7 @@ void EfuseController::program_block(unsigned block) {
       return;
     }
     for (unsigned w = 0; w < info.words; ++w) raw_[block][w] |= data[w];
-    for (unsigned i = 0; i < efuse::kRsCheckBytes; ++i) {
+    for (unsigned i = 0; i < efuse::kRsCheckBytes && !interrupted; ++i) {
       const std::uint32_t word = reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * (i / 4));
       check_[block][i] = static_cast<std::uint8_t>(check_[block][i] | ((word >> (8 * (i % 4))) & 0xFF));
     }

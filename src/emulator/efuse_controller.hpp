@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "chip/esp32s3_efuse.hpp"
 #include "util/bytes.hpp"
@@ -71,6 +72,13 @@ class EfuseController {
   SecurityInfo security_info() const;
   // Number of program cycles executed (diagnostics, tests).
   unsigned program_cycles() const noexcept { return program_cycles_; }
+  // Fault: power fails during program cycle number `cycle` (counted from now): half of the block's
+  // data words and none of its RS check bytes get burned, as an interrupted cycle leaves them.
+  void interrupt_program_cycle(std::optional<unsigned> cycle) noexcept {
+    interrupt_at_ = cycle ? std::optional<unsigned>(program_cycles_ + *cycle) : std::nullopt;
+  }
+  // True once, right after the interrupted cycle: the chip has lost power.
+  bool take_power_loss() noexcept { return std::exchange(power_lost_, false); }
 
  private:
   std::uint32_t& reg(std::uint32_t offset) { return regs_[offset / 4]; }
@@ -84,6 +92,8 @@ class EfuseController {
   std::array<BlockWords, chip::esp32s3_efuse::kBlockCount> raw_{};
   std::array<std::array<std::uint8_t, 12>, chip::esp32s3_efuse::kBlockCount> check_{};
   unsigned program_cycles_ = 0;
+  std::optional<unsigned> interrupt_at_;
+  bool power_lost_ = false;
 };
 
 }  // namespace espfab::emulator

@@ -61,9 +61,10 @@ FactoryTestFaults parse_factory_test_faults(std::string_view text) {
     } else if (key == "boot_loop") {
       faults.boot_loop = true;
     } else {
-      throw BadInputError("emulator.bad_fault", fmt::format("unknown fault knob '{}'", key),
-                          "knobs: gpio_stuck=PIN:high|low, sensor_missing=NAME, wifi_rssi=DBM, no_psram, "
-                          "hang_on=CMD, boot_loop, drop_after=N, bitflip=PPM, wrong_chip");
+      throw BadInputError(
+          "emulator.bad_fault", fmt::format("unknown fault knob '{}'", key),
+          "knobs: gpio_stuck=PIN:high|low, sensor_missing=NAME, wifi_rssi=DBM, no_psram, "
+          "hang_on=CMD, boot_loop, drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N, no_flash");
     }
   }
   return faults;
@@ -92,6 +93,15 @@ DeviceFaults parse_device_faults(std::string_view text) {
       faults.bitflip_ppm = static_cast<std::uint32_t>(ppm);
     } else if (key == "wrong_chip") {
       faults.wrong_chip = true;
+    } else if (key == "no_flash") {
+      faults.no_flash = true;
+    } else if (key == "efuse_power_loss") {
+      const int cycle = parse_int(value, key);
+      if (cycle < 1) {
+        throw BadInputError("emulator.bad_fault", "efuse_power_loss counts program cycles from 1",
+                            "for example efuse_power_loss=2");
+      }
+      faults.efuse_power_loss = static_cast<unsigned>(cycle);
     } else if (!item.empty()) {
       if (!app_knobs.empty()) app_knobs += ',';
       app_knobs.append(item);

@@ -30,12 +30,14 @@ FactoryTestFaults parse_factory_test_faults(std::string_view text);
 // and the chip itself.
 struct DeviceFaults {
   FactoryTestFaults factory_test;
-  std::optional<std::uint64_t> drop_after;  // the link goes dead after this many host bytes (per reset)
-  std::uint32_t bitflip_ppm = 0;            // host bytes with one bit flipped, per million (deterministic)
-  bool wrong_chip = false;                  // answers as an ESP32-C3 (chip-detect magic, chip id 5)
+  std::optional<std::uint64_t> drop_after;   // the link goes dead after this many host bytes (per reset)
+  std::uint32_t bitflip_ppm = 0;             // host bytes with one bit flipped, per million (deterministic)
+  bool wrong_chip = false;                   // answers as an ESP32-C3 (chip-detect magic, chip id 5)
+  std::optional<unsigned> efuse_power_loss;  // power fails during the Nth eFuse program cycle
+  bool no_flash = false;                     // no flash chip answers (RDID all ones, flash commands fail)
 };
 
-// The factory-test knobs plus drop_after=N, bitflip=PPM, wrong_chip.
+// The factory-test knobs plus drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N, no_flash.
 DeviceFaults parse_device_faults(std::string_view text);
 
 struct FactoryTestDevice {

@@ -86,9 +86,13 @@ void VirtualDevice::set_faults(DeviceFaults faults) {
   config_.faults = std::move(faults);
   registers_.set_chip_magic(config_.faults.wrong_chip ? kEsp32c3ChipMagic : chip::kEsp32s3.chip_detect_magic);
   handler_.set_reported_chip_id(config_.faults.wrong_chip ? kEsp32c3ChipId : kEsp32s3ChipId);
+  efuse_.interrupt_program_cycle(config_.faults.efuse_power_loss);
+  spi_.set_absent(config_.faults.no_flash);
+  handler_.set_flash_absent(config_.faults.no_flash);
 }
 
 Bytes VirtualDevice::on_host_bytes(ByteView in) {
+  if (powered_off_) return {};
   const auto& faults = config_.faults;
   Bytes noisy;
   if (faults.drop_after || faults.bitflip_ppm) {
@@ -111,6 +115,10 @@ Bytes VirtualDevice::on_host_bytes(ByteView in) {
   const unsigned before = efuse_.program_cycles();
   Bytes out = handler_.on_bytes(in);
   if (efuse_.program_cycles() != before) persist();
+  if (efuse_.take_power_loss()) {
+    powered_off_ = true;  // the chip died in the middle of the cycle: no reply, nothing more
+    return {};
+  }
   for (const LoaderEvent& event : handler_.take_events()) {
     if (event.kind == LoaderEvent::Kind::BaudChange) pending_events_.push_back(event);
     if (event.kind == LoaderEvent::Kind::ExitLoader) {
@@ -131,6 +139,7 @@ std::vector<LoaderEvent> VirtualDevice::take_events() {
 
 Bytes VirtualDevice::reset_into_download() {
   state_ = State::Download;
+  powered_off_ = false;
   host_bytes_ = 0;
   handler_.reset();
   registers_.reset();
@@ -145,6 +154,7 @@ Bytes VirtualDevice::reset_normal_boot() { return boot(!powered_on_); }
 
 Bytes VirtualDevice::boot(bool power_on) {
   state_ = State::Running;
+  powered_off_ = false;
   host_bytes_ = 0;
   powered_on_ = true;
   handler_.reset();
@@ -155,7 +165,10 @@ Bytes VirtualDevice::boot(bool power_on) {
   app_crashed_ = false;
   app_input_.clear();
   BootConsole console;
-  const BootContext context(*flash_, efuse_);
+  // Without a flash chip the ROM reads all ones.
+  std::optional<VirtualFlash> no_flash;
+  if (config_.faults.no_flash) no_flash.emplace(flash_->size());
+  const BootContext context(no_flash ? *no_flash : *flash_, efuse_);
   if (run_rom_stage(context, console, power_on ? ResetCause::PowerOn : ResetCause::Software)) {
     if (const auto loaded = run_second_stage(context, console)) {
       const std::string project = run_app_startup(context, console, *loaded);

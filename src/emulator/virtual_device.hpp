@@ -88,6 +88,7 @@ class VirtualDevice {
   std::string app_input_;                // a partial line from the host
   std::uint64_t host_bytes_ = 0;         // since the last reset (drop_after)
   std::uint64_t noise_state_ = 0;        // bitflip's deterministic generator
+  bool powered_off_ = false;             // efuse_power_loss struck: silent until the next reset
 };
 
 // "7c:df:a1:00:00:01"

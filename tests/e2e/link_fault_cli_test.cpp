@@ -82,3 +82,48 @@ TEST(LinkFaultCli, BitFlipsAreRetriedAndTheFlashIsExact) {
 
 }  // namespace
 }  // namespace espfab::test
+
+namespace espfab::test {
+namespace {
+
+TEST(LinkFaultCli, PowerLossDuringAnEfuseProgramIsDetectedAndTheChipIsNotBurnedFurther) {
+  EmulatorOptions options;
+  options.protocol = "rfc2217";  // the next connection resets the chip (DTR/RTS), as a fixture does
+  options.extra_args = {"--fault", "0:efuse_power_loss=1"};
+  EmulatorProcess emu(options);
+  // The first program cycle (the flash-encryption key block) loses power half-way.
+  const auto burn = run_espfab({"efuse", "burn", "--port", emu.url(), "--flash-encryption", "xts-128", "--keep-jtag",
+                                "--final-lock", "none", "--confirm"});
+  EXPECT_EQ(burn.exit_code, 3) << burn.err;
+  // After the reset the chip reports the half-written RS block ...
+  const auto check = run_espfab({"efuse", "check", "--port", emu.url()});
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  EXPECT_NE(check.out.find("BLOCK4"), std::string::npos) << check.out;
+  // ... and the executor refuses to burn anything more into it.
+  const auto again = run_espfab({"efuse", "burn", "--port", emu.url(), "--flash-encryption", "xts-128", "--keep-jtag",
+                                 "--final-lock", "none", "--confirm"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("security.burn.efuse_errors"), std::string::npos) << again.err;
+}
+
+}  // namespace
+}  // namespace espfab::test
+
+namespace espfab::test {
+namespace {
+
+TEST(LinkFaultCli, AModuleWithoutFlashIsReportedNotWritten) {
+  TempDir dir;
+  EmulatorOptions options;
+  options.extra_args = {"--fault", "0:no_flash"};
+  EmulatorProcess emu(options);
+  const auto id = run_espfab({"flash-id", "--port", emu.url()});
+  EXPECT_NE(id.err.find("the flash chip does not answer"), std::string::npos) << id.out << id.err;
+  const std::string image = write_image(dir, image_bytes(20000));
+  const auto written = run_espfab({"write-flash", "--port", emu.url(), "0x10000", image});
+  EXPECT_NE(written.exit_code, 0);
+  EXPECT_NE(written.err.find("0x10000"), std::string::npos) << written.err;
+}
+
+}  // namespace
+}  // namespace espfab::test

@@ -98,6 +98,9 @@ TEST(FactoryTestApp, DeviceFaultsSplitLinkChipAndAppKnobs) {
   EXPECT_EQ(faults.factory_test.gpio_stuck->first, 4);
   EXPECT_FALSE(faults.factory_test.gpio_stuck->second);
   EXPECT_TRUE(faults.factory_test.no_psram);
+  EXPECT_EQ(parse_device_faults("efuse_power_loss=2").efuse_power_loss, std::optional<unsigned>(2));
+  EXPECT_THROW((void)parse_device_faults("efuse_power_loss=0"), BadInputError);
+  EXPECT_TRUE(parse_device_faults("no_flash").no_flash);
   EXPECT_THROW((void)parse_device_faults("bitflip=2000000"), BadInputError);
   EXPECT_THROW((void)parse_device_faults("drop_after=-1"), BadInputError);
   const auto none = parse_device_faults("");
