@@ -25,10 +25,10 @@
 #include "security/security_profile_file.hpp"
 #include "util/file_io.hpp"
 
+#include "efuse_burn_job.hpp"
+
 namespace espfab::cli {
 namespace {
-
-namespace efuse = chip::esp32s3_efuse;
 
 struct BurnArgs {
   std::string profile_file;
@@ -46,20 +46,6 @@ struct BurnArgs {
   std::string bootloader;
   std::string app;
   bool confirm = false;
-};
-
-struct Inputs {
-  security::SecurityProfile profile;
-  std::optional<security::FlashEncryptionKey> key;
-  std::vector<SecretBytes> secret_keys;  // KeySource::SecretKey writes (burn-key with HMAC purposes)
-  Bytes bootloader;
-  Bytes app;
-  std::vector<security::PlanImage> images() const {
-    std::vector<security::PlanImage> list;
-    if (!bootloader.empty()) list.push_back({"bootloader", bootloader});
-    if (!app.empty()) list.push_back({"app", app});
-    return list;
-  }
 };
 
 // Everything from files and options, checked before the device is touched.
@@ -131,162 +117,6 @@ Inputs read_inputs(const BurnArgs& args) {
   return in;
 }
 
-std::string key_block_text(const security::KeyBlockWrite& write) {
-  const std::string source = write.source == security::KeySource::DeviceFlashEncryptionKey
-                                 ? fmt::format("device flash-encryption key, half {} (never shown)", write.key_half)
-                             : write.source == security::KeySource::SecretKey
-                                 ? std::string("key from the given file (never shown)")
-                                 : fmt::format("public key digest {:02x}", fmt::join(write.digest, ""));
-  return fmt::format("{} purpose {}{}{}: {}", efuse::kBlocks[efuse::kBlockKey0 + write.key_block].name,
-                     security::key_purpose_name(static_cast<std::uint32_t>(write.purpose)),
-                     write.read_protect ? ", read-protected" : "", write.write_protect ? ", write-protected" : "",
-                     source);
-}
-
-nlohmann::json plan_json(const security::BurnPlan& plan) {
-  nlohmann::json batches = nlohmann::json::array();
-  for (const auto& batch : plan.batches) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& write : batch.key_blocks) keys.push_back(key_block_text(write));
-    nlohmann::json fields = nlohmann::json::array();
-    for (const auto& write : batch.fields) {
-      fields.push_back({{"field", write.field}, {"value", write.value}, {"why", write.why}});
-    }
-    batches.push_back({{"name", batch.name},
-                       {"key_blocks", keys},
-                       {"fields", fields},
-                       {"after_boot_verified", batch.after_boot_verified}});
-  }
-  return {{"batches", batches}, {"already_done", plan.skipped}};
-}
-
-void print_plan(const security::BurnPlan& plan) {
-  std::cout << "eFuse burn plan (irreversible; in this order):\n";
-  unsigned n = 0;
-  for (const auto& batch : plan.batches) {
-    std::cout << fmt::format("{}. {}{}\n", ++n, batch.name,
-                             batch.after_boot_verified ? "  [only after the boot is verified]" : "");
-    for (const auto& write : batch.key_blocks) std::cout << "     " << key_block_text(write) << "\n";
-    for (const auto& write : batch.fields) {
-      std::cout << fmt::format("     {:<32} = 0x{:x}  ({})\n", write.field, write.value, write.why);
-    }
-  }
-  for (const auto& done : plan.skipped) std::cout << "   already done: " << done << "\n";
-  if (plan.empty()) std::cout << "   nothing to burn: the device already has every planned eFuse\n";
-}
-
-const char* outcome_text(security::BurnStep::Outcome outcome) {
-  switch (outcome) {
-    case security::BurnStep::Outcome::Burned: return "burned and verified";
-    case security::BurnStep::Outcome::AlreadyDone: return "already done";
-    case security::BurnStep::Outcome::Unverifiable: return "burned; not verifiable (download mode locked)";
-  }
-  return "";
-}
-
-security::KeyPurpose parse_purpose(const std::string& text) {
-  const auto info = security::key_purpose_by_name(text);
-  if (!info) {
-    throw BadInputError("cli.bad_key_purpose", fmt::format("'{}' is not a key purpose", text),
-                        "use espefuse's names: XTS_AES_128_KEY, XTS_AES_256_KEY_1, SECURE_BOOT_DIGEST0, ...");
-  }
-  return info->purpose;
-}
-
-// A plan file (`efuse plan --out`): the plan and the eFuses it was made from, never key bytes.
-struct PlanFile {
-  security::BurnPlan plan;
-  security::EfuseImage planned_from;
-};
-
-constexpr const char* kPlanFormat = "espfab-efuse-plan/1";
-
-nlohmann::json plan_file_json(const security::BurnPlan& plan, const security::EfuseImage& from) {
-  nlohmann::json batches = nlohmann::json::array();
-  for (const auto& batch : plan.batches) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& write : batch.key_blocks) {
-      if (write.source == security::KeySource::SecretKey) {
-        throw BadInputError("cli.plan_with_secret_key", "a plan file cannot carry a secret key",
-                            "burn keys from files with `espfab efuse burn-key` directly");
-      }
-      keys.push_back(
-          {{"key_block", write.key_block},
-           {"purpose", security::key_purpose_name(static_cast<std::uint32_t>(write.purpose))},
-           {"source", write.source == security::KeySource::DeviceFlashEncryptionKey ? "device_flash_encryption_key"
-                                                                                    : "public_digest"},
-           {"key_half", write.key_half},
-           {"digest", fmt::format("{:02x}", fmt::join(write.digest, ""))},
-           {"read_protect", write.read_protect},
-           {"write_protect", write.write_protect}});
-    }
-    nlohmann::json fields = nlohmann::json::array();
-    for (const auto& write : batch.fields) {
-      fields.push_back({{"field", write.field}, {"value", write.value}, {"why", write.why}});
-    }
-    batches.push_back({{"name", batch.name},
-                       {"after_boot_verified", batch.after_boot_verified},
-                       {"key_blocks", keys},
-                       {"fields", fields}});
-  }
-  nlohmann::json blocks = nlohmann::json::array();
-  for (unsigned b = 0; b < efuse::kBlockCount; ++b) blocks.push_back(from.block(b));
-  return {{"format", kPlanFormat},
-          {"chip", "ESP32-S3"},
-          {"planned_from", blocks},
-          {"batches", batches},
-          {"already_done", plan.skipped}};
-}
-
-Bytes parse_hex(const std::string& hex) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-PlanFile load_plan_file(const std::string& path) {
-  PlanFile file;
-  try {
-    const auto json = nlohmann::json::parse(read_text_file(path));
-    if (json.at("format") != kPlanFormat || json.at("chip") != "ESP32-S3") {
-      throw BadInputError("cli.plan_format", path + " is not an espfab ESP32-S3 eFuse plan",
-                          "make one with `espfab efuse plan --port URL ... --out PLAN.json`");
-    }
-    const auto& blocks = json.at("planned_from");
-    for (unsigned b = 0; b < efuse::kBlockCount; ++b)
-      file.planned_from.block(b) = blocks.at(b).get<security::BlockWords>();
-    for (const auto& batch_json : json.at("batches")) {
-      security::BurnBatch batch;
-      batch.name = batch_json.at("name").get<std::string>();
-      batch.after_boot_verified = batch_json.at("after_boot_verified").get<bool>();
-      for (const auto& k : batch_json.at("key_blocks")) {
-        security::KeyBlockWrite write;
-        write.key_block = k.at("key_block").get<unsigned>();
-        write.purpose = parse_purpose(k.at("purpose").get<std::string>());
-        write.source = k.at("source") == "device_flash_encryption_key" ? security::KeySource::DeviceFlashEncryptionKey
-                                                                       : security::KeySource::PublicDigest;
-        write.key_half = k.at("key_half").get<unsigned>();
-        write.digest = parse_hex(k.at("digest").get<std::string>());
-        write.read_protect = k.at("read_protect").get<bool>();
-        write.write_protect = k.at("write_protect").get<bool>();
-        batch.key_blocks.push_back(std::move(write));
-      }
-      for (const auto& f : batch_json.at("fields")) {
-        batch.fields.push_back(
-            {f.at("field").get<std::string>(), f.at("value").get<std::uint64_t>(), f.at("why").get<std::string>()});
-      }
-      file.plan.batches.push_back(std::move(batch));
-    }
-    file.plan.skipped = json.at("already_done").get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception& e) {
-    throw BadInputError("cli.plan_format", fmt::format("{} is not a valid eFuse plan: {}", path, e.what()),
-                        "make one with `espfab efuse plan --port URL ... --out PLAN.json`");
-  }
-  return file;
-}
-
 std::uint64_t parse_u64(const std::string& text, const std::string& what) {
   try {
     std::size_t used = 0;
@@ -298,92 +128,6 @@ std::uint64_t parse_u64(const std::string& text, const std::string& what) {
                       "give a decimal or 0x-prefixed hex value");
 }
 
-// What a burn command executes: a plan made now from a profile, or a plan file.
-struct BurnJob {
-  Inputs inputs;
-  std::optional<PlanFile> plan_file;
-  bool confirm = false;
-  bool include_final_lock = false;
-  std::string out;  // `efuse plan --out`: write the plan file
-};
-
-std::optional<security::FlashEncryptionKey> key_for_plan_file(const security::BurnPlan& plan) {
-  unsigned halves = 0;
-  for (const auto& batch : plan.batches)
-    for (const auto& write : batch.key_blocks)
-      if (write.source == security::KeySource::DeviceFlashEncryptionKey) halves = std::max(halves, write.key_half + 1);
-  if (halves == 0) return std::nullopt;
-  // Generated now, in memory: a plan file never holds key bytes.
-  return security::FlashEncryptionKey::generate(halves == 2 ? security::XtsKeyLength::Aes256
-                                                            : security::XtsKeyLength::Aes128);
-}
-
-void run_job(const ConnectionOptions& connection, BurnJob& job) {
-  Device device(connection);
-  security::LoaderEfuseRegisters registers(device.session().client());
-  const security::EfuseImage now = security::read_efuses(registers);
-  security::EfuseImage before = now;
-  security::BurnPlan plan;
-  std::optional<security::FlashEncryptionKey> key;
-  if (job.plan_file) {
-    plan = job.plan_file->plan;
-    before = job.plan_file->planned_from;
-    key = key_for_plan_file(plan);
-  } else {
-    const auto images = job.inputs.images();
-    plan = security::plan_burn(job.inputs.profile, now, images);
-    key = std::move(job.inputs.key);
-  }
-  const bool json = connection.json;
-  if (!job.out.empty()) {
-    write_text_file_atomic(job.out, plan_file_json(plan, before).dump(2) + "\n");
-  }
-  if (!json) print_plan(plan);
-  if (!job.confirm) {
-    if (json) {
-      print_json({{"plan", plan_json(plan)}, {"burned", false}});
-    } else if (!job.out.empty()) {
-      std::cout << "\nPlan written to " << job.out << " (no key bytes in it). Nothing burned.\n";
-    } else {
-      std::cout << "\nDry run: nothing burned. Review the plan, then add --confirm to burn it.\n";
-    }
-    device.finish();
-    return;
-  }
-  security::EfuseBurner burner(registers);
-  nlohmann::json steps = nlohmann::json::array();
-  const auto report = burner.execute(
-      plan, before, key ? &*key : nullptr, security::BurnOptions{.boot_verified = job.include_final_lock},
-      [&](const security::BurnStep& step, bool finished) {
-        if (!finished) {
-          if (!json) std::cerr << fmt::format("burning {} ({})...\n", efuse::kBlocks[step.block].name, step.batch);
-          return;
-        }
-        if (!json) {
-          std::cout << fmt::format("  {:<16} {:<24} {}\n", efuse::kBlocks[step.block].name, step.batch,
-                                   outcome_text(step.outcome));
-        }
-        steps.push_back({{"batch", step.batch},
-                         {"block", efuse::kBlocks[step.block].name},
-                         {"outcome", outcome_text(step.outcome)},
-                         {"attempts", step.attempts},
-                         {"fields", step.fields}});
-      },
-      job.inputs.secret_keys);
-  const bool held_back = !job.include_final_lock && std::any_of(plan.batches.begin(), plan.batches.end(),
-                                                                [](const auto& b) { return b.after_boot_verified; });
-  if (json) {
-    print_json({{"plan", plan_json(plan)},
-                {"burned", report.burned_anything()},
-                {"steps", steps},
-                {"final_lock_held_back", held_back}});
-  } else if (held_back) {
-    std::cout << "The final lock was held back: flash and boot the signed firmware, check the boot, then run\n"
-                 "the same command with --include-final-lock.\n";
-  }
-  device.finish();
-}
-
 // Positional FIELD VALUE pairs of `efuse burn` (espefuse burn_efuse).
 void add_field_pairs(security::SecurityProfile& profile, const std::vector<std::string>& pairs) {
   if (pairs.size() % 2 != 0) {
@@ -393,22 +137,6 @@ void add_field_pairs(security::SecurityProfile& profile, const std::vector<std::
   for (std::size_t i = 0; i < pairs.size(); i += 2) {
     profile.extra_fields.emplace_back(pairs[i], parse_u64(pairs[i + 1], pairs[i]));
   }
-}
-
-// A profile that burns only what a direct command asks for.
-security::SecurityProfile bare_profile() {
-  security::SecurityProfile profile;
-  profile.disable_jtag = false;
-  profile.final_lock = security::SecurityProfile::FinalLock::None;
-  return profile;
-}
-
-unsigned parse_key_block(const std::string& text) {
-  std::string digits = text;
-  if (digits.rfind("BLOCK_KEY", 0) == 0) digits = digits.substr(9);
-  if (digits.size() == 1 && digits[0] >= '0' && digits[0] <= '5') return static_cast<unsigned>(digits[0] - '0');
-  throw BadInputError("cli.bad_key_block", fmt::format("'{}' is not a key block", text),
-                      "use BLOCK_KEY0 .. BLOCK_KEY5 (or 0 .. 5)");
 }
 
 void add_security_options(CLI::App& app, BurnArgs& args) {
@@ -442,17 +170,6 @@ void add_security_options(CLI::App& app, BurnArgs& args) {
       ->check(CLI::IsMember({"auto", "secure-download", "disable-download", "none"}))
       ->capture_default_str();
 }
-
-void add_confirm(CLI::App& app, bool& confirm) {
-  app.add_flag("--confirm", confirm, "burn (irreversible); without it the command only shows the plan");
-}
-
-constexpr const char* kRefusalFooter =
-    "Always a dry run first: the plan lists every eFuse in the order it will be burned, with the reason.\n"
-    "Refusals (exit 6) name the rule and the fix: XTS key in BLOCK_KEY5, Secure Boot before flash\n"
-    "encryption, a key block already taken, images not signed by a burned digest, USB cut on a USB-only\n"
-    "product, a plan made from other eFuses than the device has now, ... A second run burns only what is\n"
-    "missing. See docs/security.md.\n";
 
 struct FullArgs {
   std::shared_ptr<ConnectionOptions> connection;
@@ -514,152 +231,6 @@ const RegisterCommand plan_command{{
           job.inputs = read_inputs(args->security);
           add_field_pairs(job.inputs.profile, args->field_pairs);
           job.out = args->out;
-          run_job(*args->connection, job);
-        });
-      });
-    },
-}};
-
-struct KeyArgs {
-  std::shared_ptr<ConnectionOptions> connection;
-  std::string block;
-  std::string file;
-  std::string purpose;
-  bool no_read_protect = false;
-  bool no_write_protect = false;
-  bool confirm = false;
-};
-
-void configure_key_command(CLI::App& app, const std::shared_ptr<KeyArgs>& args, const char* file_help) {
-  args->connection = add_connection_options(app);
-  app.add_option("block", args->block, "BLOCK_KEY0 .. BLOCK_KEY5")->required();
-  app.add_option("keyfile", args->file, file_help)->required()->check(CLI::ExistingFile);
-  app.add_option("purpose", args->purpose, "key purpose, espefuse's name")->required();
-  app.add_flag("--no-write-protect", args->no_write_protect, "leave the key block writable (not recommended)");
-  add_confirm(app, args->confirm);
-  app.footer(kRefusalFooter);
-}
-
-const RegisterCommand burn_key_command{{
-    "efuse burn-key",
-    "Burn a 32-byte key file (XTS, HMAC, ...) into a key block with its purpose (espefuse burn_key)",
-    [](CLI::App& app) {
-      auto args = std::make_shared<KeyArgs>();
-      configure_key_command(app, args, "32-byte key file (burned reversed, as burn_key does)");
-      app.add_flag("--no-read-protect", args->no_read_protect, "leave the key readable (development only)");
-      app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          const auto purpose = parse_purpose(args->purpose);
-          const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
-          if (info && info->digest) {
-            throw BadInputError("cli.key_purpose_unsupported",
-                                fmt::format("{} takes a public key digest", args->purpose),
-                                "use espfab efuse burn-key-digest BLOCK PUBKEY.pem " + args->purpose);
-          }
-          SecretBytes bytes(read_file(args->file));
-          if (bytes.size() != 32) {
-            throw BadInputError("cli.key_size", args->file + " must hold exactly 32 bytes",
-                                "burn each half of an XTS-AES-256 key with its own purpose");
-          }
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          security::KeyBlockWrite write;
-          write.key_block = parse_key_block(args->block);
-          write.purpose = purpose;
-          if (security::is_xts_purpose(purpose)) {
-            // burn_key reverses XTS keys for the AES-XTS peripheral.
-            job.inputs.key.emplace(std::move(bytes));
-            write.source = security::KeySource::DeviceFlashEncryptionKey;
-          } else {
-            job.inputs.secret_keys.push_back(std::move(bytes));  // HMAC/DS keys: as they are
-            write.source = security::KeySource::SecretKey;
-          }
-          write.read_protect = !args->no_read_protect && info && info->needs_read_protect;
-          write.write_protect = !args->no_write_protect;
-          job.inputs.profile.extra_keys.push_back(std::move(write));
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
-      });
-    },
-}};
-
-const RegisterCommand burn_key_digest_command{{
-    "efuse burn-key-digest",
-    "Burn a Secure Boot V2 public key digest into a key block (espefuse burn_key_digest)",
-    [](CLI::App& app) {
-      auto args = std::make_shared<KeyArgs>();
-      configure_key_command(app, args, "RSA-3072 PEM key (public or private); its SBv2 digest is burned");
-      app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          const auto purpose = parse_purpose(args->purpose);
-          const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
-          if (!info || !info->digest) {
-            throw BadInputError("cli.key_purpose_unsupported",
-                                fmt::format("{} is not a Secure Boot digest purpose", args->purpose),
-                                "use SECURE_BOOT_DIGEST0, SECURE_BOOT_DIGEST1 or SECURE_BOOT_DIGEST2");
-          }
-          const auto key = security::load_sbv2_key_file(args->file, false);
-          const auto digest = security::sbv2_public_key(key.get()).digest();
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          security::KeyBlockWrite write;
-          write.key_block = parse_key_block(args->block);
-          write.purpose = purpose;
-          write.digest = Bytes(digest.begin(), digest.end());
-          write.write_protect = !args->no_write_protect;
-          job.inputs.profile.extra_keys.push_back(std::move(write));
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
-      });
-    },
-}};
-
-struct ProtectArgs {
-  std::shared_ptr<ConnectionOptions> connection;
-  std::vector<std::string> names;
-  bool confirm = false;
-};
-
-const RegisterCommand write_protect_command{{
-    "efuse write-protect",
-    "Write-protect eFuse fields or blocks (espefuse write_protect_efuse)",
-    [](CLI::App& app) {
-      auto args = std::make_shared<ProtectArgs>();
-      args->connection = add_connection_options(app);
-      app.add_option("fields", args->names, "field names (their whole WR_DIS group is protected)")->required();
-      add_confirm(app, args->confirm);
-      app.footer(kRefusalFooter);
-      app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          job.inputs.profile.extra_write_protect = args->names;
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
-      });
-    },
-}};
-
-const RegisterCommand read_protect_command{{
-    "efuse read-protect",
-    "Read-protect key blocks (RD_DIS; espefuse read_protect_efuse)",
-    [](CLI::App& app) {
-      auto args = std::make_shared<ProtectArgs>();
-      args->connection = add_connection_options(app);
-      app.add_option("blocks", args->names, "BLOCK_KEY0 .. BLOCK_KEY5")->required();
-      add_confirm(app, args->confirm);
-      app.footer(kRefusalFooter);
-      app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          std::uint64_t bits = 0;
-          for (const auto& name : args->names) bits |= std::uint64_t{1} << parse_key_block(name);
-          job.inputs.profile.extra_fields.emplace_back("RD_DIS", bits);
-          job.confirm = args->confirm;
           run_job(*args->connection, job);
         });
       });
