@@ -39,6 +39,8 @@ void DeviceLink::deliver(TimePoint received, ByteView bytes) {
     const auto work = timing_.flash_time(before, device_.flash().activity()) + handler.register_delay();
     const TimePoint ready = config().realtime ? timing_.handle(received, work, handler.reply_before_work()) : received;
     schedule_output(ready, out);
+  } else if (!out.empty()) {
+    schedule_output(received, out);  // a running app's console replies (factory-test protocol)
   }
   // A new baud rate applies after the reply just scheduled (CHANGE_BAUDRATE).
   for (const LoaderEvent& event : device_.take_events()) {

@@ -1,0 +1,94 @@
+// `espfab run --profile P [--count N]`: the station's main job on the profile's fixtures.
+#include <fmt/format.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "cli_support.hpp"
+#include "command_registry.hpp"
+#include "connection_options.hpp"
+#include "station_cli.hpp"
+#include "station_view.hpp"
+
+namespace espfab::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+struct RunArgs {
+  std::string profile;
+  std::vector<std::string> ports;
+  unsigned count = 0;
+  unsigned idle_seconds = 0;
+  bool json = false;
+};
+
+nlohmann::json summary_json(const station::RunSummary& summary) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : summary.devices) {
+    devices.push_back({{"fixture", d.fixture},
+                       {"serial", d.serial},
+                       {"mac", d.mac},
+                       {"result", d.result},
+                       {"reason", d.reason},
+                       {"seconds", d.seconds},
+                       {"record", d.record}});
+  }
+  return {{"run_id", summary.run_id},
+          {"devices", devices},
+          {"seconds", summary.seconds},
+          {"records_dir", summary.records_dir.string()},
+          {"labels_dir", summary.labels_dir.string()},
+          {"database", summary.database.string()},
+          {"audit_log", summary.audit_log.string()}};
+}
+
+void run(const RunArgs& args) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, [](int) { g_cancel = true; });
+  std::signal(SIGTERM, [](int) { g_cancel = true; });
+  service::RunRequest request;
+  request.profile = args.profile;
+  request.ports = args.ports;
+  if (args.count > 0) request.count = args.count;
+  if (args.idle_seconds > 0) request.idle_timeout = std::chrono::seconds(args.idle_seconds);
+  request.cancel = &g_cancel;
+  const auto summary = station_service().run(request, make_station_view(args.json));
+  bool fault = false;
+  for (const auto& d : summary.devices) fault = fault || d.result == "fault";
+  if (args.json) {
+    print_json(summary_json(summary));
+  } else {
+    std::cout << fmt::format("{} device(s) in {:.1f} s\n", summary.devices.size(), summary.seconds)
+              << device_table(summary.devices)
+              << fmt::format("records: {}\nlabels:  {}\naudit:   {}\n", summary.records_dir.string(),
+                             summary.labels_dir.string(), summary.audit_log.string());
+  }
+  if (fault) throw ExitRequest{kExitCheckFailed};
+}
+
+const RegisterCommand command{{
+    "run",
+    "Run the station: provision every device that arrives on the profile's fixtures",
+    [](CLI::App& app) {
+      auto args = std::make_shared<RunArgs>();
+      app.add_option("--profile", args->profile, "station profile (TOML; docs/station-profile.md)")
+          ->required()
+          ->check(CLI::ExistingFile);
+      app.add_option("--port", args->ports, "fixture port URL instead of the profile's [fixtures] (repeatable)");
+      app.add_option("--count", args->count, "stop after this many devices (all fixtures together)");
+      app.add_option("--idle-timeout", args->idle_seconds, "a fixture stops when no new device came for this long (s)");
+      app.add_flag("--json", args->json, "print the run summary as JSON (no live view)");
+      app.footer(
+          "Each fixture waits for a device, runs the steps of design/provisioning-flow.md (connect, flash the\n"
+          "factory test, hardware test, serial, identity, eFuse lock-down, production firmware, verify boot,\n"
+          "final lock, register, label) and waits for the next. Ctrl-C stops between devices.\n"
+          "A killed station resumes each device at its first step not proven done.\n\n"
+          "Exit: 0 all devices provisioned or rejected, 1 a fixture stopped on a fault (see the record).\n\n"
+          "Example:\n  espfab run --profile station.toml --count 100\n");
+      app.callback([args] { run(*args); });
+    },
+}};
+
+}  // namespace
+}  // namespace espfab::cli

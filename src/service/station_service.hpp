@@ -1,0 +1,70 @@
+// StationService: every station operation once — run a profile on its fixtures, the demo, reports
+// from the station DB, the audit-log check — so the CLI and the web dashboard call the same code.
+// Events go to the caller's observer and, as JSON lines, to <data_dir>/events.jsonl.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "station/audit_log.hpp"
+#include "station/station_runner.hpp"
+
+namespace espfab::service {
+
+struct RunRequest {
+  std::filesystem::path profile;
+  std::vector<std::string> ports;  // instead of the profile's fixtures
+  std::optional<unsigned> count;
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct DemoRequest {
+  std::filesystem::path dir;       // demo CA, key, images, profile, station data
+  std::filesystem::path emulator;  // the espfab-emu program
+  unsigned devices = 6;
+  bool realtime = false;  // the emulator's true-to-life link timing
+};
+
+struct DemoDevice {
+  unsigned index = 0;
+  std::string mac;
+  std::string fault;  // the emulator fault knobs of this device ("" = healthy)
+};
+
+struct DemoResult {
+  station::RunSummary summary;
+  std::filesystem::path dir;
+  std::filesystem::path profile;
+  std::vector<DemoDevice> devices;
+};
+
+struct ReportFilter {
+  std::string device;  // MAC or serial; empty = all
+  std::string since;   // ISO-8601 prefix ("2026-12-02"); empty = all
+};
+
+class StationService {
+ public:
+  explicit StationService(std::string code_version) : code_version_(std::move(code_version)) {}
+  station::RunSummary run(const RunRequest& request, const station::StationObserver& observer);
+  DemoResult demo(const DemoRequest& request, const station::StationObserver& observer);
+  // One summary object per device ({serial, mac, status, reason, updated, certificate_sha256}),
+  // or with `filter.device` the device's full record.
+  std::vector<nlohmann::json> report(const std::filesystem::path& profile, const ReportFilter& filter);
+  station::AuditVerification verify_audit(const std::filesystem::path& profile);
+
+ private:
+  std::string code_version_;
+};
+
+// The demo's faulty devices: index -> emulator fault knobs.
+std::vector<DemoDevice> demo_device_plan(unsigned devices);
+
+}  // namespace espfab::service

@@ -1,0 +1,72 @@
+#include "station/device_record.hpp"
+
+#include "util/file_io.hpp"
+
+namespace espfab::station {
+namespace {
+
+constexpr std::size_t kConsoleExcerpt = 16 * 1024;
+
+}  // namespace
+
+nlohmann::json build_device_record(StationDb& db, const std::string& mac) {
+  nlohmann::json record = nlohmann::json::object();
+  const auto device = db.find_device(mac);
+  if (!device) return record;
+  record["mac"] = device->mac;
+  record["serial"] = device->serial;
+  record["status"] = device->status;
+  record["reason"] = device->reason;
+  record["fixture"] = device->fixture;
+  record["updated"] = device->updated;
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : db.steps(mac)) {
+    nlohmann::json step = {{"name", s.step},       {"outcome", s.outcome}, {"run_id", s.run_id},
+                           {"started", s.started}, {"seconds", s.seconds}, {"measurements", s.measurements},
+                           {"details", s.details}};
+    if (!s.error.empty()) step["error"] = s.error;
+    steps.push_back(step);
+  }
+  record["steps"] = steps;
+  if (const auto cert = db.certificate(mac)) {
+    record["certificate"] = {{"serial_number", cert->certificate_serial},
+                             {"sha256", cert->sha256},
+                             {"issued", cert->issued},
+                             {"pem", cert->pem}};
+  }
+  nlohmann::json efuses = nlohmann::json::object();
+  for (const char* stage : {"connect", "before-burn", "after-burn", "final"}) {
+    if (auto snapshot = db.efuse_snapshot(mac, stage)) efuses[stage] = *snapshot;
+  }
+  record["efuses"] = efuses;
+  nlohmann::json outbox = nlohmann::json::array();
+  for (const auto& item : db.outbox(mac)) {
+    outbox.push_back(
+        {{"kind", item.kind}, {"state", item.state}, {"attempts", item.attempts}, {"last_error", item.last_error}});
+  }
+  record["handoff"] = outbox;
+  return record;
+}
+
+std::filesystem::path write_device_record(const DeviceContext& ctx, const DeviceResult& result) {
+  auto record = build_device_record(ctx.station.db, ctx.mac);
+  record["record_version"] = 1;
+  record["station"] = {{"id", ctx.station.profile.station_id},
+                       {"code_version", ctx.station.code_version},
+                       {"profile", ctx.station.profile.file.string()},
+                       {"profile_sha256", ctx.station.profile.sha256},
+                       {"run_id", ctx.station.run_id}};
+  record["result"] = {{"result", result.result}, {"reason", result.reason}, {"seconds", result.seconds}};
+  const std::string& console = ctx.console;
+  record["console_excerpt"] =
+      console.size() > kConsoleExcerpt ? console.substr(console.size() - kConsoleExcerpt) : console;
+  std::filesystem::create_directories(ctx.station.records_dir);
+  std::string name = ctx.serial.empty() ? ctx.mac : ctx.serial;
+  for (auto& c : name)
+    if (c == ':' || c == '/') c = '-';
+  const auto file = ctx.station.records_dir / (name + ".json");
+  write_text_file_atomic(file, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  return file;
+}
+
+}  // namespace espfab::station

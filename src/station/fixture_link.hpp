@@ -1,0 +1,51 @@
+// One fixture's serial link, open for the whole run: loader sessions for the download-mode steps
+// and normal boots whose console the test and verify steps read.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "loader/session.hpp"
+#include "transport/transport.hpp"
+#include "util/deadline.hpp"
+
+namespace espfab::station {
+
+class FixtureLink {
+ public:
+  // Opens the port (device path, rfc2217:// or socket://). `baud` is the rate for bulk transfers.
+  FixtureLink(std::string url, std::uint32_t baud);
+  const std::string& url() const noexcept { return url_; }
+  transport::Transport& link() { return *link_; }
+
+  // Resets the chip into the ROM loader and connects; any previous session is dropped.
+  loader::Session& connect(unsigned attempts = 7);
+  loader::Session* session() { return session_ ? &*session_ : nullptr; }
+  void close_session() { session_.reset(); }
+
+  // Normal boot (GPIO0 high, EN pulse) at the console rate; collects the console until `done`
+  // says the text is complete or `timeout` passes. Throws PolicyRefusalError when the link has no
+  // reset lines (socket://).
+  std::string boot(const std::function<bool(std::string_view console)>& done, std::chrono::milliseconds timeout);
+
+  // Console lines after a boot (the factory-test protocol): one line without its CR/LF, or nullopt
+  // at the deadline.
+  std::optional<std::string> read_line(const Deadline& deadline);
+  void write_line(std::string_view line);
+  // Everything read from the console since the last call (for the device record).
+  std::string take_console();
+
+ private:
+  std::string url_;
+  std::uint32_t baud_;
+  std::unique_ptr<transport::Transport> link_;
+  std::optional<loader::Session> session_;
+  std::string pending_;  // bytes read but not yet returned as a line
+  std::string console_;  // console transcript
+};
+
+}  // namespace espfab::station

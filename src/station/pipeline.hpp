@@ -1,0 +1,113 @@
+// The pipeline: steps as declarations (name, retry policy, irreversible flag, whether a done
+// result in the DB lets a resumed run skip it) with a body each. A body returns Continue, Fail
+// (the device goes to Reject/Repair), Retry (run it again, up to the step's attempts) or Stop (a
+// serious fault: the fixture stops for an engineer). Every step's result is committed to the
+// station DB before the next starts; teardown (keys wiped, record written) always runs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flash/compressed_cache.hpp"
+#include "pki/ca_backend.hpp"
+#include "security/burn_plan.hpp"
+#include "security/efuse_image.hpp"
+#include "security/flash_encryption.hpp"
+#include "station/audit_log.hpp"
+#include "station/firmware_set.hpp"
+#include "station/fixture_link.hpp"
+#include "station/handoff.hpp"
+#include "station/station_db.hpp"
+#include "station/station_events.hpp"
+#include "station/station_profile.hpp"
+#include "util/crypto.hpp"
+#include "util/secret_bytes.hpp"
+
+namespace espfab::station {
+
+// What every fixture shares during a run.
+struct StationResources {
+  const StationProfile& profile;
+  const FirmwareSet& firmware;
+  StationDb& db;
+  AuditLog& audit;
+  pki::CaBackend& ca;
+  Registrar& registrar;
+  LabelPrinter& labels;
+  flash::CompressionCache& cache;
+  std::string run_id;
+  std::string code_version;
+  std::filesystem::path records_dir;
+};
+
+// One device on one fixture, from connect to teardown. Key material lives here only between the
+// steps that need it and is wiped at teardown.
+struct DeviceContext {
+  DeviceContext(StationResources& station_, FixtureLink& fixture_, std::string fixture_name_, StationObserver observer_)
+      : station(station_), fixture(fixture_), fixture_name(std::move(fixture_name_)), observer(std::move(observer_)) {}
+  StationResources& station;
+  FixtureLink& fixture;
+  std::string fixture_name;
+  StationObserver observer;
+  std::string mac;
+  std::string serial;
+  security::EfuseImage efuses;  // newest read
+  std::optional<security::EfuseImage> planned_from;
+  std::optional<security::BurnPlan> plan;
+  std::optional<security::FlashEncryptionKey> fe_key;
+  crypto::EvpPkeyPtr device_key;
+  SecretBytes secure_cert_partition;  // built in inject-identity, written encrypted in flash-production
+  std::string certificate_pem;
+  std::string certificate_sha256;
+  bool security_burned = false;  // anything irreversible happened to this device in this run
+  std::string console;           // boot consoles, for the record
+
+  void progress(const std::string& step, std::uint64_t done, std::uint64_t total) const;
+  void wipe_secrets();
+};
+
+// Skip: the device needs nothing (already provisioned, or locked by someone else and left untouched).
+enum class StepVerdict { Continue, Fail, Retry, Stop, Skip };
+
+struct StepOutcome {
+  StepOutcome() = default;
+  StepOutcome(StepVerdict verdict_, std::string reason_, nlohmann::json measurements_ = nlohmann::json::array(),
+              nlohmann::json details_ = nlohmann::json::object())
+      : verdict(verdict_),
+        reason(std::move(reason_)),
+        measurements(std::move(measurements_)),
+        details(std::move(details_)) {}
+  StepVerdict verdict = StepVerdict::Continue;
+  std::string reason;
+  nlohmann::json measurements = nlohmann::json::array();
+  nlohmann::json details = nlohmann::json::object();
+};
+
+struct StepDecl {
+  std::string name;
+  unsigned attempts = 1;  // a body's Retry or a transient error (timeout, link) runs it again
+  bool irreversible = false;
+  bool skip_when_done = true;  // a resumed run skips the step when the DB holds its pass
+  std::function<StepOutcome(DeviceContext&)> body;
+};
+
+struct DeviceResult {
+  std::string fixture;
+  std::string mac;
+  std::string serial;
+  std::string result;  // provisioned, rejected, fault, skipped
+  std::string reason;
+  double seconds = 0;
+  std::string record;  // path of the device record
+};
+
+// Runs `steps` for the device on ctx.fixture. The first step must identify the device (set
+// ctx.mac). Never throws for device problems: they end as rejected/fault results.
+DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps);
+
+}  // namespace espfab::station

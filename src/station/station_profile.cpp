@@ -1,0 +1,353 @@
+#include "station/station_profile.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "security/security_profile_file.hpp"
+#include "util/crypto.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+namespace espfab::station {
+namespace {
+
+class Problems {
+ public:
+  explicit Problems(std::filesystem::path file) : file_(std::move(file)) {}
+  void add(const toml::node& where, const std::string& what) {
+    const auto& at = where.source().begin;
+    lines_.push_back(fmt::format("{}:{}:{}: {}", file_.string(), at.line, at.column, what));
+  }
+  void add(const std::string& what) { lines_.push_back(fmt::format("{}: {}", file_.string(), what)); }
+  void add_raw(const std::string& line) { lines_.push_back(line); }
+  void throw_if_any() const {
+    if (lines_.empty()) return;
+    std::string message = fmt::format("{} problem(s) in the station profile:", lines_.size());
+    for (const auto& line : lines_) message += "\n  " + line;
+    throw BadInputError("station.profile", message, "fix each line above; docs/station-profile.md describes every key");
+  }
+
+ private:
+  std::filesystem::path file_;
+  std::vector<std::string> lines_;
+};
+
+// The keys each section accepts; anything else is reported as a likely typo.
+const std::map<std::string, std::set<std::string>> kSectionKeys{
+    {"station", {"id", "data_dir", "baud"}},
+    {"fixtures", {"ports"}},
+    {"images", {"bootloader", "partition_table", "factory_test_app", "production_app"}},
+    {"test", {"request_timeout_ms", "boot_timeout_ms", "measurement"}},
+    {"identity",
+     {"key_type", "container", "common_name", "organization", "organizational_unit", "serial_number", "dns_names",
+      "validity_days"}},
+    {"ca", {"backend", "dir"}},
+    {"serial", {"prefix", "width", "first"}},
+    {"registration", {"manifest"}},
+    {"label", {"dir"}},
+    {"security", {}},  // checked by security/security_profile_file
+};
+const std::set<std::string> kMeasurementKeys{"name",   "kind",    "pair", "sensor", "ssid",
+                                             "region", "channel", "min",  "max",    "unit"};
+
+std::filesystem::path relative_to(const std::filesystem::path& file, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? p : file.parent_path() / p;
+}
+
+class Reader {
+ public:
+  Reader(const std::filesystem::path& file, Problems& problems) : file_(file), problems_(problems) {}
+
+  template <typename T>
+  std::optional<T> get(const toml::table& table, const char* key, const char* expected) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (auto value = node->value<T>()) return *value;
+    problems_.add(*node, fmt::format("'{}' must be {}", key, expected));
+    return std::nullopt;
+  }
+
+  std::optional<std::filesystem::path> existing_file(const toml::table& table, const char* key) {
+    const auto text = get<std::string>(table, key, "a file path");
+    if (!text) return std::nullopt;
+    const auto full = relative_to(file_, *text);
+    if (!std::filesystem::is_regular_file(full)) {
+      problems_.add(*table.get(key), fmt::format("{} does not exist", full.string()));
+      return std::nullopt;
+    }
+    return full;
+  }
+
+  std::vector<std::string> strings(const toml::table& table, const char* key) {
+    std::vector<std::string> out;
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return out;
+    const toml::array* list = node->as_array();
+    if (list == nullptr) {
+      problems_.add(*node, fmt::format("'{}' must be a list of strings", key));
+      return out;
+    }
+    for (const auto& item : *list) {
+      if (auto s = item.value<std::string>()) {
+        out.push_back(*s);
+      } else {
+        problems_.add(item, fmt::format("each entry of '{}' must be a string", key));
+      }
+    }
+    return out;
+  }
+
+ private:
+  const std::filesystem::path& file_;
+  Problems& problems_;
+};
+
+const std::map<std::string, MeasurementSpec::Kind> kKinds{
+    {"gpio_loopback", MeasurementSpec::Kind::GpioLoopback},
+    {"sensor", MeasurementSpec::Kind::Sensor},
+    {"wifi_rssi", MeasurementSpec::Kind::WifiRssi},
+    {"mem_test", MeasurementSpec::Kind::MemTest},
+    {"adc", MeasurementSpec::Kind::Adc},
+};
+
+void read_measurement(const toml::table& entry, Reader& reader, Problems& problems, TestPlan& plan) {
+  for (const auto& [key, node] : entry) {
+    if (kMeasurementKeys.count(std::string(key.str())) == 0) {
+      problems.add(node, fmt::format("unknown key '{}' in [[test.measurement]] (a typo?)", key.str()));
+    }
+  }
+  MeasurementSpec spec;
+  const auto name = reader.get<std::string>(entry, "name", "a string");
+  const auto kind = reader.get<std::string>(entry, "kind", "a string");
+  if (!name || name->empty()) {
+    problems.add(entry, "a measurement needs a 'name'");
+    return;
+  }
+  spec.name = *name;
+  const auto found = kind ? kKinds.find(*kind) : kKinds.end();
+  if (found == kKinds.end()) {
+    problems.add(entry, fmt::format("measurement '{}': 'kind' must be one of gpio_loopback, sensor, wifi_rssi, "
+                                    "mem_test, adc",
+                                    spec.name));
+    return;
+  }
+  spec.kind = found->second;
+  spec.min = reader.get<double>(entry, "min", "a number");
+  spec.max = reader.get<double>(entry, "max", "a number");
+  spec.unit = reader.get<std::string>(entry, "unit", "a string").value_or("");
+  auto need = [&](const char* key) -> std::string {
+    auto value = reader.get<std::string>(entry, key, "a string");
+    if (!value) problems.add(entry, fmt::format("measurement '{}' ({}) needs '{}'", spec.name, *kind, key));
+    return value.value_or("");
+  };
+  switch (spec.kind) {
+    case MeasurementSpec::Kind::GpioLoopback: {
+      const toml::array* pair = entry.get("pair") ? entry.get("pair")->as_array() : nullptr;
+      if (pair == nullptr || pair->size() != 2 || !(*pair)[0].value<int>() || !(*pair)[1].value<int>()) {
+        problems.add(entry, fmt::format("measurement '{}': 'pair' must be [OUT_PIN, IN_PIN]", spec.name));
+        return;
+      }
+      spec.gpio_out = *(*pair)[0].value<int>();
+      spec.gpio_in = *(*pair)[1].value<int>();
+      break;
+    }
+    case MeasurementSpec::Kind::Sensor: spec.target = need("sensor"); break;
+    case MeasurementSpec::Kind::WifiRssi:
+      spec.target = need("ssid");
+      if (spec.unit.empty()) spec.unit = "dBm";
+      break;
+    case MeasurementSpec::Kind::MemTest: spec.target = need("region"); break;
+    case MeasurementSpec::Kind::Adc:
+      spec.channel = reader.get<int>(entry, "channel", "an integer").value_or(0);
+      if (spec.unit.empty()) spec.unit = "mV";
+      break;
+  }
+  if (spec.min && spec.max && *spec.min > *spec.max) {
+    problems.add(entry, fmt::format("measurement '{}': min {} is above max {}", spec.name, *spec.min, *spec.max));
+  }
+  for (const auto& other : plan.measurements) {
+    if (other.name == spec.name) problems.add(entry, fmt::format("measurement '{}' is listed twice", spec.name));
+  }
+  plan.measurements.push_back(std::move(spec));
+}
+
+}  // namespace
+
+std::string format_serial(const SerialScheme& scheme, std::uint64_t number) {
+  return fmt::format("{}{:0{}}", scheme.prefix, number, scheme.width);
+}
+
+StationProfile load_station_profile(const std::filesystem::path& path) {
+  StationProfile out;
+  out.file = path;
+  const std::string text = read_text_file(path);
+  const auto digest = crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  out.sha256 = to_hex(ByteView(digest.data(), digest.size()));
+  Problems problems(path);
+  toml::table root;
+  try {
+    root = toml::parse(text, path.string());
+  } catch (const toml::parse_error& error) {
+    const auto& at = error.source().begin;
+    throw BadInputError("station.profile",
+                        fmt::format("{}:{}:{}: {}", path.string(), at.line, at.column, error.description()),
+                        "fix the TOML syntax at that place");
+  }
+  Reader reader(path, problems);
+  for (const auto& [key, node] : root) {
+    const auto section = kSectionKeys.find(std::string(key.str()));
+    if (section == kSectionKeys.end()) {
+      problems.add(node, fmt::format("unknown section [{}] (a typo?)", key.str()));
+      continue;
+    }
+    if (section->second.empty() || !node.is_table()) continue;
+    for (const auto& [inner, value] : *node.as_table()) {
+      if (section->second.count(std::string(inner.str())) == 0) {
+        problems.add(value, fmt::format("unknown key '{}' in [{}] (a typo?)", inner.str(), key.str()));
+      }
+    }
+  }
+  const toml::table empty;
+  auto section = [&](const char* name) -> const toml::table& {
+    const toml::table* t = root[name].as_table();
+    return t ? *t : empty;
+  };
+
+  const auto& station = section("station");
+  out.station_id = reader.get<std::string>(station, "id", "a string").value_or(out.station_id);
+  out.data_dir =
+      relative_to(path, reader.get<std::string>(station, "data_dir", "a directory path").value_or("station-data"));
+  if (const auto baud = reader.get<std::int64_t>(station, "baud", "an integer")) {
+    if (*baud < 9600 || *baud > 5000000) {
+      problems.add(*station.get("baud"), "'baud' must be between 9600 and 5000000");
+    } else {
+      out.baud = static_cast<std::uint32_t>(*baud);
+    }
+  }
+
+  out.ports = reader.strings(section("fixtures"), "ports");
+  if (out.ports.empty() && !section("fixtures").empty()) problems.add("[fixtures] ports is empty");
+
+  const auto& images = section("images");
+  if (images.empty())
+    problems.add("no [images] section (bootloader, partition_table, factory_test_app, production_app)");
+  const auto table = reader.existing_file(images, "partition_table");
+  const auto factory = reader.existing_file(images, "factory_test_app");
+  if (!images.empty()) {
+    if (images.get("partition_table") == nullptr) problems.add("[images] needs 'partition_table' (CSV or binary)");
+    if (images.get("factory_test_app") == nullptr) problems.add("[images] needs 'factory_test_app'");
+  }
+  out.images.partition_table = table.value_or("");
+  out.images.factory_test_app = factory.value_or("");
+
+  const auto& test = section("test");
+  out.test.request_timeout_ms = static_cast<unsigned>(
+      reader.get<std::int64_t>(test, "request_timeout_ms", "an integer").value_or(out.test.request_timeout_ms));
+  out.test.boot_timeout_ms = static_cast<unsigned>(
+      reader.get<std::int64_t>(test, "boot_timeout_ms", "an integer").value_or(out.test.boot_timeout_ms));
+  if (const toml::node* list = test.get("measurement")) {
+    if (const toml::array* entries = list->as_array()) {
+      for (const auto& item : *entries) {
+        if (const toml::table* entry = item.as_table()) {
+          read_measurement(*entry, reader, problems, out.test);
+        } else {
+          problems.add(item, "each [[test.measurement]] must be a table");
+        }
+      }
+    } else {
+      problems.add(*list, "write measurements as [[test.measurement]] tables");
+    }
+  }
+
+  const auto& identity = section("identity");
+  if (const auto key_type = reader.get<std::string>(identity, "key_type", "a string")) {
+    try {
+      out.identity.key_type = pki::parse_key_type(*key_type);
+    } catch (const Error& error) {
+      problems.add(*identity.get("key_type"), error.message());
+    }
+  }
+  const auto container = reader.get<std::string>(identity, "container", "a string").value_or("secure_cert");
+  if (container != "secure_cert") {
+    problems.add(*identity.get("container"),
+                 fmt::format("identity container '{}' is not available yet; use \"secure_cert\"", container));
+  }
+  auto& subject = out.identity.subject;
+  subject.common_name = reader.get<std::string>(identity, "common_name", "a string").value_or(subject.common_name);
+  subject.organization = reader.get<std::string>(identity, "organization", "a string").value_or("");
+  subject.organizational_unit = reader.get<std::string>(identity, "organizational_unit", "a string").value_or("");
+  subject.serial_number =
+      reader.get<std::string>(identity, "serial_number", "a string").value_or(subject.serial_number);
+  subject.dns_names = reader.strings(identity, "dns_names");
+  if (const auto days = reader.get<std::int64_t>(identity, "validity_days", "an integer")) {
+    if (*days < 1 || *days > 36500) {
+      problems.add(*identity.get("validity_days"), "'validity_days' must be 1..36500");
+    } else {
+      out.identity.issue.validity = std::chrono::days(*days);
+    }
+  }
+
+  const auto& ca = section("ca");
+  const auto backend = reader.get<std::string>(ca, "backend", "a string").value_or("local");
+  if (backend != "local") {
+    problems.add(*ca.get("backend"), fmt::format("CA backend '{}' is not available yet; use \"local\"", backend));
+  }
+  if (const auto dir = reader.get<std::string>(ca, "dir", "a directory path")) {
+    out.ca_dir = relative_to(path, *dir);
+  } else {
+    problems.add("[ca] needs 'dir' (the local CA's directory, made with `espfab ca init DIR`)");
+  }
+
+  const auto& serial = section("serial");
+  out.serial.prefix = reader.get<std::string>(serial, "prefix", "a string").value_or(out.serial.prefix);
+  if (const auto width = reader.get<std::int64_t>(serial, "width", "an integer")) {
+    if (*width < 1 || *width > 20) {
+      problems.add(*serial.get("width"), "'width' must be 1..20");
+    } else {
+      out.serial.width = static_cast<unsigned>(*width);
+    }
+  }
+  if (const auto first = reader.get<std::int64_t>(serial, "first", "an integer")) {
+    if (*first < 0) {
+      problems.add(*serial.get("first"), "'first' must be 0 or more");
+    } else {
+      out.serial.first = static_cast<std::uint64_t>(*first);
+    }
+  }
+
+  out.registration_manifest =
+      relative_to(path, reader.get<std::string>(section("registration"), "manifest", "a file path").value_or(""));
+  if (section("registration").get("manifest") == nullptr)
+    out.registration_manifest = out.data_dir / "registrations.jsonl";
+  const auto labels = reader.get<std::string>(section("label"), "dir", "a directory path");
+  out.labels_dir = labels ? relative_to(path, *labels) : out.data_dir / "labels";
+
+  // [security] and the signed [images] come from the reader `espfab efuse plan --profile` uses.
+  try {
+    auto security = security::load_security_profile(path);
+    out.security = std::move(security.profile);
+    if (security.bootloader) out.images.bootloader = *security.bootloader;
+    if (security.app) out.images.production_app = *security.app;
+  } catch (const BadInputError& error) {
+    std::istringstream lines(error.message());
+    std::string line;
+    std::getline(lines, line);  // "N problem(s) in the station profile:"
+    while (std::getline(lines, line)) problems.add_raw(line.substr(line.find_first_not_of(' ')));
+  }
+  if (!images.empty()) {
+    if (out.images.bootloader.empty() && images.get("bootloader") == nullptr)
+      problems.add("[images] needs 'bootloader'");
+    if (out.images.production_app.empty() && images.get("production_app") == nullptr) {
+      problems.add("[images] needs 'production_app'");
+    }
+  }
+  problems.throw_if_any();
+  return out;
+}
+
+}  // namespace espfab::station

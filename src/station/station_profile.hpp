@@ -1,0 +1,80 @@
+// The station profile (TOML, docs/station-profile.md): which images, which test plan, how devices
+// get their identity, the security lock-down, serial numbers, fixtures and where the station keeps
+// its data. Every problem in a profile is reported at once, each with file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pki/ca_backend.hpp"
+#include "pki/csr.hpp"
+#include "pki/device_key.hpp"
+#include "security/burn_plan.hpp"
+
+namespace espfab::station {
+
+// One measurement of the hardware test (design/factory-test-protocol.md): the request that
+// produces it and the limits its value must meet.
+struct MeasurementSpec {
+  enum class Kind { GpioLoopback, Sensor, WifiRssi, MemTest, Adc };
+  std::string name;  // "gpio.4_5", "temp", "wifi.FACTORY-AP.rssi"
+  Kind kind = Kind::GpioLoopback;
+  int gpio_out = 0, gpio_in = 0;  // GpioLoopback
+  std::string target;             // Sensor: sensor name; WifiRssi: SSID; MemTest: region
+  int channel = 0;                // Adc
+  std::optional<double> min, max;
+  std::string unit;
+};
+
+struct TestPlan {
+  std::vector<MeasurementSpec> measurements;
+  unsigned request_timeout_ms = 5000;  // per request; wifi_scan gets twice this
+  unsigned boot_timeout_ms = 10000;    // from reset to the factory-test ready line
+};
+
+struct SerialScheme {
+  std::string prefix = "ESP-";
+  unsigned width = 6;
+  std::uint64_t first = 1;
+};
+
+struct IdentitySpec {
+  pki::KeyType key_type = pki::KeyType::EcP256;
+  pki::SubjectTemplate subject;
+  pki::IssueProfile issue;
+};
+
+struct StationImages {
+  std::filesystem::path bootloader;        // signed when Secure Boot is on
+  std::filesystem::path partition_table;   // CSV or binary
+  std::filesystem::path factory_test_app;  // esp_app_desc project name "factory-test"
+  std::filesystem::path production_app;    // signed when Secure Boot is on; goes to ota_0
+};
+
+struct StationProfile {
+  std::filesystem::path file;
+  std::string sha256;  // of the profile text, in every device record
+  std::string station_id = "station-1";
+  std::filesystem::path data_dir;  // station.db, records/, labels/, audit.jsonl, events.jsonl
+  std::uint32_t baud = 921600;
+  std::vector<std::string> ports;  // one fixture per port URL
+  StationImages images;
+  TestPlan test;
+  IdentitySpec identity;
+  std::filesystem::path ca_dir;  // [ca] backend = "local"
+  security::SecurityProfile security;
+  SerialScheme serial;
+  std::filesystem::path registration_manifest;  // [registration] manifest (JSON lines)
+  std::filesystem::path labels_dir;             // [label] directory
+};
+
+// Throws BadInputError("station.profile") listing every problem.
+StationProfile load_station_profile(const std::filesystem::path& path);
+
+// "ESP-000042"
+std::string format_serial(const SerialScheme& scheme, std::uint64_t number);
+
+}  // namespace espfab::station

@@ -1,0 +1,169 @@
+#include "station/station_runner.hpp"
+
+#include <fmt/format.h>
+
+#include <climits>
+#include <mutex>
+#include <thread>
+
+#include "loader/device_info.hpp"
+#include "pki/local_ca.hpp"
+#include "station/provisioning_steps.hpp"
+#include "util/error.hpp"
+
+namespace espfab::station {
+namespace {
+
+struct Shared {
+  StationResources& resources;
+  const RunOptions& options;
+  std::atomic<long>& budget;
+  StationObserver observer;
+  std::mutex results_mutex;
+  std::vector<DeviceResult> results;
+};
+
+bool cancelled(const RunOptions& options) { return options.cancel && options.cancel->load(); }
+
+void sleep_for(const RunOptions& options, std::chrono::milliseconds time) {
+  const auto end = std::chrono::steady_clock::now() + time;
+  while (!cancelled(options) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void fixture_worker(Shared& shared, const std::string& url, const std::string& name) {
+  auto emit = [&](StationEvent::Kind kind, std::string message) {
+    StationEvent event;
+    event.kind = kind;
+    event.fixture = name;
+    event.message = std::move(message);
+    shared.observer(event);
+  };
+  std::optional<FixtureLink> fixture;
+  try {
+    fixture.emplace(url, shared.resources.profile.baud);
+  } catch (const Error& error) {
+    emit(StationEvent::Kind::FixtureStopped, fmt::format("cannot open {}: {}", url, error.describe()));
+    return;
+  }
+  const auto steps = provisioning_steps();
+  const auto& options = shared.options;
+  std::string last_device;  // the MAC of the device handled last ("locked" when unreadable)
+  std::string last_waiting;
+  auto idle_since = std::chrono::steady_clock::now();
+  while (!cancelled(options) && shared.budget.load() > 0) {
+    if (options.idle_timeout && std::chrono::steady_clock::now() - idle_since > *options.idle_timeout) {
+      emit(StationEvent::Kind::FixtureStopped, "no new device arrived in time");
+      return;
+    }
+    std::string who;
+    std::string waiting;
+    try {
+      auto& session = fixture->connect(2);
+      who = session.chip().secure_download_mode
+                ? "locked"
+                : loader::format_mac(loader::read_mac(session.client(), session.description()));
+      if (who == last_device) waiting = "waiting for the next device (the last one is still in the fixture)";
+    } catch (const Error& error) {
+      waiting = "waiting for a device: " + error.describe();
+    }
+    if (!waiting.empty()) {
+      fixture->close_session();
+      if (waiting != last_waiting) emit(StationEvent::Kind::Waiting, waiting);
+      last_waiting = waiting;
+      sleep_for(options, options.poll);
+      continue;
+    }
+    last_waiting.clear();
+    if (shared.budget.fetch_sub(1) <= 0) break;
+    DeviceContext ctx(shared.resources, *fixture, name, shared.observer);
+    DeviceResult result = run_pipeline(ctx, steps);
+    last_device = result.mac.empty() || result.result == "provisioned" ? (result.mac.empty() ? "locked" : result.mac)
+                                                                       : result.mac;
+    if (result.result == "provisioned" &&
+        shared.resources.profile.security.final_lock != security::SecurityProfile::FinalLock::None) {
+      last_device = "locked";  // from now on its ROM will not tell its MAC
+    }
+    idle_since = std::chrono::steady_clock::now();
+    const bool fault = result.result == "fault";
+    {
+      std::lock_guard lock(shared.results_mutex);
+      shared.results.push_back(std::move(result));
+    }
+    if (fault) {
+      emit(StationEvent::Kind::FixtureStopped, "stopped for an engineer after a fault (see the device record)");
+      return;
+    }
+  }
+}
+
+std::string make_run_id(const std::string& station) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return fmt::format("{}-{}", station, ms);
+}
+
+}  // namespace
+
+std::filesystem::path database_path(const StationProfile& profile) { return profile.data_dir / "station.db"; }
+std::filesystem::path audit_log_path(const StationProfile& profile) { return profile.data_dir / "audit.jsonl"; }
+std::filesystem::path records_path(const StationProfile& profile) { return profile.data_dir / "records"; }
+
+RunSummary run_station(const StationProfile& profile, const RunOptions& options, const StationObserver& observer) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto ports = options.ports.empty() ? profile.ports : options.ports;
+  if (ports.empty()) {
+    throw BadInputError("station.no_fixtures", "the station has no fixtures",
+                        "list the fixtures' ports in [fixtures] ports = [...] of the profile (or pass --port)");
+  }
+  const FirmwareSet firmware = load_firmware_set(profile.images);
+  std::filesystem::create_directories(profile.data_dir);
+  StationDb db(database_path(profile));
+  AuditLog audit(audit_log_path(profile), profile.station_id);
+  auto ca = pki::LocalCa::open(profile.ca_dir);
+  ManifestRegistrar registrar(profile.registration_manifest);
+  DirectoryLabelPrinter labels(profile.labels_dir);
+  flash::CompressionCache cache;
+  StationResources resources{profile,
+                             firmware,
+                             db,
+                             audit,
+                             ca,
+                             registrar,
+                             labels,
+                             cache,
+                             make_run_id(profile.station_id),
+                             options.code_version,
+                             records_path(profile)};
+  std::atomic<long> budget(options.count ? static_cast<long>(*options.count) : LONG_MAX);
+  std::mutex observer_mutex;
+  Shared shared{resources,
+                options,
+                budget,
+                [&](const StationEvent& event) {
+                  if (!observer) return;
+                  std::lock_guard lock(observer_mutex);
+                  observer(event);
+                },
+                {},
+                {}};
+  {
+    std::vector<std::jthread> workers;
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      workers.emplace_back(
+          [&shared, &ports, i] { fixture_worker(shared, ports[i], fmt::format("fixture {}", i + 1)); });
+    }
+  }
+  RunSummary summary;
+  summary.run_id = resources.run_id;
+  summary.devices = std::move(shared.results);
+  summary.records_dir = resources.records_dir;
+  summary.labels_dir = profile.labels_dir;
+  summary.database = database_path(profile);
+  summary.audit_log = audit_log_path(profile);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace espfab::station

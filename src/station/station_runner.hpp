@@ -1,0 +1,47 @@
+// The station run: one worker thread per fixture, each waiting for a device on its port,
+// provisioning it through the pipeline and waiting for the next; shared images, compressed-image
+// cache, station DB, CA and audit log. Cancellation is cooperative (between devices and while
+// waiting); no thread is ever killed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "station/pipeline.hpp"
+#include "station/station_events.hpp"
+#include "station/station_profile.hpp"
+
+namespace espfab::station {
+
+struct RunOptions {
+  std::vector<std::string> ports;        // overrides the profile's [fixtures] ports when not empty
+  std::optional<unsigned> count;         // stop after this many devices (all fixtures together)
+  std::chrono::milliseconds poll{1000};  // how often an idle fixture looks for a new device
+  // A fixture that sees no new device for this long stops (unset: waits until cancelled).
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  const std::atomic<bool>* cancel = nullptr;
+  std::string code_version;
+};
+
+struct RunSummary {
+  std::string run_id;
+  std::vector<DeviceResult> devices;
+  std::filesystem::path records_dir;
+  std::filesystem::path labels_dir;
+  std::filesystem::path database;
+  std::filesystem::path audit_log;
+  double seconds = 0;
+};
+
+RunSummary run_station(const StationProfile& profile, const RunOptions& options, const StationObserver& observer);
+
+// Where a profile's station keeps things.
+std::filesystem::path database_path(const StationProfile& profile);
+std::filesystem::path audit_log_path(const StationProfile& profile);
+std::filesystem::path records_path(const StationProfile& profile);
+
+}  // namespace espfab::station

@@ -1,0 +1,133 @@
+// Phase 1: connect (identify, refuse what is not ours to touch), flash the factory firmware, run
+// the hardware test.
+#include <fmt/format.h>
+
+#include <bit>
+
+#include "loader/device_info.hpp"
+#include "station/efuse_snapshot.hpp"
+#include "station/factory_test_client.hpp"
+#include "station/provisioning_steps.hpp"
+#include "station/test_plan.hpp"
+#include "util/error.hpp"
+
+namespace espfab::station {
+namespace {
+
+// Security eFuses that mean someone already locked the chip down (or started to).
+std::vector<std::string> lockdown_found(const security::EfuseImage& efuses) {
+  std::vector<std::string> found;
+  if (std::popcount(efuses.field_uint("SPI_BOOT_CRYPT_CNT")) % 2 == 1) found.emplace_back("flash encryption on");
+  if (efuses.field_uint("SECURE_BOOT_EN") != 0) found.emplace_back("Secure Boot on");
+  for (unsigned k = 0; k < 6; ++k) {
+    if (efuses.field_uint(fmt::format("KEY_PURPOSE_{}", k)) != 0)
+      found.push_back(fmt::format("BLOCK_KEY{} has a purpose", k));
+  }
+  if (efuses.field_uint("ENABLE_SECURITY_DOWNLOAD") != 0) found.emplace_back("secure download mode on");
+  if (efuses.field_uint("DIS_DOWNLOAD_MODE") != 0) found.emplace_back("download mode disabled");
+  return found;
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+}  // namespace
+
+StepOutcome step_connect(DeviceContext& ctx) {
+  auto& session = device_session(ctx);
+  StepOutcome out;
+  out.details["chip"] = session.description().name;
+  out.details["loader"] = session.stub_running() ? "stub" : "rom";
+  out.details["port"] = ctx.fixture.link().describe();
+  if (session.chip().secure_download_mode) {
+    // The ROM refuses register reads: the MAC cannot be read, nothing can be checked or written.
+    return {StepVerdict::Skip, "the chip is in Secure Download Mode (already locked): left untouched", {}, out.details};
+  }
+  ctx.mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
+  out.details["mac"] = ctx.mac;
+  const auto flash_id = session.flash_id();
+  out.details["flash_id"] = fmt::format("0x{:06x}", flash_id);
+  if (const auto size = session.flash_size()) out.details["flash_size"] = *size;
+  const auto efuses = read_device_efuses(ctx);
+  auto& db = ctx.station.db;
+  const bool known = db.find_device(ctx.mac).has_value();
+  const auto device = db.touch_device(ctx.mac, ctx.fixture_name);
+  ctx.serial = device.serial;
+  if (const auto cert = db.certificate(ctx.mac)) {  // a resumed run: the identity issued before
+    ctx.certificate_pem = cert->pem;
+    ctx.certificate_sha256 = cert->sha256;
+  }
+  db.store_efuse_snapshot(ctx.mac, "connect", efuse_to_json(efuses));
+  out.details["security_efuses"] = efuse_security_fields(efuses);
+  if (device.status == "provisioned") {
+    return {
+        StepVerdict::Skip, fmt::format("already provisioned as {}: not touched again", device.serial), {}, out.details};
+  }
+  if (device.status == "fault") {
+    return {
+        StepVerdict::Skip,
+        fmt::format("this device is marked for an engineer ({}); clear it with `espfab report` first", device.reason),
+        {},
+        out.details};
+  }
+  const auto locked = lockdown_found(efuses);
+  const bool we_burned = known && db.efuse_snapshot(ctx.mac, "before-burn").has_value();
+  if (!locked.empty() && !we_burned) {
+    return {StepVerdict::Fail,
+            fmt::format("locked by someone else ({}): left untouched", join(locked, ", ")),
+            {},
+            out.details};
+  }
+  ctx.security_burned = we_burned && !locked.empty();
+  return out;
+}
+
+StepOutcome step_flash_factory(DeviceContext& ctx) {
+  const auto& fw = ctx.station.firmware;
+  const std::vector<flash::FlashRegion> regions{
+      {kBootloaderOffset, fw.bootloader, "bootloader", false},
+      {kPartitionTableOffset, fw.partition_table, "partition-table", false},
+      {fw.factory->offset, fw.factory_app, "factory-test-app", false},
+  };
+  StepOutcome out;
+  out.details["regions"] = write_regions(ctx, "flash-factory", regions, true, &ctx.station.cache);
+  return out;
+}
+
+StepOutcome step_hardware_test(DeviceContext& ctx) {
+  const auto& plan = ctx.station.profile.test;
+  FactoryTestClient client(ctx.fixture);
+  const auto ready = client.boot_and_wait_ready(std::chrono::milliseconds(plan.boot_timeout_ms));
+  StepOutcome out;
+  out.details["firmware"] = {{"fw", ready.value("fw", "")}, {"version", ready.value("version", "")}};
+  const std::string reported_mac = ready.value("mac", "");
+  if (reported_mac != ctx.mac) {
+    ctx.console += ctx.fixture.take_console();
+    return {StepVerdict::Fail,
+            fmt::format("the test firmware reports MAC {}, the ROM reported {}: a different board answers",
+                        reported_mac, ctx.mac),
+            {},
+            out.details};
+  }
+  const std::chrono::milliseconds timeout(plan.request_timeout_ms);
+  out.details["info"] = client.request({{"cmd", "info"}}, timeout);
+  std::vector<std::string> failures;
+  for (const auto& spec : plan.measurements) {
+    const bool slow = spec.kind == MeasurementSpec::Kind::WifiRssi;
+    const auto reply = client.request(request_for(spec), slow ? 2 * timeout : timeout);
+    const auto result = evaluate(spec, reply);
+    out.measurements.push_back(to_json(result));
+    if (!result.pass) failures.push_back(describe_failure(result));
+  }
+  ctx.console += ctx.fixture.take_console();
+  if (!failures.empty()) {
+    out.verdict = StepVerdict::Fail;
+    out.reason = join(failures, "; ");
+  }
+  return out;
+}
+
+}  // namespace espfab::station

@@ -1,0 +1,118 @@
+// Phase 2a: the serial number, the identity (key pair in memory, CSR, CA signature) and its
+// esp_secure_cert partition on the device.
+#include <openssl/x509.h>
+
+#include <fmt/format.h>
+
+#include "flash/reader.hpp"
+#include "image/identity_partitions.hpp"
+#include "pki/csr.hpp"
+#include "pki/openssl_types.hpp"
+#include "station/provisioning_steps.hpp"
+#include "util/error.hpp"
+
+namespace espfab::station {
+namespace {
+
+std::string certificate_sha256(const std::string& pem) {
+  const auto cert = pki::certificate_from_pem(pem, "device certificate");
+  unsigned char* der = nullptr;
+  const int length = i2d_X509(cert.get(), &der);
+  if (length <= 0) throw CryptoError("station.cert_der", "cannot encode the device certificate as DER");
+  const auto digest = crypto::sha256(ByteView(der, static_cast<std::size_t>(length)));
+  OPENSSL_free(der);
+  return to_hex(ByteView(digest.data(), digest.size()));
+}
+
+// Key pair, CSR, signature; the certificate (public) goes to the DB and the audit log, the key
+// stays in ctx.device_key.
+nlohmann::json issue(DeviceContext& ctx, bool reissue) {
+  const auto& identity = ctx.station.profile.identity;
+  ctx.device_key = pki::generate_key(identity.key_type);
+  const auto csr = pki::make_csr(ctx.device_key.get(), identity.subject, {ctx.serial, ctx.mac});
+  const auto issued = ctx.station.ca.sign(csr.get(), identity.issue);
+  ctx.certificate_pem = issued.certificate_pem;
+  ctx.certificate_sha256 = certificate_sha256(issued.certificate_pem);
+  ctx.station.db.store_certificate(
+      {ctx.mac, ctx.serial, issued.serial_hex, ctx.certificate_sha256, issued.certificate_pem, utc_now_iso()});
+  const nlohmann::json facts = {{"certificate_serial", issued.serial_hex},
+                                {"certificate_sha256", ctx.certificate_sha256},
+                                {"subject", issued.subject},
+                                {"key", pki::key_type_name(identity.key_type)},
+                                {"ca", ctx.station.ca.describe()}};
+  ctx.station.audit.append({reissue ? "identity.reissued" : "identity.issued", ctx.mac, ctx.serial, facts});
+  return facts;
+}
+
+bool contains(ByteView haystack, std::string_view needle) {
+  const auto* begin = reinterpret_cast<const char*>(haystack.data());
+  return std::string_view(begin, haystack.size()).find(needle) != std::string_view::npos;
+}
+
+}  // namespace
+
+StepOutcome step_allocate_serial(DeviceContext& ctx) {
+  ctx.serial = ctx.station.db.allocate_serial(ctx.mac, ctx.station.profile.serial);
+  StepOutcome out;
+  out.details["serial"] = ctx.serial;
+  return out;
+}
+
+StepOutcome step_issue_identity(DeviceContext& ctx) {
+  StepOutcome out;
+  if (const auto existing = ctx.station.db.certificate(ctx.mac)) {
+    // Issued before the station stopped; inject-identity finds out whether the device holds it.
+    ctx.certificate_pem = existing->pem;
+    ctx.certificate_sha256 = existing->sha256;
+    out.details = {{"certificate_serial", existing->certificate_serial},
+                   {"certificate_sha256", existing->sha256},
+                   {"note", "issued in an earlier run"}};
+    return out;
+  }
+  out.details = issue(ctx, false);
+  return out;
+}
+
+StepOutcome step_inject_identity(DeviceContext& ctx) {
+  const auto& partition = *ctx.station.firmware.secure_cert;
+  StepOutcome out;
+  if (!ctx.device_key) {
+    // A resumed run: the key of the issued certificate existed only in the stopped station's
+    // memory. If the device already holds it, the step is done; otherwise issue again.
+    const auto cert = ctx.station.db.certificate(ctx.mac);
+    Bytes on_device = flash::read_flash(device_session(ctx), partition.offset, partition.size, {});
+    const bool held = cert && contains(on_device, cert->pem.substr(0, cert->pem.size() - 1));
+    secure_wipe(on_device.data(), on_device.size());  // it holds the device key
+    if (held) {
+      ctx.certificate_pem = cert->pem;
+      ctx.certificate_sha256 = cert->sha256;
+      out.details["note"] = "the device already holds the issued identity";
+      return out;
+    }
+    out.details["reissued"] = issue(ctx, true);
+  }
+  image::DeviceIdentityMaterial material{ctx.certificate_pem, ctx.station.ca.ca_certificate_pem(),
+                                         ctx.device_key.get()};
+  SecretBytes tlv = image::build_identity_secure_cert(material);
+  if (tlv.size() > partition.size) {
+    throw BadInputError(
+        "station.secure_cert_too_big",
+        fmt::format("the identity needs {} bytes, the esp_secure_cert partition has {}", tlv.size(), partition.size),
+        "make the esp_secure_cert partition larger in the partition table");
+  }
+  // The flasher holds its own reference to these bytes only while it writes; wipe them after.
+  auto bytes = std::make_shared<Bytes>(tlv.view().begin(), tlv.view().end());
+  try {
+    out.details["regions"] =
+        write_regions(ctx, "inject-identity", {{partition.offset, bytes, "esp_secure_cert", false}}, false, nullptr);
+  } catch (...) {
+    secure_wipe(bytes->data(), bytes->size());
+    throw;
+  }
+  secure_wipe(bytes->data(), bytes->size());
+  ctx.secure_cert_partition = std::move(tlv);
+  out.details["certificate_sha256"] = ctx.certificate_sha256;
+  return out;
+}
+
+}  // namespace espfab::station

@@ -1,0 +1,264 @@
+// Phase 2b/3: the eFuse plan (recorded before anything burns), the burn in Espressif's order, the
+// production firmware encrypted on the host for this device's key, the proof by a full boot, and
+// the final lock once that boot is proven.
+#include <fmt/format.h>
+
+#include <bit>
+
+#include "security/efuse_burner.hpp"
+#include "security/key_purpose.hpp"
+#include "security/loader_efuse_registers.hpp"
+#include "station/boot_console_check.hpp"
+#include "station/efuse_snapshot.hpp"
+#include "station/provisioning_steps.hpp"
+#include "util/error.hpp"
+
+namespace espfab::station {
+namespace {
+
+nlohmann::json plan_to_json(const security::BurnPlan& plan) {
+  nlohmann::json batches = nlohmann::json::array();
+  for (const auto& batch : plan.batches) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& key : batch.key_blocks) {
+      keys.push_back({{"block", fmt::format("BLOCK_KEY{}", key.key_block)},
+                      {"purpose", security::key_purpose_name(static_cast<std::uint32_t>(key.purpose))},
+                      {"source", key.source == security::KeySource::PublicDigest ? "public digest" : "device key"},
+                      {"read_protect", key.read_protect},
+                      {"write_protect", key.write_protect}});
+    }
+    nlohmann::json fields = nlohmann::json::array();
+    for (const auto& field : batch.fields) {
+      fields.push_back({{"field", field.field}, {"value", field.value}, {"why", field.why}});
+    }
+    batches.push_back({{"name", batch.name},
+                       {"after_boot_verified", batch.after_boot_verified},
+                       {"key_blocks", keys},
+                       {"fields", fields}});
+  }
+  return {{"batches", batches}, {"already_done", plan.skipped}};
+}
+
+bool plan_burns_device_key(const security::BurnPlan& plan) {
+  for (const auto& batch : plan.batches) {
+    for (const auto& key : batch.key_blocks) {
+      if (key.source == security::KeySource::DeviceFlashEncryptionKey) return true;
+    }
+  }
+  return false;
+}
+
+// Runs the plan's batches (the final lock only with `boot_verified`), auditing every block burned.
+nlohmann::json execute_plan(DeviceContext& ctx, bool boot_verified, const char* audit_action) {
+  if (!ctx.plan || !ctx.planned_from) {
+    throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+  }
+  security::LoaderEfuseRegisters registers(device_session(ctx).client());
+  security::EfuseBurner burner(registers);
+  const auto observer = [&](const security::BurnStep& step, bool finished) {
+    if (!finished) {
+      ctx.security_burned = true;
+      return;
+    }
+    if (step.outcome != security::BurnStep::Outcome::Burned) return;
+    ctx.station.audit.append(
+        {audit_action,
+         ctx.mac,
+         ctx.serial,
+         {{"batch", step.batch}, {"block", step.block}, {"fields", step.fields}, {"attempts", step.attempts}}});
+  };
+  security::BurnOptions options;
+  options.boot_verified = boot_verified;
+  const auto report =
+      burner.execute(*ctx.plan, *ctx.planned_from, ctx.fe_key ? &*ctx.fe_key : nullptr, options, observer);
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& step : report.steps) {
+    const char* outcome = step.outcome == security::BurnStep::Outcome::Burned        ? "burned"
+                          : step.outcome == security::BurnStep::Outcome::AlreadyDone ? "already done"
+                                                                                     : "unverifiable";
+    steps.push_back({{"batch", step.batch},
+                     {"block", step.block},
+                     {"fields", step.fields},
+                     {"outcome", outcome},
+                     {"attempts", step.attempts},
+                     {"note", step.note}});
+  }
+  return steps;
+}
+
+std::shared_ptr<Bytes> padded(ByteView data, std::size_t alignment) {
+  auto out = std::make_shared<Bytes>(data.begin(), data.end());
+  out->resize((out->size() + alignment - 1) / alignment * alignment, 0xFF);
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
+  return out;
+}
+
+}  // namespace
+
+StepOutcome step_plan_security(DeviceContext& ctx) {
+  auto& db = ctx.station.db;
+  const auto& fw = ctx.station.firmware;
+  const security::EfuseImage current = read_device_efuses(ctx);
+  // A resumed run plans from the snapshot the first plan was made from, so the executor accepts
+  // the bits an interrupted burn already set.
+  const auto earlier = db.efuse_snapshot(ctx.mac, "before-burn");
+  ctx.planned_from = earlier ? efuse_from_json(*earlier) : current;
+  const std::vector<security::PlanImage> images{{"bootloader", *fw.bootloader}, {"app", *fw.production_app}};
+  ctx.plan = security::plan_burn(ctx.station.profile.security, *ctx.planned_from, images);
+  if (!earlier) db.store_efuse_snapshot(ctx.mac, "before-burn", efuse_to_json(current));
+  StepOutcome out;
+  out.details["plan"] = plan_to_json(*ctx.plan);
+  out.details["resumed_from_snapshot"] = earlier.has_value();
+  return out;
+}
+
+StepOutcome step_burn_efuses(DeviceContext& ctx) {
+  const auto& security = ctx.station.profile.security;
+  if (ctx.plan && plan_burns_device_key(*ctx.plan) && !ctx.fe_key && security.flash_encryption) {
+    // Generated here, used in memory only, wiped after the final lock (never stored).
+    ctx.fe_key = security::FlashEncryptionKey::generate(*security.flash_encryption);
+  }
+  StepOutcome out;
+  out.details["blocks"] = execute_plan(ctx, false, "efuse.burned");
+  const auto after = read_device_efuses(ctx);
+  ctx.station.db.store_efuse_snapshot(ctx.mac, "after-burn", efuse_to_json(after));
+  out.details["security_efuses"] = efuse_security_fields(after);
+  return out;
+}
+
+StepOutcome step_flash_production(DeviceContext& ctx) {
+  const auto& fw = ctx.station.firmware;
+  const bool encrypt = ctx.station.profile.security.flash_encryption.has_value();
+  if (encrypt && !ctx.fe_key) {
+    return {StepVerdict::Stop,
+            "this device's flash-encryption key is gone (the station stopped after burning it and keeps no copy): "
+            "the production firmware cannot be encrypted for it; an engineer must handle the device",
+            {},
+            {}};
+  }
+  if (ctx.secure_cert_partition.empty()) {
+    throw InternalError("station.no_identity_partition",
+                        "the esp_secure_cert partition built by inject-identity is not in memory");
+  }
+  struct Part {
+    std::uint32_t address;
+    std::shared_ptr<Bytes> data;
+    const char* name;
+    bool encrypted;
+  };
+  std::vector<Part> parts{
+      {kBootloaderOffset, padded(*fw.bootloader, 16), "bootloader", true},
+      {kPartitionTableOffset, padded(*fw.partition_table, 16), "partition-table", true},
+      {fw.otadata->offset, std::make_shared<Bytes>(otadata_selecting_ota0(fw.otadata->size)), "otadata", true},
+      {fw.secure_cert->offset, padded(ctx.secure_cert_partition.view(), 16), "esp_secure_cert", true},
+      {fw.ota_0->offset, padded(*fw.production_app, 16), "production-app", true},
+      // The factory-test app's header sector, erased: it can never boot again.
+      {fw.factory->offset, std::make_shared<Bytes>(0x1000, 0xFF), "factory-app-erase", false},
+  };
+  std::vector<flash::FlashRegion> regions;
+  for (auto& part : parts) {
+    if (encrypt && part.encrypted) security::encrypt_flash_in_place(*ctx.fe_key, part.address, *part.data);
+    regions.push_back({part.address, part.data, part.name, false});
+  }
+  StepOutcome out;
+  try {
+    out.details["regions"] = write_regions(ctx, "flash-production", regions, !encrypt, nullptr);
+  } catch (...) {
+    auto& identity = *parts[3].data;
+    secure_wipe(identity.data(), identity.size());
+    throw;
+  }
+  auto& identity = *parts[3].data;
+  secure_wipe(identity.data(), identity.size());
+  out.details["host_encrypted"] = encrypt;
+  return out;
+}
+
+StepOutcome step_verify_boot(DeviceContext& ctx) {
+  const auto& profile = ctx.station.profile;
+  const auto& fw = ctx.station.firmware;
+  const std::string console = ctx.fixture.boot(boot_console_complete, std::chrono::milliseconds(20000));
+  ctx.console += ctx.fixture.take_console();
+  const auto found = read_boot_console(console);
+  std::vector<std::string> problems = found.errors;
+  const bool sb = !profile.security.secure_boot_digests.empty();
+  const bool fe = profile.security.flash_encryption.has_value();
+  if (!found.rom_banner) problems.emplace_back("no ESP32-S3 ROM banner");
+  if (sb && !found.secure_boot_verified)
+    problems.emplace_back("the ROM did not report the bootloader's signature verified");
+  if (fe && found.plaintext_flashes_left != 0u)
+    problems.emplace_back("the bootloader did not report flash encryption on");
+  if (fe && profile.security.flash_encryption_release && found.fe_release != true) {
+    problems.emplace_back("the app does not report flash encryption in RELEASE mode");
+  }
+  if (found.loaded_app_offset != fw.ota_0->offset) {
+    problems.push_back(found.loaded_app_offset ? fmt::format("booted the app at 0x{:x}, expected ota_0 at 0x{:x}",
+                                                             *found.loaded_app_offset, fw.ota_0->offset)
+                                               : std::string("no app was loaded"));
+  }
+  if (found.project_name != fw.production_descriptor.project_name) {
+    problems.push_back(
+        fmt::format("the app is '{}', expected '{}'", found.project_name, fw.production_descriptor.project_name));
+  }
+  if (found.identity_serial != ctx.serial) {
+    problems.push_back(
+        fmt::format("the app reports serial '{}', issued '{}'", found.identity_serial.value_or(""), ctx.serial));
+  }
+  if (found.identity_cert_sha256 != ctx.certificate_sha256) {
+    problems.emplace_back("the app's certificate fingerprint is not the one issued");
+  }
+  if (!found.app_returned) problems.emplace_back("the app did not finish its start-up");
+  StepOutcome out;
+  out.details = {{"secure_boot_verified", found.secure_boot_verified},
+                 {"flash_encryption_release", found.fe_release.value_or(false)},
+                 {"app_offset", found.loaded_app_offset.value_or(0)},
+                 {"project", found.project_name},
+                 {"version", found.app_version},
+                 {"reported_serial", found.identity_serial.value_or("")},
+                 {"reported_cert_sha256", found.identity_cert_sha256.value_or("")}};
+  if (!problems.empty()) {
+    out.verdict = StepVerdict::Stop;  // the chip is locked down and does not run what we issued
+    out.reason = join(problems);
+  }
+  return out;
+}
+
+StepOutcome step_final_lock(DeviceContext& ctx) {
+  const auto& security = ctx.station.profile.security;
+  StepOutcome out;
+  out.details["blocks"] = execute_plan(ctx, true, "efuse.final_lock");
+  const auto after = read_device_efuses(ctx);
+  ctx.station.db.store_efuse_snapshot(ctx.mac, "final", efuse_to_json(after));
+  out.details["security_efuses"] = efuse_security_fields(after);
+  ctx.fe_key.reset();  // the boot is proven: the host copy of the key goes
+  if (security.final_lock == security::SecurityProfile::FinalLock::DisableDownload) return out;
+  // What the ROM reports from now on (a new connect: Secure Download Mode takes effect at reset).
+  const auto& info = ctx.fixture.connect().chip().security;
+  if (!info) throw ProtocolError("station.no_security_info", "the ROM did not answer GET_SECURITY_INFO");
+  std::vector<std::string> problems;
+  if (!security.secure_boot_digests.empty() && !info->secure_boot_enabled()) problems.emplace_back("Secure Boot off");
+  if (security.flash_encryption && !info->flash_encryption_enabled()) problems.emplace_back("flash encryption off");
+  if (security.final_lock == security::SecurityProfile::FinalLock::SecureDownload && !info->secure_download_enabled()) {
+    problems.emplace_back("secure download mode off");
+  }
+  nlohmann::json flags = nlohmann::json::array();
+  bool jtag_off = false;
+  for (const auto name : info->flag_names()) {
+    flags.push_back(std::string(name));
+    if (name == "SOFT_DIS_JTAG" || name == "HARD_DIS_JTAG") jtag_off = true;
+  }
+  if (security.disable_jtag && !jtag_off) problems.emplace_back("JTAG not disabled");
+  out.details["security_info_flags"] = flags;
+  if (!problems.empty()) {
+    out.verdict = StepVerdict::Stop;
+    out.reason = "after the final lock the ROM reports: " + join(problems);
+  }
+  return out;
+}
+
+}  // namespace espfab::station

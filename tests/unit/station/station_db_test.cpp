@@ -1,0 +1,121 @@
+#include "station/station_db.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
+namespace espfab::station {
+namespace {
+
+std::string mac(unsigned i) { return fmt::format("7c:df:a1:00:{:02x}:{:02x}", i / 256, i % 256); }
+
+TEST(StationDb, SerialsAreUniqueAndTheSameMacKeepsItsSerial) {
+  test::TempDir dir;
+  StationDb db(dir / "station.db");
+  SerialScheme scheme{"ESP-", 6, 100};
+  db.touch_device(mac(1), "fixture 1");
+  db.touch_device(mac(2), "fixture 2");
+  EXPECT_EQ(db.allocate_serial(mac(1), scheme), "ESP-000100");
+  EXPECT_EQ(db.allocate_serial(mac(2), scheme), "ESP-000101");
+  EXPECT_EQ(db.allocate_serial(mac(1), scheme), "ESP-000100") << "idempotent per MAC";
+  EXPECT_EQ(db.find_device("ESP-000101")->mac, mac(2));
+}
+
+TEST(StationDb, SerialsSurviveReopeningAndConcurrentWorkers) {
+  test::TempDir dir;
+  SerialScheme scheme;
+  {
+    StationDb db(dir / "station.db");
+    db.touch_device(mac(0), "fixture 1");
+    EXPECT_EQ(db.allocate_serial(mac(0), scheme), "ESP-000001");
+  }
+  StationDb db(dir / "station.db");
+  std::vector<std::jthread> workers;
+  std::mutex mutex;
+  std::set<std::string> serials;
+  for (unsigned w = 0; w < 8; ++w) {
+    workers.emplace_back([&, w] {
+      for (unsigned i = 1; i <= 25; ++i) {
+        const auto m = mac(w * 100 + i);
+        db.touch_device(m, fmt::format("fixture {}", w));
+        const auto first = db.allocate_serial(m, scheme);
+        const auto again = db.allocate_serial(m, scheme);
+        std::lock_guard lock(mutex);
+        EXPECT_EQ(first, again);
+        EXPECT_TRUE(serials.insert(first).second) << "duplicate " << first;
+      }
+    });
+  }
+  workers.clear();
+  EXPECT_EQ(serials.size(), 200u);
+  EXPECT_EQ(serials.count("ESP-000001"), 0u) << "numbers never reused";
+  EXPECT_EQ(*serials.begin(), "ESP-000002");
+  EXPECT_EQ(*serials.rbegin(), "ESP-000201");
+}
+
+TEST(StationDb, NewestResultOfAStepDecidesWhetherItIsDone) {
+  test::TempDir dir;
+  StationDb db(dir / "station.db");
+  db.touch_device(mac(1), "fixture 1");
+  EXPECT_FALSE(db.step_done(mac(1), "flash-factory"));
+  StepRow row{mac(1),         "run-1", "flash-factory", "fail", utc_now_iso(), 1.5, nlohmann::json::array(),
+              "link dropped", {}};
+  db.record_step(row);
+  EXPECT_FALSE(db.step_done(mac(1), "flash-factory"));
+  row.outcome = "pass";
+  row.error.clear();
+  row.measurements = nlohmann::json::array({{{"name", "x"}, {"pass", true}}});
+  db.record_step(row);
+  EXPECT_TRUE(db.step_done(mac(1), "flash-factory"));
+  EXPECT_FALSE(db.step_done(mac(2), "flash-factory"));
+  const auto steps = db.steps(mac(1));
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].error, "link dropped");
+  EXPECT_EQ(steps[1].measurements[0]["name"], "x");
+}
+
+TEST(StationDb, OutboxKeepsOneItemPerKindAndDeviceUntilDone) {
+  test::TempDir dir;
+  StationDb db(dir / "station.db");
+  const auto id = db.enqueue("register", mac(1), {{"serial", "ESP-000001"}});
+  EXPECT_EQ(db.enqueue("register", mac(1), {{"serial", "ESP-000001"}}), id) << "idempotent";
+  db.enqueue("label", mac(1), {});
+  db.outbox_attempt(id, false, "broker down");
+  auto pending = db.pending("register");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].attempts, 1u);
+  EXPECT_EQ(pending[0].last_error, "broker down");
+  db.outbox_attempt(id, true, "");
+  EXPECT_TRUE(db.pending("register").empty());
+  EXPECT_EQ(db.pending().size(), 1u);
+}
+
+TEST(StationDb, CertificateAndSnapshotsRoundTrip) {
+  test::TempDir dir;
+  StationDb db(dir / "station.db");
+  db.store_certificate({mac(1), "ESP-000001", "1001", "ab", "PEM", utc_now_iso()});
+  db.store_certificate({mac(1), "ESP-000001", "1002", "cd", "PEM2", utc_now_iso()});
+  EXPECT_EQ(db.certificate(mac(1))->certificate_serial, "1002") << "a re-issue replaces the row";
+  EXPECT_FALSE(db.certificate(mac(2)));
+  db.store_efuse_snapshot(mac(1), "final", {{"x", 1}});
+  EXPECT_EQ((*db.efuse_snapshot(mac(1), "final"))["x"], 1);
+  EXPECT_FALSE(db.efuse_snapshot(mac(1), "connect"));
+}
+
+TEST(StationDb, AnUnwritablePathIsADatabaseError) {
+  try {
+    StationDb db("/proc/espfab-no-such-dir/station.db");
+    FAIL() << "opened";
+  } catch (const Error& error) {
+    EXPECT_TRUE(error.kind() == ErrorKind::Database || error.kind() == ErrorKind::Io) << error.what();
+  } catch (const std::filesystem::filesystem_error&) {
+  }
+}
+
+}  // namespace
+}  // namespace espfab::station

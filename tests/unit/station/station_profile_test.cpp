@@ -1,0 +1,130 @@
+#include "station/station_profile.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
+#include "util/error.hpp"
+#include "util/file_io.hpp"
+
+namespace espfab::station {
+namespace {
+
+void touch(const std::filesystem::path& file) { write_text_file_atomic(file, "x"); }
+
+std::filesystem::path write_profile(const test::TempDir& dir, const std::string& text) {
+  for (const char* name : {"boot.bin", "app.bin", "ft.bin", "partitions.csv"}) touch(dir / name);
+  std::filesystem::copy_file(test::vector_path("secure_boot_v2/sbv2_rsa3072_key1.pem"), dir / "sb.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto file = dir / "station.toml";
+  write_text_file_atomic(file, text);
+  return file;
+}
+
+const char* kGood = R"([station]
+id = "line-2"
+data_dir = "data"
+baud = 460800
+
+[fixtures]
+ports = ["rfc2217://10.0.0.5:4000", "/dev/ttyUSB0"]
+
+[images]
+bootloader = "boot.bin"
+partition_table = "partitions.csv"
+factory_test_app = "ft.bin"
+production_app = "app.bin"
+
+[test]
+request_timeout_ms = 2000
+
+[[test.measurement]]
+name = "gpio.4_5"
+kind = "gpio_loopback"
+pair = [4, 5]
+
+[[test.measurement]]
+name = "temp"
+kind = "sensor"
+sensor = "temp"
+min = 0
+max = 70
+
+[identity]
+key_type = "rsa2048"
+organization = "Acme"
+
+[ca]
+dir = "ca"
+
+[serial]
+prefix = "ACME-"
+width = 8
+first = 1000
+
+[security]
+flash_encryption = "xts-256"
+secure_boot_keys = ["sb.pem"]
+)";
+
+TEST(StationProfile, ReadsEverySection) {
+  test::TempDir dir;
+  const auto profile = load_station_profile(write_profile(dir, kGood));
+  EXPECT_EQ(profile.station_id, "line-2");
+  EXPECT_EQ(profile.data_dir, dir / "data");
+  EXPECT_EQ(profile.baud, 460800u);
+  EXPECT_EQ(profile.ports.size(), 2u);
+  EXPECT_EQ(profile.images.bootloader, dir / "boot.bin");
+  EXPECT_EQ(profile.images.production_app, dir / "app.bin");
+  EXPECT_EQ(profile.images.factory_test_app, dir / "ft.bin");
+  ASSERT_EQ(profile.test.measurements.size(), 2u);
+  EXPECT_EQ(profile.test.measurements[0].gpio_in, 5);
+  EXPECT_EQ(profile.test.measurements[1].max, 70.0);
+  EXPECT_EQ(profile.test.request_timeout_ms, 2000u);
+  EXPECT_EQ(profile.identity.key_type, pki::KeyType::Rsa2048);
+  EXPECT_EQ(profile.identity.subject.organization, "Acme");
+  EXPECT_EQ(profile.identity.subject.common_name, "{serial}");
+  EXPECT_EQ(profile.ca_dir, dir / "ca");
+  EXPECT_EQ(format_serial(profile.serial, 1042), "ACME-00001042");
+  EXPECT_EQ(profile.security.flash_encryption, security::XtsKeyLength::Aes256);
+  EXPECT_EQ(profile.security.secure_boot_digests.size(), 1u);
+  EXPECT_EQ(profile.labels_dir, dir / "data" / "labels");
+  EXPECT_EQ(profile.sha256.size(), 64u);
+}
+
+TEST(StationProfile, EveryProblemIsListedWithItsPlace) {
+  test::TempDir dir;
+  std::string text = kGood;
+  text.replace(text.find("baud = 460800"), 13, "baud = 12");
+  text.replace(text.find("kind = \"sensor\""), 15, "kind = \"senser\"");
+  text.replace(text.find("[serial]"), 8, "[serial]\nprefx = \"X\"");
+  text.replace(text.find("factory_test_app = \"ft.bin\""), 27, "factory_test_app = \"nope.bin\"");
+  text.replace(text.find("flash_encryption = \"xts-256\""), 28, "flash_encryption = \"xts-512\"");
+  text += "\n[lable]\ndir = \"x\"\n";
+  try {
+    load_station_profile(write_profile(dir, text));
+    FAIL() << "accepted";
+  } catch (const BadInputError& error) {
+    const std::string m = error.message();
+    EXPECT_NE(m.find("station.toml:4:8: 'baud' must be between 9600 and 5000000"), std::string::npos) << m;
+    EXPECT_NE(m.find("'kind' must be one of"), std::string::npos) << m;
+    EXPECT_NE(m.find("unknown key 'prefx' in [serial]"), std::string::npos) << m;
+    EXPECT_NE(m.find("nope.bin does not exist"), std::string::npos) << m;
+    EXPECT_NE(m.find("xts-512"), std::string::npos) << m;
+    EXPECT_NE(m.find("unknown section [lable]"), std::string::npos) << m;
+    EXPECT_NE(m.find("6 problem(s)"), std::string::npos) << m;
+  }
+}
+
+TEST(StationProfile, ATomlSyntaxErrorNamesItsPlace) {
+  test::TempDir dir;
+  try {
+    load_station_profile(write_profile(dir, "[station]\nid = \n"));
+    FAIL() << "accepted";
+  } catch (const BadInputError& error) {
+    EXPECT_NE(error.message().find("station.toml:2:"), std::string::npos) << error.message();
+  }
+}
+
+}  // namespace
+}  // namespace espfab::station
