@@ -45,6 +45,9 @@ struct BlockProgram {
   std::vector<std::string> labels;
   // Key blocks: the purpose the same batch gives them and whether they end read-protected.
   std::optional<KeyPurpose> key_purpose;
+  // The device key was not given: fine only when the block turns out burned and read-protected
+  // already (a resumed run after the key left memory); otherwise the burn is refused.
+  bool device_key_missing = false;
 
   BlockProgram() = default;
   BlockProgram(const BlockProgram&) = delete;
@@ -89,13 +92,11 @@ std::map<unsigned, BlockProgram> programs_for(const BurnBatch& batch, const Flas
     auto& p = program(block);
     if (write.source == KeySource::DeviceFlashEncryptionKey) {
       if (device_key == nullptr || write.key_half >= device_key->block_count()) {
-        throw PolicyRefusalError("security.burn.no_device_key",
-                                 fmt::format("the plan burns a flash-encryption key into {} but no key was given",
-                                             efuse::kBlocks[block].name),
-                                 "generate the device key in memory and pass it to the burner");
+        p.device_key_missing = true;
+      } else {
+        const SecretBytes half = device_key->efuse_block_bytes(write.key_half);
+        bytes_to_words(half.view(), p.bits);
       }
-      const SecretBytes half = device_key->efuse_block_bytes(write.key_half);
-      bytes_to_words(half.view(), p.bits);
     } else if (write.source == KeySource::SecretKey) {
       if (write.key_half >= secret_keys.size() || secret_keys[write.key_half].size() != 32) {
         throw PolicyRefusalError(
@@ -128,6 +129,21 @@ bool all_set(const BlockWords& have, const BlockWords& want) {
 
 bool empty(const BlockWords& words) {
   return std::all_of(words.begin(), words.end(), [](std::uint32_t w) { return w == 0; });
+}
+
+// A device-key block whose key was not given must be burned already: zeros to software,
+// read-protected, with the planned purpose. Anything else is refused (nothing burned for it).
+void require_key_block_done(EfuseRegisters& registers, const BlockWords& current, const BlockProgram& program) {
+  const unsigned block = program.block;
+  const EfuseImage now = read_efuses(registers);
+  const bool protected_now = now.read_protected(static_cast<int>(*efuse::kBlocks[block].read_disable_bit));
+  const auto purpose = now.field_uint(fmt::format("KEY_PURPOSE_{}", block - efuse::kBlockKey0));
+  if (!empty(current) || !protected_now || purpose != static_cast<std::uint64_t>(*program.key_purpose)) {
+    throw PolicyRefusalError(
+        "security.burn.no_device_key",
+        fmt::format("the plan burns a flash-encryption key into {} but no key was given", efuse::kBlocks[block].name),
+        "generate the device key in memory and pass it to the burner");
+  }
 }
 
 class Controller {
@@ -281,6 +297,13 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
   Controller controller(registers_);
   BurnReport report;
   check_not_stale(plan, planned_from, read_efuses(registers_));
+  // A missing device key is refused before anything burns, unless its blocks are done already.
+  for (const auto& batch : plan.batches) {
+    if (batch.after_boot_verified && !options.boot_verified) continue;
+    for (const auto& [block, program] : programs_for(batch, device_key, secret_keys)) {
+      if (program.device_key_missing) require_key_block_done(registers_, controller.read_block(block), program);
+    }
+  }
   bool timing_set = false;
 
   for (const auto& batch : plan.batches) {
@@ -296,7 +319,11 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
       step.fields = program.labels;
       const BlockWords current = controller.read_block(block);
 
-      if (all_set(current, program.bits)) {
+      if (program.device_key_missing) {
+        require_key_block_done(registers_, current, program);
+        step.outcome = BurnStep::Outcome::AlreadyDone;
+        step.note = "already burned: read-protected with the planned purpose";
+      } else if (all_set(current, program.bits)) {
         step.outcome = BurnStep::Outcome::AlreadyDone;
         step.note = "already burned: read back equal";
       } else if (program.key_purpose && empty(current)) {

@@ -60,6 +60,7 @@ struct DeviceContext {
   std::optional<security::EfuseImage> planned_from;
   std::optional<security::BurnPlan> plan;
   std::optional<security::FlashEncryptionKey> fe_key;
+  bool fe_key_fresh = false;  // generated in this run: the flash must be written with it
   crypto::EvpPkeyPtr device_key;
   SecretBytes secure_cert_partition;  // built in inject-identity, written encrypted in flash-production
   std::string certificate_pem;

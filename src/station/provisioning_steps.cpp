@@ -18,8 +18,13 @@ std::vector<StepDecl> provisioning_steps() {
       {"issue-identity", 2, false, true, step_issue_identity},
       {"inject-identity", 3, false, true, step_inject_identity},
       {"plan-security", 2, false, false, step_plan_security},
+      // The flash-encryption key goes into its eFuse block first (still readable), then the
+      // production firmware encrypted with it, then the rest of the burn: a station that dies at
+      // any point leaves the key on the chip or nowhere, never only in its lost memory
+      // (docs/station.md, "Step order").
+      {"burn-fe-key", 3, true, false, step_burn_fe_key},
+      {"flash-production", 3, false, false, step_flash_production},
       {"burn-efuses", 3, true, true, step_burn_efuses},
-      {"flash-production", 3, false, true, step_flash_production},
       {"verify-boot", 2, false, true, step_verify_boot},
       {"final-lock", 3, true, true, step_final_lock},
       {"register", 1, false, true, step_register},

@@ -1,6 +1,6 @@
 // The steps of design/provisioning-flow.md, in order, as pipeline declarations. Each body is in
 // the file of its phase: steps_factory.cpp (1-3), steps_identity.cpp (4-6), steps_security.cpp
-// (7-11), steps_handoff.cpp (12-13).
+// (7-11; flash-production before burn-efuses), steps_handoff.cpp (12-13).
 #pragma once
 
 #include <vector>
@@ -19,8 +19,9 @@ StepOutcome step_allocate_serial(DeviceContext& ctx);
 StepOutcome step_issue_identity(DeviceContext& ctx);
 StepOutcome step_inject_identity(DeviceContext& ctx);
 StepOutcome step_plan_security(DeviceContext& ctx);
-StepOutcome step_burn_efuses(DeviceContext& ctx);
+StepOutcome step_burn_fe_key(DeviceContext& ctx);
 StepOutcome step_flash_production(DeviceContext& ctx);
+StepOutcome step_burn_efuses(DeviceContext& ctx);
 StepOutcome step_verify_boot(DeviceContext& ctx);
 StepOutcome step_final_lock(DeviceContext& ctx);
 StepOutcome step_register(DeviceContext& ctx);

@@ -132,7 +132,7 @@ DeviceRow StationDb::touch_device(const std::string& mac, const std::string& fix
   const std::string now = utc_now_iso();
   Statement(db_,
             "INSERT INTO devices(mac, status, fixture, first_seen, updated) VALUES (?1, 'in_progress', ?2, ?3, ?3) "
-            "ON CONFLICT(mac) DO UPDATE SET fixture = ?2")
+            "ON CONFLICT(mac) DO UPDATE SET fixture = ?2, updated = ?3")
       .bind(1, mac)
       .bind(2, fixture)
       .bind(3, now)
@@ -157,6 +157,17 @@ std::vector<DeviceRow> StationDb::devices(const std::string& since_iso) {
   std::vector<DeviceRow> out;
   while (s.step()) out.push_back(device_from(s));
   return out;
+}
+
+std::optional<DeviceRow> StationDb::unfinished_on_fixture(const std::string& fixture) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, fmt::format("SELECT {} FROM devices WHERE fixture = ?1 AND status = 'in_progress' ORDER BY updated "
+                               "DESC LIMIT 1",
+                               kDeviceColumns)
+                       .c_str());
+  s.bind(1, fixture);
+  if (!s.step()) return std::nullopt;
+  return device_from(s);
 }
 
 void StationDb::set_status(const std::string& mac, const std::string& status, const std::string& reason) {

@@ -74,6 +74,9 @@ class StationDb {
   std::optional<DeviceRow> find_device(const std::string& mac_or_serial);
   std::vector<DeviceRow> devices(const std::string& since_iso = {});
   void set_status(const std::string& mac, const std::string& status, const std::string& reason);
+  // The device last seen on this fixture port that is still in progress (a chip in Secure
+  // Download Mode cannot tell its MAC: a resumed run recognises it by its fixture).
+  std::optional<DeviceRow> unfinished_on_fixture(const std::string& fixture);
 
   // The serial of this MAC, allocating the next number of the scheme on first call. One
   // transaction: two workers never get the same number, a MAC never gets two.

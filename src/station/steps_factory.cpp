@@ -43,7 +43,22 @@ StepOutcome step_connect(DeviceContext& ctx) {
   out.details["loader"] = session.stub_running() ? "stub" : "rom";
   out.details["port"] = ctx.fixture.link().describe();
   if (session.chip().secure_download_mode) {
-    // The ROM refuses register reads: the MAC cannot be read, nothing can be checked or written.
+    // The ROM refuses register reads: the MAC cannot be read. The one device this station left
+    // in progress on this fixture after its boot was verified is this one (its final lock took
+    // effect, the station stopped before recording it); any other chip is left untouched.
+    const auto unfinished = ctx.station.db.unfinished_on_fixture(ctx.fixture.url());
+    if (unfinished && ctx.station.db.step_done(unfinished->mac, "verify-boot")) {
+      ctx.mac = unfinished->mac;
+      ctx.serial = unfinished->serial;
+      if (const auto cert = ctx.station.db.certificate(ctx.mac)) {
+        ctx.certificate_pem = cert->pem;
+        ctx.certificate_sha256 = cert->sha256;
+      }
+      ctx.security_burned = true;
+      out.details["mac"] = ctx.mac;
+      out.details["identified_by"] = "fixture (the chip is in Secure Download Mode after its verified boot)";
+      return out;
+    }
     return {StepVerdict::Skip, "the chip is in Secure Download Mode (already locked): left untouched", {}, out.details};
   }
   ctx.mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
@@ -54,7 +69,7 @@ StepOutcome step_connect(DeviceContext& ctx) {
   const auto efuses = read_device_efuses(ctx);
   auto& db = ctx.station.db;
   const bool known = db.find_device(ctx.mac).has_value();
-  const auto device = db.touch_device(ctx.mac, ctx.fixture_name);
+  const auto device = db.touch_device(ctx.mac, ctx.fixture.url());
   ctx.serial = device.serial;
   if (const auto cert = db.certificate(ctx.mac)) {  // a resumed run: the identity issued before
     ctx.certificate_pem = cert->pem;

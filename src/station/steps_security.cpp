@@ -3,8 +3,11 @@
 // the final lock once that boot is proven.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 
+#include "flash/reader.hpp"
+#include "image/secure_cert_tlv.hpp"
 #include "security/efuse_burner.hpp"
 #include "security/key_purpose.hpp"
 #include "security/loader_efuse_registers.hpp"
@@ -39,20 +42,63 @@ nlohmann::json plan_to_json(const security::BurnPlan& plan) {
   return {{"batches", batches}, {"already_done", plan.skipped}};
 }
 
-bool plan_burns_device_key(const security::BurnPlan& plan) {
+// The key blocks the plan fills with halves of the device's flash-encryption key, in half order.
+std::vector<security::KeyBlockWrite> device_key_writes(const security::BurnPlan& plan) {
+  std::vector<security::KeyBlockWrite> writes;
   for (const auto& batch : plan.batches) {
     for (const auto& key : batch.key_blocks) {
-      if (key.source == security::KeySource::DeviceFlashEncryptionKey) return true;
+      if (key.source == security::KeySource::DeviceFlashEncryptionKey) writes.push_back(key);
     }
   }
-  return false;
+  std::sort(writes.begin(), writes.end(), [](const auto& a, const auto& b) { return a.key_half < b.key_half; });
+  return writes;
+}
+
+bool holds_secure_cert(ByteView partition) {
+  return partition.size() >= 4 &&
+         (std::uint32_t{partition[0]} | std::uint32_t{partition[1]} << 8 | std::uint32_t{partition[2]} << 16 |
+          std::uint32_t{partition[3]} << 24) == image::kSecureCertTlvMagic;
+}
+
+bool all_zero(ByteView bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+// The device's flash-encryption key for this run: generated when the chip has none yet; taken
+// back from its key block(s) when an interrupted burn left them written but still readable;
+// none when they are already read-protected (the flash was written with it before the burn).
+std::string prepare_flash_encryption_key(DeviceContext& ctx, const security::EfuseImage& current) {
+  const auto& security = ctx.station.profile.security;
+  if (!security.flash_encryption || ctx.fe_key) return ctx.fe_key ? "in memory" : "not used";
+  const auto writes = device_key_writes(*ctx.plan);
+  if (writes.empty()) return "already on the chip";
+  unsigned written = 0, hidden = 0;
+  std::vector<SecretBytes> blocks;
+  for (const auto& write : writes) {
+    Bytes bytes = current.block_bytes(chip::esp32s3_efuse::kBlockKey0 + write.key_block);
+    if (current.read_protected(static_cast<int>(write.key_block))) ++hidden;
+    if (!all_zero(bytes)) ++written;
+    blocks.emplace_back(std::move(bytes));
+  }
+  if (hidden == writes.size()) return "burned and read-protected (the flash holds its ciphertext)";
+  if (written == 0 && hidden == 0) {
+    ctx.fe_key = security::FlashEncryptionKey::generate(*security.flash_encryption);
+    ctx.fe_key_fresh = true;
+    return "generated in memory";
+  }
+  if (written == writes.size() && hidden == 0) {
+    ctx.fe_key = security::FlashEncryptionKey::from_efuse_blocks(blocks);
+    return "taken back from the key block an interrupted burn left readable";
+  }
+  throw PolicyRefusalError("station.fe_key_partial",
+                           "the flash-encryption key blocks are partly written: the key cannot be known",
+                           "an engineer must inspect this device (espfab efuse summary)");
 }
 
 // Runs the plan's batches (the final lock only with `boot_verified`), auditing every block burned.
-nlohmann::json execute_plan(DeviceContext& ctx, bool boot_verified, const char* audit_action) {
-  if (!ctx.plan || !ctx.planned_from) {
-    throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
-  }
+nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, bool boot_verified,
+                            const char* audit_action) {
+  if (!ctx.planned_from) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
   security::EfuseBurner burner(registers);
   const auto observer = [&](const security::BurnStep& step, bool finished) {
@@ -69,8 +115,7 @@ nlohmann::json execute_plan(DeviceContext& ctx, bool boot_verified, const char* 
   };
   security::BurnOptions options;
   options.boot_verified = boot_verified;
-  const auto report =
-      burner.execute(*ctx.plan, *ctx.planned_from, ctx.fe_key ? &*ctx.fe_key : nullptr, options, observer);
+  const auto report = burner.execute(plan, *ctx.planned_from, ctx.fe_key ? &*ctx.fe_key : nullptr, options, observer);
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& step : report.steps) {
     const char* outcome = step.outcome == security::BurnStep::Outcome::Burned        ? "burned"
@@ -103,6 +148,11 @@ std::string join(const std::vector<std::string>& items) {
 StepOutcome step_plan_security(DeviceContext& ctx) {
   auto& db = ctx.station.db;
   const auto& fw = ctx.station.firmware;
+  StepOutcome out;
+  if (device_session(ctx).chip().secure_download_mode) {
+    out.details["note"] = "Secure Download Mode: the lock-down is in place, nothing left to plan";
+    return out;
+  }
   const security::EfuseImage current = read_device_efuses(ctx);
   // A resumed run plans from the snapshot the first plan was made from, so the executor accepts
   // the bits an interrupted burn already set.
@@ -111,29 +161,51 @@ StepOutcome step_plan_security(DeviceContext& ctx) {
   const std::vector<security::PlanImage> images{{"bootloader", *fw.bootloader}, {"app", *fw.production_app}};
   ctx.plan = security::plan_burn(ctx.station.profile.security, *ctx.planned_from, images);
   if (!earlier) db.store_efuse_snapshot(ctx.mac, "before-burn", efuse_to_json(current));
-  StepOutcome out;
+  out.details["flash_encryption_key"] = prepare_flash_encryption_key(ctx, current);
   out.details["plan"] = plan_to_json(*ctx.plan);
   out.details["resumed_from_snapshot"] = earlier.has_value();
   return out;
 }
 
 StepOutcome step_burn_efuses(DeviceContext& ctx) {
-  const auto& security = ctx.station.profile.security;
-  if (ctx.plan && plan_burns_device_key(*ctx.plan) && !ctx.fe_key && security.flash_encryption) {
-    // Generated here, used in memory only, wiped after the final lock (never stored).
-    ctx.fe_key = security::FlashEncryptionKey::generate(*security.flash_encryption);
-  }
   StepOutcome out;
-  out.details["blocks"] = execute_plan(ctx, false, "efuse.burned");
+  if (!ctx.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+  out.details["blocks"] = execute_plan(ctx, *ctx.plan, false, "efuse.burned");
   const auto after = read_device_efuses(ctx);
   ctx.station.db.store_efuse_snapshot(ctx.mac, "after-burn", efuse_to_json(after));
   out.details["security_efuses"] = efuse_security_fields(after);
   return out;
 }
 
+StepOutcome step_burn_fe_key(DeviceContext& ctx) {
+  StepOutcome out;
+  if (!ctx.fe_key_fresh) {
+    out.details["note"] = ctx.fe_key ? "the key is on the chip already" : "no flash-encryption key to burn now";
+    return out;
+  }
+  // The key block(s) alone, still readable: from here the key survives a station crash on the chip
+  // itself, and burn-efuses read-protects it with the rest of the flash-encryption batch.
+  security::BurnBatch batch;
+  batch.name = "flash-encryption key (read-protected by burn-efuses)";
+  for (auto write : device_key_writes(*ctx.plan)) {
+    write.read_protect = false;
+    write.write_protect = false;
+    batch.key_blocks.push_back(write);
+  }
+  security::BurnPlan key_only;
+  key_only.batches.push_back(std::move(batch));
+  out.details["blocks"] = execute_plan(ctx, key_only, false, "efuse.burned");
+  ctx.fe_key_fresh = false;
+  return out;
+}
+
 StepOutcome step_flash_production(DeviceContext& ctx) {
   const auto& fw = ctx.station.firmware;
   const bool encrypt = ctx.station.profile.security.flash_encryption.has_value();
+  if (!ctx.fe_key_fresh && ctx.station.db.step_done(ctx.mac, "flash-production")) {
+    // Written in an earlier run with the key the chip holds (or will get from the plan).
+    return {StepVerdict::Continue, "", {}, {{"note", "written in an earlier run"}}};
+  }
   if (encrypt && !ctx.fe_key) {
     return {StepVerdict::Stop,
             "this device's flash-encryption key is gone (the station stopped after burning it and keeps no copy): "
@@ -142,8 +214,18 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
             {}};
   }
   if (ctx.secure_cert_partition.empty()) {
-    throw InternalError("station.no_identity_partition",
-                        "the esp_secure_cert partition built by inject-identity is not in memory");
+    // A resumed run: inject-identity wrote it (plaintext) before anything was encrypted.
+    const auto& partition = *fw.secure_cert;
+    Bytes bytes = flash::read_flash(device_session(ctx), partition.offset, partition.size, {});
+    if (!holds_secure_cert(bytes) && ctx.fe_key) {
+      // An interrupted flash-production already wrote it encrypted with this same key.
+      security::decrypt_flash_in_place(*ctx.fe_key, partition.offset, bytes);
+    }
+    if (!holds_secure_cert(bytes)) {
+      secure_wipe(bytes.data(), bytes.size());
+      return {StepVerdict::Stop, "the esp_secure_cert partition on the device holds no identity any more", {}, {}};
+    }
+    ctx.secure_cert_partition = SecretBytes(std::move(bytes));
   }
   struct Part {
     std::uint32_t address;
@@ -231,14 +313,22 @@ StepOutcome step_verify_boot(DeviceContext& ctx) {
 StepOutcome step_final_lock(DeviceContext& ctx) {
   const auto& security = ctx.station.profile.security;
   StepOutcome out;
-  out.details["blocks"] = execute_plan(ctx, true, "efuse.final_lock");
-  const auto after = read_device_efuses(ctx);
-  ctx.station.db.store_efuse_snapshot(ctx.mac, "final", efuse_to_json(after));
-  out.details["security_efuses"] = efuse_security_fields(after);
+  if (device_session(ctx).chip().secure_download_mode) {
+    out.details["note"] = "already in effect (burned before the station stopped)";
+  } else {
+    if (!ctx.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+    out.details["blocks"] = execute_plan(ctx, *ctx.plan, true, "efuse.final_lock");
+    const auto after = read_device_efuses(ctx);
+    ctx.station.db.store_efuse_snapshot(ctx.mac, "final", efuse_to_json(after));
+    out.details["security_efuses"] = efuse_security_fields(after);
+    if (security.final_lock == security::SecurityProfile::FinalLock::DisableDownload) {
+      ctx.fe_key.reset();
+      return out;
+    }
+    ctx.fixture.connect();  // Secure Download Mode takes effect at the reset
+  }
   ctx.fe_key.reset();  // the boot is proven: the host copy of the key goes
-  if (security.final_lock == security::SecurityProfile::FinalLock::DisableDownload) return out;
-  // What the ROM reports from now on (a new connect: Secure Download Mode takes effect at reset).
-  const auto& info = ctx.fixture.connect().chip().security;
+  const auto& info = device_session(ctx).chip().security;
   if (!info) throw ProtocolError("station.no_security_info", "the ROM did not answer GET_SECURITY_INFO");
   std::vector<std::string> problems;
   if (!security.secure_boot_digests.empty() && !info->secure_boot_enabled()) problems.emplace_back("Secure Boot off");

@@ -1,11 +1,6 @@
 // espfab-emu as a fixture: images flashed with the espfab CLI, a normal boot through the control
 // channel, the console read from the device's TCP port, the factory-test app answering on the
 // same link, and a fault given on the command line changing its answers.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,47 +11,14 @@
 
 #include "support/emulator_process.hpp"
 #include "support/run_command.hpp"
+#include "support/tcp_line.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 
 namespace espfab::test {
 namespace {
 
-// A TCP client of "127.0.0.1:PORT" or "socket://127.0.0.1:PORT".
-class Line {
- public:
-  explicit Line(std::string address) {
-    if (address.rfind("socket://", 0) == 0) address = address.substr(9);
-    const auto colon = address.rfind(':');
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
-    ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr);
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) throw std::runtime_error("connect failed");
-  }
-  ~Line() { ::close(fd_); }
-  void send(const std::string& text) { (void)::send(fd_, text.data(), text.size(), MSG_NOSIGNAL); }
-  // Reads until `needle` shows up (or 5 s pass); returns everything read.
-  std::string read_until(const std::string& needle) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (received_.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buffer[4096];
-      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      received_.append(buffer, static_cast<std::size_t>(n));
-    }
-    std::string out;
-    out.swap(received_);
-    return out;
-  }
-
- private:
-  int fd_ = -1;
-  std::string received_;
-};
+using Line = TcpLine;
 
 // Bootloader + partition table + a factory-test app (project name patched by `image build`).
 void flash_factory_firmware(const std::string& url, const TempDir& dir) {

@@ -1,0 +1,250 @@
+// Issue 7 acceptance, end to end with the built binaries: the station (`espfab run`) provisions
+// emulated devices over rfc2217:// in one run, rejects the faulty ones untouched, and survives
+// being killed with SIGKILL at random moments. Every check reads what the devices hold (their
+// eFuse files, the identity their production app prints after a normal boot) rather than the
+// station's own verdict.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/emulator_process.hpp"
+#include "support/run_command.hpp"
+#include "support/tcp_line.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
+
+extern char** environ;
+
+namespace espfab::test {
+namespace {
+
+using nlohmann::json;
+
+std::filesystem::path emulator_binary() { return build_dir() / "apps" / "espfab-emu" / "espfab-emu"; }
+
+// The demo's assets (CA, Secure Boot key, signed images, station.toml), with a fresh station.
+std::filesystem::path station_profile(const TempDir& dir) {
+  const auto demo = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--devices", "2",
+                                "--json", "--emulator", emulator_binary().string()});
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  std::filesystem::remove_all(dir / "station-data");
+  return dir / "station.toml";
+}
+
+std::vector<std::string> run_args(const std::filesystem::path& profile, const EmulatorProcess& emulator,
+                                  unsigned count) {
+  std::vector<std::string> args{
+      "--log-level",         "error",          "run", "--profile", profile.string(), "--count",
+      std::to_string(count), "--idle-timeout", "20",  "--json"};
+  for (const auto& url : emulator.urls()) {
+    args.push_back("--port");
+    args.push_back(url);
+  }
+  return args;
+}
+
+json efuses_of(const std::filesystem::path& state_dir, unsigned index) {
+  const auto result = run_espfab(
+      {"efuse", "summary", "--file", (state_dir / ("dev" + std::to_string(index)) / "efuse.bin").string(), "--json"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return json::parse(result.out);
+}
+
+struct BootIdentity {
+  std::string serial;
+  std::string cert_sha256;
+  bool locked_down = false;  // the boot says: signature verified, FE release, no plaintext flash left
+};
+
+// A normal boot through the control channel; the production app's identity line from the device's
+// own port, read as raw bytes.
+BootIdentity boot_identity(const EmulatorProcess& emulator, unsigned index) {
+  TcpLine device(emulator.urls().at(index));
+  TcpLine control(emulator.control());
+  control.send("reset boot " + std::to_string(index) + "\n");
+  EXPECT_NE(control.read_until("\n").find("ok"), std::string::npos);
+  const std::string console = device.read_until("Returned from app_main()");
+  BootIdentity id;
+  id.locked_down = console.find("secure boot verification succeeded") != std::string::npos &&
+                   console.find("flash encryption is enabled (0 plaintext flashes left)") != std::string::npos &&
+                   console.find("Flash encryption mode is RELEASE") != std::string::npos;
+  const auto line = console.find("espfab_identity: serial=");
+  if (line == std::string::npos) return id;
+  const auto field = [&](const std::string& key) {
+    const auto at = console.find(key + "=", line);
+    const auto end = console.find_first_of(" \r\n", at);
+    return console.substr(at + key.size() + 1, end - at - key.size() - 1);
+  };
+  id.serial = field("serial");
+  id.cert_sha256 = field("cert_sha256");
+  return id;
+}
+
+json report(const std::filesystem::path& profile) {
+  const auto result = run_espfab({"report", "--profile", profile.string(), "--json"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return json::parse(result.out);
+}
+
+TEST(StationE2e, EightDevicesTwoFaultyOneRun) {
+  TempDir dir;
+  const auto profile = station_profile(dir);
+  // Device 2: the hardware test's loopback input is stuck. Device 5: the cable dies after 6000
+  // bytes from the host, every time (mid factory flash).
+  EmulatorProcess emulator(EmulatorOptions{
+      8, "rfc2217", dir / "devices8", {"--fault", "2:gpio_stuck=5:low", "--fault", "5:drop_after=6000"}});
+  const auto run = run_espfab(run_args(profile, emulator, 8));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto summary = json::parse(run.out);
+  ASSERT_EQ(summary["devices"].size(), 8u);
+  std::map<std::string, json> by_mac;
+  for (const auto& device : summary["devices"]) by_mac[device["mac"]] = device;
+  std::set<std::string> serials;
+  for (unsigned i = 0; i < 8; ++i) {
+    const std::string mac = fmt::format("7c:df:a1:00:00:{:02x}", i);
+    ASSERT_TRUE(by_mac.count(mac)) << mac;
+    const auto& device = by_mac[mac];
+    const auto efuses = efuses_of(dir / "devices8", i);
+    if (i == 2 || i == 5) {
+      EXPECT_EQ(device["result"], "rejected") << device.dump();
+      EXPECT_EQ(device["serial"], "") << "a rejected device gets no serial";
+      const std::string reason = device["reason"];
+      if (i == 2) {
+        EXPECT_EQ(reason.rfind("hardware-test: gpio.4_5 failed: pin 5", 0), 0u) << reason;
+      }
+      if (i == 5) {
+        EXPECT_EQ(reason.rfind("flash-factory: ", 0), 0u) << reason;
+        EXPECT_NE(reason.find("while writing bootloader @0x0"), std::string::npos) << reason;
+      }
+      // Nothing burned.
+      EXPECT_EQ(efuses["SPI_BOOT_CRYPT_CNT"]["value"], "Disable") << mac;
+      EXPECT_EQ(efuses["KEY_PURPOSE_0"]["value"], "USER") << mac;
+      EXPECT_EQ(efuses["KEY_PURPOSE_1"]["value"], "USER") << mac;
+      EXPECT_EQ(efuses["SOFT_DIS_JTAG"]["value"], 0) << mac;
+      for (const char* field : {"SECURE_BOOT_EN", "DIS_PAD_JTAG", "ENABLE_SECURITY_DOWNLOAD"}) {
+        EXPECT_EQ(efuses[field]["value"], false) << mac << " " << field;
+      }
+      continue;
+    }
+    EXPECT_EQ(device["result"], "provisioned") << device.dump();
+    EXPECT_TRUE(serials.insert(device["serial"].get<std::string>()).second);
+    EXPECT_EQ(efuses["SPI_BOOT_CRYPT_CNT"]["value"], "Enable") << mac;
+    EXPECT_EQ(efuses["KEY_PURPOSE_0"]["value"], "XTS_AES_128_KEY") << mac;
+    EXPECT_EQ(efuses["SECURE_BOOT_EN"]["value"], true) << mac;
+    EXPECT_EQ(efuses["DIS_PAD_JTAG"]["value"], true) << mac;
+    EXPECT_EQ(efuses["DIS_USB_JTAG"]["value"], true) << mac;
+    EXPECT_EQ(efuses["SOFT_DIS_JTAG"]["value"], 7) << mac;
+    EXPECT_EQ(efuses["ENABLE_SECURITY_DOWNLOAD"]["value"], true) << mac;
+    // What the device itself says after a normal boot, against the station DB.
+    const auto record = run_espfab({"report", "--profile", profile.string(), "--device", mac});
+    ASSERT_EQ(record.exit_code, 0) << record.err;
+    const auto cert = json::parse(record.out)["certificate"];
+    const auto id = boot_identity(emulator, i);
+    EXPECT_EQ(id.serial, device["serial"]) << mac;
+    EXPECT_TRUE(id.locked_down) << mac;
+    EXPECT_EQ(id.cert_sha256, cert["sha256"]) << mac;
+  }
+  EXPECT_EQ(serials.size(), 6u);
+  const auto audit = run_espfab({"audit", "verify", "--profile", profile.string()});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "station-data" / "records"),
+                          std::filesystem::directory_iterator{}),
+            8);
+}
+
+// Starts espfab, kills it with SIGKILL after `delay`; returns whether it was still running.
+bool run_and_kill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
+  const auto program = espfab_binary().string();
+  std::vector<std::string> all{program};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : all) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return false;
+  std::this_thread::sleep_for(delay);
+  const bool running = ::kill(pid, SIGKILL) == 0;
+  ::waitpid(pid, nullptr, 0);
+  return running;
+}
+
+unsigned kill_count() {
+  const char* env = std::getenv("ESPFAB_CRASH_KILLS");
+  return env ? static_cast<unsigned>(std::stoul(env)) : 20u;
+}
+
+TEST(StationE2e, KilledTwentyTimesEveryDeviceCompletesExactlyOnce) {
+  TempDir dir;
+  const auto profile = station_profile(dir);
+  EmulatorProcess emulator(EmulatorOptions{4, "rfc2217", dir / "devices4", {}});
+  const auto args = run_args(profile, emulator, 4);
+  // Fixed: the same campaign every run (ESPFAB_CRASH_SEED picks another).
+  const char* seed = std::getenv("ESPFAB_CRASH_SEED");
+  std::mt19937 random(seed ? static_cast<unsigned>(std::stoul(seed)) : 20261202u);
+  std::uniform_int_distribution<int> delay_ms(60, 900);
+  unsigned killed = 0;
+  for (unsigned i = 0; i < kill_count(); ++i) {
+    if (run_and_kill(args, std::chrono::milliseconds(delay_ms(random)))) ++killed;
+  }
+  EXPECT_GE(killed, kill_count() / 2) << "most kills must land while the station runs";
+  const auto final_run = run_espfab(args);
+  ASSERT_EQ(final_run.exit_code, 0) << final_run.out << final_run.err;
+
+  const auto devices = report(profile);
+  ASSERT_EQ(devices.size(), 4u) << devices.dump(2);
+  std::set<std::string> serials, certificates;
+  for (const auto& device : devices) {
+    EXPECT_EQ(device["status"], "provisioned") << device.dump();
+    serials.insert(device["serial"].get<std::string>());
+    certificates.insert(device["certificate_sha256"].get<std::string>());
+  }
+  EXPECT_EQ(serials.size(), 4u);
+  EXPECT_EQ(certificates.size(), 4u);
+  for (unsigned i = 0; i < 4; ++i) {
+    const auto efuses = efuses_of(dir / "devices4", i);
+    EXPECT_EQ(efuses["SPI_BOOT_CRYPT_CNT"]["value"], "Enable");
+    EXPECT_EQ(efuses["SECURE_BOOT_EN"]["value"], true);
+    EXPECT_EQ(efuses["ENABLE_SECURITY_DOWNLOAD"]["value"], true);
+    const auto id = boot_identity(emulator, i);
+    EXPECT_TRUE(id.locked_down) << i;
+    bool matches = false;
+    for (const auto& device : devices) {
+      if (device["serial"] == id.serial) matches = device["certificate_sha256"] == id.cert_sha256;
+    }
+    EXPECT_TRUE(matches) << "device " << i << " reports " << id.serial << " " << id.cert_sha256;
+  }
+  // No eFuse block burned twice: one audit entry per (device, batch, block) at most.
+  std::ifstream audit_file(dir / "station-data" / "audit.jsonl");
+  std::map<std::string, int> burns;
+  for (std::string line; std::getline(audit_file, line);) {
+    const auto entry = json::parse(line);
+    if (entry["action"] != "efuse.burned" && entry["action"] != "efuse.final_lock") continue;
+    const std::string key =
+        fmt::format("{} {} {}", entry["mac"].get<std::string>(), entry["details"]["batch"].get<std::string>(),
+                    entry["details"]["block"].get<unsigned>());
+    EXPECT_EQ(++burns[key], 1) << key;
+  }
+  EXPECT_FALSE(burns.empty());
+  const auto audit = run_espfab({"audit", "verify", "--profile", profile.string()});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out;
+}
+
+}  // namespace
+}  // namespace espfab::test
