@@ -21,6 +21,8 @@ struct DemoArgs {
   unsigned devices = 6;
   bool realtime = false;
   bool json = false;
+  unsigned app_kib = 256;
+  bool assets_only = false;
 };
 
 void run(const DemoArgs& args) {
@@ -30,11 +32,17 @@ void run(const DemoArgs& args) {
   request.emulator = args.emulator.empty() ? default_emulator_program() : std::filesystem::path(args.emulator);
   request.devices = args.devices;
   request.realtime = args.realtime;
+  request.production_app_code = std::size_t{args.app_kib} * 1024;
+  request.run = !args.assets_only;
   if (!args.json) {
     std::cerr << fmt::format("espfab demo: {} emulated ESP32-S3 fixtures (realtime link model {}), data in {}\n",
                              args.devices, args.realtime ? "on" : "off", request.dir.string());
   }
   const auto result = station_service().demo(request, make_station_view(args.json));
+  if (args.assets_only) {
+    std::cout << fmt::format("demo assets ready: {}\n", result.profile.string());
+    return;
+  }
   const auto& summary = result.summary;
   // The demo is right when every healthy device is provisioned and every faulty one is not.
   bool as_planned = summary.devices.size() == result.devices.size();
@@ -84,6 +92,11 @@ const RegisterCommand command{{
           ->check(CLI::Range(2u, 64u));
       app.add_option("--emulator", args->emulator, "the espfab-emu program (default: next to espfab)");
       app.add_flag("--realtime", args->realtime, "true-to-life UART and flash timing (slower)");
+      app.add_option("--app-kib", args->app_kib, "code size of the demo's production app (KiB)")
+          ->capture_default_str()
+          ->check(CLI::Range(4u, 3000u));
+      app.add_flag("--assets-only", args->assets_only,
+                   "only make the CA, key, images and station.toml (for `espfab run` and benchmarks)");
       app.add_flag("--json", args->json,
                    "print {\"devices\":[{serial,mac,result,reason,seconds}],\"records_dir\",\"labels_dir\"}");
       app.footer(

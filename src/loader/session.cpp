@@ -29,7 +29,10 @@ Session::Session(transport::Transport& link, SessionOptions options) : client_(l
     detected_ = detect_chip(client_);
     post_connect();
     if (options_.baud != link.baud()) change_baud(options_.baud);
-    if (options_.stub && !stub_running()) run_stub(client_, *options_.stub, ram_block_);
+    // Secure Download Mode refuses RAM downloads: the ROM loader serves as it is.
+    if (options_.stub && !stub_running() && !detected_.secure_download_mode) {
+      run_stub(client_, *options_.stub, ram_block_);
+    }
     if (!stub_running()) client_.command(commands::spi_attach(0, true));
   } catch (Error& error) {
     error.with_context("connecting to " + link.describe());

@@ -155,7 +155,7 @@ dir = "station-data/labels"
 
 }  // namespace
 
-DemoAssets prepare_demo_assets(const std::filesystem::path& dir) {
+DemoAssets prepare_demo_assets(const std::filesystem::path& dir, std::size_t production_app_code) {
   std::filesystem::create_directories(dir / "images");
   std::filesystem::create_directories(dir / "keys");
   if (!std::filesystem::exists(dir / "ca" / "ca.crt")) {
@@ -174,7 +174,7 @@ DemoAssets prepare_demo_assets(const std::filesystem::path& dir) {
   write_file_atomic(dir / "images" / "bootloader-signed.bin", signed_with(build_bootloader(), *signing_key));
   write_file_atomic(dir / "images" / "factory-test.bin", build_app("factory-test", "1.0.0", 0x10000));
   write_file_atomic(dir / "images" / "production-app-signed.bin",
-                    signed_with(build_app("espfab-demo-app", "1.0.0", 0x40000), *signing_key));
+                    signed_with(build_app("espfab-demo-app", "1.0.0", production_app_code), *signing_key));
   write_text_file_atomic(dir / "images" / "partitions.csv", kPartitions);
   write_text_file_atomic(dir / "station.toml", fmt::format(fmt::runtime(kProfile), fmt::arg("out", kDemoLoopbackOut),
                                                            fmt::arg("in", kDemoLoopbackIn)));

@@ -4,6 +4,7 @@
 // station profile that ties them together.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 
 namespace espfab::service {
@@ -17,6 +18,7 @@ struct DemoAssets {
 inline constexpr int kDemoLoopbackOut = 4;
 inline constexpr int kDemoLoopbackIn = 5;
 
-DemoAssets prepare_demo_assets(const std::filesystem::path& dir);
+// `production_app_code` bytes of code in the production app (256 KiB by default).
+DemoAssets prepare_demo_assets(const std::filesystem::path& dir, std::size_t production_app_code = 0x40000);
 
 }  // namespace espfab::service

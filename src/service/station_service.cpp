@@ -63,13 +63,14 @@ station::RunSummary StationService::run(const RunRequest& request, const station
 DemoResult StationService::demo(const DemoRequest& request, const station::StationObserver& observer) {
   DemoResult result;
   result.dir = request.dir;
-  const auto assets = prepare_demo_assets(request.dir);
+  const auto assets = prepare_demo_assets(request.dir, request.production_app_code);
   result.profile = assets.profile;
   // Fresh devices and a fresh station every run; the CA (and its serial numbers) carries on.
   std::filesystem::remove_all(request.dir / "station-data");
   std::filesystem::remove_all(request.dir / "devices");
   std::filesystem::create_directories(request.dir / "devices");
   result.devices = demo_device_plan(request.devices);
+  if (!request.run) return result;
   std::vector<std::string> args{
       "--devices",   std::to_string(request.devices),    "--protocol", "rfc2217",
       "--state-dir", (request.dir / "devices").string(), "--realtime", request.realtime ? "on" : "off"};

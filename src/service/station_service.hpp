@@ -29,7 +29,9 @@ struct DemoRequest {
   std::filesystem::path dir;       // demo CA, key, images, profile, station data
   std::filesystem::path emulator;  // the espfab-emu program
   unsigned devices = 6;
-  bool realtime = false;  // the emulator's true-to-life link timing
+  bool realtime = false;                      // the emulator's true-to-life link timing
+  std::size_t production_app_code = 0x40000;  // code bytes in the demo's production app
+  bool run = true;                            // false: only make the assets (CA, key, images, profile)
 };
 
 struct DemoDevice {

@@ -12,8 +12,8 @@ constexpr std::uint32_t kConsoleBaud = 115200;  // the ROM and ESP-IDF console r
 
 }  // namespace
 
-FixtureLink::FixtureLink(std::string url, std::uint32_t baud)
-    : url_(std::move(url)), baud_(baud), link_(transport::open_transport(url_, kConsoleBaud)) {}
+FixtureLink::FixtureLink(std::string url, std::uint32_t baud, std::optional<loader::StubImage> stub)
+    : url_(std::move(url)), baud_(baud), stub_(std::move(stub)), link_(transport::open_transport(url_, kConsoleBaud)) {}
 
 loader::Session& FixtureLink::connect(unsigned attempts) {
   session_.reset();
@@ -24,6 +24,7 @@ loader::Session& FixtureLink::connect(unsigned attempts) {
   options.connect.attempts = attempts;
   options.connect.classic_only = transport::parse_port_url(url_).scheme == transport::PortUrl::Scheme::Rfc2217;
   options.baud = baud_;
+  options.stub = stub_;
   session_.emplace(*link_, std::move(options));
   return *session_;
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "loader/session.hpp"
+#include "loader/stub.hpp"
 #include "transport/transport.hpp"
 #include "util/deadline.hpp"
 
@@ -18,7 +19,7 @@ namespace espfab::station {
 class FixtureLink {
  public:
   // Opens the port (device path, rfc2217:// or socket://). `baud` is the rate for bulk transfers.
-  FixtureLink(std::string url, std::uint32_t baud);
+  FixtureLink(std::string url, std::uint32_t baud, std::optional<loader::StubImage> stub = std::nullopt);
   const std::string& url() const noexcept { return url_; }
   transport::Transport& link() { return *link_; }
 
@@ -42,6 +43,7 @@ class FixtureLink {
  private:
   std::string url_;
   std::uint32_t baud_;
+  std::optional<loader::StubImage> stub_;
   std::unique_ptr<transport::Transport> link_;
   std::optional<loader::Session> session_;
   std::string pending_;  // bytes read but not yet returned as a line

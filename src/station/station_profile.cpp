@@ -38,7 +38,7 @@ class Problems {
 
 // The keys each section accepts; anything else is reported as a likely typo.
 const std::map<std::string, std::set<std::string>> kSectionKeys{
-    {"station", {"id", "data_dir", "baud"}},
+    {"station", {"id", "data_dir", "baud", "stub"}},
     {"fixtures", {"ports"}},
     {"images", {"bootloader", "partition_table", "factory_test_app", "production_app"}},
     {"test", {"request_timeout_ms", "boot_timeout_ms", "measurement"}},
@@ -230,6 +230,7 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
     }
   }
 
+  if (const auto stub = reader.existing_file(station, "stub")) out.stub = *stub;
   out.ports = reader.strings(section("fixtures"), "ports");
   if (out.ports.empty() && !section("fixtures").empty()) problems.add("[fixtures] ports is empty");
 

@@ -60,6 +60,7 @@ struct StationProfile {
   std::string station_id = "station-1";
   std::filesystem::path data_dir;  // station.db, records/, labels/, audit.jsonl, events.jsonl
   std::uint32_t baud = 921600;
+  std::filesystem::path stub;      // flasher stub (esptool's JSON format); empty = ROM loader only
   std::vector<std::string> ports;  // one fixture per port URL
   StationImages images;
   TestPlan test;

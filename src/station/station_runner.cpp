@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "loader/device_info.hpp"
+#include "loader/stub.hpp"
 #include "pki/local_ca.hpp"
 #include "station/provisioning_steps.hpp"
 #include "util/error.hpp"
@@ -18,6 +19,7 @@ struct Shared {
   StationResources& resources;
   const RunOptions& options;
   std::atomic<long>& budget;
+  std::optional<loader::StubImage> stub;
   StationObserver observer;
   std::mutex results_mutex;
   std::vector<DeviceResult> results;
@@ -42,7 +44,7 @@ void fixture_worker(Shared& shared, const std::string& url, const std::string& n
   };
   std::optional<FixtureLink> fixture;
   try {
-    fixture.emplace(url, shared.resources.profile.baud);
+    fixture.emplace(url, shared.resources.profile.baud, shared.stub);
   } catch (const Error& error) {
     emit(StationEvent::Kind::FixtureStopped, fmt::format("cannot open {}: {}", url, error.describe()));
     return;
@@ -138,9 +140,12 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                              records_path(profile)};
   std::atomic<long> budget(options.count ? static_cast<long>(*options.count) : LONG_MAX);
   std::mutex observer_mutex;
+  std::optional<loader::StubImage> stub;
+  if (!profile.stub.empty()) stub = loader::load_stub_file(profile.stub);
   Shared shared{resources,
                 options,
                 budget,
+                stub,
                 [&](const StationEvent& event) {
                   if (!observer) return;
                   std::lock_guard lock(observer_mutex);

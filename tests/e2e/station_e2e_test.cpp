@@ -35,10 +35,9 @@ std::filesystem::path emulator_binary() { return build_dir() / "apps" / "espfab-
 
 // The demo's assets (CA, Secure Boot key, signed images, station.toml), with a fresh station.
 std::filesystem::path station_profile(const TempDir& dir) {
-  const auto demo = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--devices", "2",
-                                "--json", "--emulator", emulator_binary().string()});
+  const auto demo = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--assets-only",
+                                "--emulator", emulator_binary().string()});
   EXPECT_EQ(demo.exit_code, 0) << demo.err;
-  std::filesystem::remove_all(dir / "station-data");
   return dir / "station.toml";
 }
 
@@ -95,6 +94,44 @@ json report(const std::filesystem::path& profile) {
   const auto result = run_espfab({"report", "--profile", profile.string(), "--json"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   return json::parse(result.out);
+}
+
+TEST(StationE2e, DemoProvisionsFiveOfSixAndRejectsTheStuckGpio) {
+  TempDir dir;
+  const auto demo = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--json", "--emulator",
+                                emulator_binary().string()});
+  ASSERT_EQ(demo.exit_code, 0) << demo.out << demo.err;
+  const auto summary = json::parse(demo.out);
+  EXPECT_TRUE(summary["as_planned"].get<bool>());
+  ASSERT_EQ(summary["devices"].size(), 6u);
+  unsigned provisioned = 0;
+  for (const auto& device : summary["devices"]) {
+    for (const char* key : {"serial", "mac", "result", "reason", "seconds"}) EXPECT_TRUE(device.contains(key)) << key;
+    if (device["result"] == "provisioned") {
+      ++provisioned;
+      EXPECT_EQ(device["serial"].get<std::string>().rfind("DEMO-", 0), 0u);
+    } else {
+      EXPECT_EQ(device["mac"], "7c:df:a1:00:00:01") << "the stuck-GPIO board";
+      EXPECT_NE(device["reason"].get<std::string>().find("gpio.4_5 failed"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(provisioned, 5u);
+  const std::filesystem::path records = summary["records_dir"].get<std::string>();
+  const std::filesystem::path labels = summary["labels_dir"].get<std::string>();
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(records), std::filesystem::directory_iterator{}), 6);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(labels), std::filesystem::directory_iterator{}), 5);
+  // The demo key is private to its owner; the CA key too.
+  EXPECT_EQ(std::filesystem::status(dir / "keys" / "secure_boot_signing.pem").permissions() &
+                std::filesystem::perms::group_read,
+            std::filesystem::perms::none);
+  // A second run reuses the CA (serial numbers continue) and key.
+  const auto again = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--json", "--emulator",
+                                 emulator_binary().string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  std::ifstream index(dir / "ca" / "index.txt");
+  unsigned issued = 0;
+  for (std::string line; std::getline(index, line);) ++issued;
+  EXPECT_EQ(issued, 10u);
 }
 
 TEST(StationE2e, EightDevicesTwoFaultyOneRun) {

@@ -230,5 +230,49 @@ TEST(EfuseBurner, AFlashEncryptionPlanWithoutTheKeyIsRefusedBeforeBurning) {
   EXPECT_EQ(device.efuse.program_cycles(), cycles);
 }
 
+TEST(EfuseBurner, WithoutTheKeyOnlyABlockAlreadyBurnedAndHiddenCountsAsDone) {
+  // The station's resumed run: the key left memory once its block was read-protected.
+  Device device;
+  const Images images;
+  const EfuseImage before = device.snapshot();
+  const BurnPlan plan = plan_burn(lockdown(), before, images.list());
+  const FlashEncryptionKey key = test_key();
+  EmulatedRegisters regs(device.efuse);
+  EfuseBurner burner(regs);
+  (void)burner.execute(plan, before, &key);  // all but the final lock
+  const unsigned cycles = device.efuse.program_cycles();
+  const BurnReport lock = burner.execute(plan, before, nullptr, BurnOptions{.boot_verified = true});
+  EXPECT_EQ(device.efuse.program_cycles(), cycles + 1) << "only the lock";
+  EXPECT_EQ(field(device.snapshot(), "ENABLE_SECURITY_DOWNLOAD"), 1u);
+  bool key_block_done = false;
+  for (const auto& step : lock.steps) {
+    if (step.block == 4) key_block_done = step.outcome == BurnStep::Outcome::AlreadyDone;
+  }
+  EXPECT_TRUE(key_block_done);
+
+  // A key block written but still readable (no purpose, no RD_DIS yet) is not done: refused, nothing burned.
+  Device other;
+  const EfuseImage fresh = other.snapshot();
+  BurnPlan key_only;
+  BurnBatch batch = plan.batches.front();
+  batch.fields.clear();
+  for (auto& write : batch.key_blocks) write.read_protect = write.write_protect = false;
+  key_only.batches.push_back(batch);
+  EmulatedRegisters other_regs(other.efuse);
+  (void)EfuseBurner(other_regs).execute(key_only, fresh, &key);
+  EXPECT_EQ(other.snapshot().block_bytes(4)[0], 0xBF) << "the reversed key, readable";
+  const unsigned other_cycles = other.efuse.program_cycles();
+  EXPECT_THROW((void)EfuseBurner(other_regs).execute(plan, fresh, nullptr), PolicyRefusalError);
+  EXPECT_EQ(other.efuse.program_cycles(), other_cycles);
+  // With the key taken back from the readable block, the rest of the plan completes.
+  const SecretBytes blocks[] = {SecretBytes(other.snapshot().block_bytes(4))};
+  const FlashEncryptionKey recovered = FlashEncryptionKey::from_efuse_blocks(blocks);
+  EXPECT_TRUE(std::equal(recovered.key_file_bytes().view().begin(), recovered.key_file_bytes().view().end(),
+                         key.key_file_bytes().view().begin()));
+  (void)EfuseBurner(other_regs).execute(plan, fresh, &recovered);
+  EXPECT_TRUE(other.snapshot().read_protected(0));
+  EXPECT_EQ(field(other.snapshot(), "SPI_BOOT_CRYPT_CNT"), 7u);
+}
+
 }  // namespace
 }  // namespace espfab::security
