@@ -100,19 +100,19 @@ std::vector<nlohmann::json> StationService::report(const std::filesystem::path& 
     throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", db_file.string()),
                         "run the station with this profile first (espfab run --profile ...)");
   }
-  station::StationDb db(db_file);
+  const auto db = station::open_station_db(db_file);
   std::vector<nlohmann::json> out;
   if (!filter.device.empty()) {
-    const auto device = db.find_device(filter.device);
+    const auto device = db->find_device(filter.device);
     if (!device) {
       throw BadInputError("service.unknown_device", fmt::format("no device {} in {}", filter.device, db_file.string()),
                           "give the MAC (7c:df:a1:00:00:01) or the serial number");
     }
-    out.push_back(station::build_device_record(db, device->mac));
+    out.push_back(station::build_device_record(*db, device->mac));
     return out;
   }
-  for (const auto& device : db.devices(filter.since)) {
-    const auto cert = db.certificate(device.mac);
+  for (const auto& device : db->devices(filter.since)) {
+    const auto cert = db->certificate(device.mac);
     out.push_back({{"serial", device.serial},
                    {"mac", device.mac},
                    {"status", device.status},

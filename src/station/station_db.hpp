@@ -1,22 +1,19 @@
 // The station DB: devices (MAC unique), serial numbers (unique, idempotent per MAC), step results
 // with measurements, issued certificates (public part only), eFuse snapshots and the outbox for
-// registration and labels. SQLite in WAL mode with synchronous=FULL: a call returns once its
-// change is durable, so a step's result is committed before the next step starts. Safe to use
-// from every fixture worker (one connection, serialised).
+// registration and labels. A call returns once its change is durable, so a step's result is
+// committed before the next step starts; every fixture worker uses the same instance.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "station/station_profile.hpp"
-
-struct sqlite3;
 
 namespace espfab::station {
 
@@ -61,50 +58,46 @@ struct OutboxItem {
   std::string last_error;
 };
 
+// The station DB interface: SQLite is the embedded default (sqlite_station_db.hpp); a shared
+// PostgreSQL for many stations implements the same calls.
 class StationDb {
  public:
-  // Opens (creating when missing) the database file.
-  explicit StationDb(const std::filesystem::path& file);
-  ~StationDb();
-  StationDb(const StationDb&) = delete;
-  StationDb& operator=(const StationDb&) = delete;
+  virtual ~StationDb() = default;
 
   // The device row, created as in_progress on first sight.
-  DeviceRow touch_device(const std::string& mac, const std::string& fixture);
-  std::optional<DeviceRow> find_device(const std::string& mac_or_serial);
-  std::vector<DeviceRow> devices(const std::string& since_iso = {});
-  void set_status(const std::string& mac, const std::string& status, const std::string& reason);
+  virtual DeviceRow touch_device(const std::string& mac, const std::string& fixture) = 0;
+  virtual std::optional<DeviceRow> find_device(const std::string& mac_or_serial) = 0;
+  virtual std::vector<DeviceRow> devices(const std::string& since_iso = {}) = 0;
+  virtual void set_status(const std::string& mac, const std::string& status, const std::string& reason) = 0;
   // The device last seen on this fixture port that is still in progress (a chip in Secure
   // Download Mode cannot tell its MAC: a resumed run recognises it by its fixture).
-  std::optional<DeviceRow> unfinished_on_fixture(const std::string& fixture);
+  virtual std::optional<DeviceRow> unfinished_on_fixture(const std::string& fixture) = 0;
 
   // The serial of this MAC, allocating the next number of the scheme on first call. One
   // transaction: two workers never get the same number, a MAC never gets two.
-  std::string allocate_serial(const std::string& mac, const SerialScheme& scheme);
+  virtual std::string allocate_serial(const std::string& mac, const SerialScheme& scheme) = 0;
 
-  void record_step(const StepRow& row);
-  std::vector<StepRow> steps(const std::string& mac);
+  virtual void record_step(const StepRow& row) = 0;
+  virtual std::vector<StepRow> steps(const std::string& mac) = 0;
   // True when the step's newest result for this MAC is a pass (or skipped as done).
-  bool step_done(const std::string& mac, const std::string& step);
+  virtual bool step_done(const std::string& mac, const std::string& step) = 0;
 
   // One certificate per MAC: a re-issue (the key was lost before injection) replaces the row.
-  void store_certificate(const CertificateRow& row);
-  std::optional<CertificateRow> certificate(const std::string& mac);
+  virtual void store_certificate(const CertificateRow& row) = 0;
+  virtual std::optional<CertificateRow> certificate(const std::string& mac) = 0;
 
-  void store_efuse_snapshot(const std::string& mac, const std::string& stage, const nlohmann::json& summary);
-  std::optional<nlohmann::json> efuse_snapshot(const std::string& mac, const std::string& stage);
+  virtual void store_efuse_snapshot(const std::string& mac, const std::string& stage,
+                                    const nlohmann::json& summary) = 0;
+  virtual std::optional<nlohmann::json> efuse_snapshot(const std::string& mac, const std::string& stage) = 0;
 
-  std::int64_t enqueue(const std::string& kind, const std::string& mac, const nlohmann::json& payload);
-  std::vector<OutboxItem> pending(const std::string& kind = {});
-  std::vector<OutboxItem> outbox(const std::string& mac);
-  void outbox_attempt(std::int64_t id, bool done, const std::string& error);
-
- private:
-  void exec(const char* sql);
-  sqlite3* db_ = nullptr;
-  std::filesystem::path file_;
-  std::recursive_mutex mutex_;
+  virtual std::int64_t enqueue(const std::string& kind, const std::string& mac, const nlohmann::json& payload) = 0;
+  virtual std::vector<OutboxItem> pending(const std::string& kind = {}) = 0;
+  virtual std::vector<OutboxItem> outbox(const std::string& mac) = 0;
+  virtual void outbox_attempt(std::int64_t id, bool done, const std::string& error) = 0;
 };
+
+// The embedded default: SQLite at `file` (created when missing).
+std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file);
 
 // "2026-12-02T19:45:01.123Z"
 std::string utc_now_iso();

@@ -121,7 +121,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   }
   const FirmwareSet firmware = load_firmware_set(profile.images);
   std::filesystem::create_directories(profile.data_dir);
-  StationDb db(database_path(profile));
+  const auto db = open_station_db(database_path(profile));
   AuditLog audit(audit_log_path(profile), profile.station_id);
   auto ca = pki::LocalCa::open(profile.ca_dir);
   ManifestRegistrar registrar(profile.registration_manifest);
@@ -129,7 +129,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   flash::CompressionCache cache;
   StationResources resources{profile,
                              firmware,
-                             db,
+                             *db,
                              audit,
                              ca,
                              registrar,

@@ -91,8 +91,8 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
     }
     out.details["reissued"] = issue(ctx, true);
   }
-  image::DeviceIdentityMaterial material{ctx.certificate_pem, ctx.station.ca.ca_certificate_pem(),
-                                         ctx.device_key.get()};
+  const std::string ca_pem = ctx.station.ca.ca_certificate_pem();
+  image::DeviceIdentityMaterial material{ctx.certificate_pem, ca_pem, ctx.device_key.get()};
   SecretBytes tlv = image::build_identity_secure_cert(material);
   if (tlv.size() > partition.size) {
     throw BadInputError(

@@ -1,4 +1,4 @@
-#include "station/station_db.hpp"
+#include "station/sqlite_station_db.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@ std::string mac(unsigned i) { return fmt::format("7c:df:a1:00:{:02x}:{:02x}", i 
 
 TEST(StationDb, SerialsAreUniqueAndTheSameMacKeepsItsSerial) {
   test::TempDir dir;
-  StationDb db(dir / "station.db");
+  SqliteStationDb db(dir / "station.db");
   SerialScheme scheme{"ESP-", 6, 100};
   db.touch_device(mac(1), "fixture 1");
   db.touch_device(mac(2), "fixture 2");
@@ -30,11 +30,11 @@ TEST(StationDb, SerialsSurviveReopeningAndConcurrentWorkers) {
   test::TempDir dir;
   SerialScheme scheme;
   {
-    StationDb db(dir / "station.db");
+    SqliteStationDb db(dir / "station.db");
     db.touch_device(mac(0), "fixture 1");
     EXPECT_EQ(db.allocate_serial(mac(0), scheme), "ESP-000001");
   }
-  StationDb db(dir / "station.db");
+  SqliteStationDb db(dir / "station.db");
   std::vector<std::jthread> workers;
   std::mutex mutex;
   std::set<std::string> serials;
@@ -60,7 +60,7 @@ TEST(StationDb, SerialsSurviveReopeningAndConcurrentWorkers) {
 
 TEST(StationDb, NewestResultOfAStepDecidesWhetherItIsDone) {
   test::TempDir dir;
-  StationDb db(dir / "station.db");
+  SqliteStationDb db(dir / "station.db");
   db.touch_device(mac(1), "fixture 1");
   EXPECT_FALSE(db.step_done(mac(1), "flash-factory"));
   StepRow row{mac(1),         "run-1", "flash-factory", "fail", utc_now_iso(), 1.5, nlohmann::json::array(),
@@ -81,7 +81,7 @@ TEST(StationDb, NewestResultOfAStepDecidesWhetherItIsDone) {
 
 TEST(StationDb, OutboxKeepsOneItemPerKindAndDeviceUntilDone) {
   test::TempDir dir;
-  StationDb db(dir / "station.db");
+  SqliteStationDb db(dir / "station.db");
   const auto id = db.enqueue("register", mac(1), {{"serial", "ESP-000001"}});
   EXPECT_EQ(db.enqueue("register", mac(1), {{"serial", "ESP-000001"}}), id) << "idempotent";
   db.enqueue("label", mac(1), {});
@@ -97,7 +97,7 @@ TEST(StationDb, OutboxKeepsOneItemPerKindAndDeviceUntilDone) {
 
 TEST(StationDb, CertificateAndSnapshotsRoundTrip) {
   test::TempDir dir;
-  StationDb db(dir / "station.db");
+  SqliteStationDb db(dir / "station.db");
   db.store_certificate({mac(1), "ESP-000001", "1001", "ab", "PEM", utc_now_iso()});
   db.store_certificate({mac(1), "ESP-000001", "1002", "cd", "PEM2", utc_now_iso()});
   EXPECT_EQ(db.certificate(mac(1))->certificate_serial, "1002") << "a re-issue replaces the row";
@@ -109,7 +109,7 @@ TEST(StationDb, CertificateAndSnapshotsRoundTrip) {
 
 TEST(StationDb, AnUnwritablePathIsADatabaseError) {
   try {
-    StationDb db("/proc/espfab-no-such-dir/station.db");
+    SqliteStationDb db("/proc/espfab-no-such-dir/station.db");
     FAIL() << "opened";
   } catch (const Error& error) {
     EXPECT_TRUE(error.kind() == ErrorKind::Database || error.kind() == ErrorKind::Io) << error.what();

@@ -1,10 +1,7 @@
-#include "station/station_db.hpp"
+#include "station/sqlite_station_db.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
-
-#include <chrono>
 
 #include "util/error.hpp"
 
@@ -93,13 +90,11 @@ constexpr const char* kOutboxColumns = "id, kind, mac, payload, state, attempts,
 
 }  // namespace
 
-std::string utc_now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms);
+std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file) {
+  return std::make_unique<SqliteStationDb>(file);
 }
 
-StationDb::StationDb(const std::filesystem::path& file) : file_(file) {
+SqliteStationDb::SqliteStationDb(const std::filesystem::path& file) : file_(file) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -115,9 +110,9 @@ StationDb::StationDb(const std::filesystem::path& file) : file_(file) {
   exec(kSchema);
 }
 
-StationDb::~StationDb() { sqlite3_close(db_); }
+SqliteStationDb::~SqliteStationDb() { sqlite3_close(db_); }
 
-void StationDb::exec(const char* sql) {
+void SqliteStationDb::exec(const char* sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string reason = message ? message : "unknown";
@@ -127,7 +122,7 @@ void StationDb::exec(const char* sql) {
   }
 }
 
-DeviceRow StationDb::touch_device(const std::string& mac, const std::string& fixture) {
+DeviceRow SqliteStationDb::touch_device(const std::string& mac, const std::string& fixture) {
   std::lock_guard lock(mutex_);
   const std::string now = utc_now_iso();
   Statement(db_,
@@ -140,7 +135,7 @@ DeviceRow StationDb::touch_device(const std::string& mac, const std::string& fix
   return *find_device(mac);
 }
 
-std::optional<DeviceRow> StationDb::find_device(const std::string& mac_or_serial) {
+std::optional<DeviceRow> SqliteStationDb::find_device(const std::string& mac_or_serial) {
   std::lock_guard lock(mutex_);
   Statement s(db_, fmt::format("SELECT {} FROM devices WHERE mac = ?1 OR serial = ?1", kDeviceColumns).c_str());
   s.bind(1, mac_or_serial);
@@ -148,7 +143,7 @@ std::optional<DeviceRow> StationDb::find_device(const std::string& mac_or_serial
   return device_from(s);
 }
 
-std::vector<DeviceRow> StationDb::devices(const std::string& since_iso) {
+std::vector<DeviceRow> SqliteStationDb::devices(const std::string& since_iso) {
   std::lock_guard lock(mutex_);
   Statement s(
       db_,
@@ -159,7 +154,7 @@ std::vector<DeviceRow> StationDb::devices(const std::string& since_iso) {
   return out;
 }
 
-std::optional<DeviceRow> StationDb::unfinished_on_fixture(const std::string& fixture) {
+std::optional<DeviceRow> SqliteStationDb::unfinished_on_fixture(const std::string& fixture) {
   std::lock_guard lock(mutex_);
   Statement s(db_, fmt::format("SELECT {} FROM devices WHERE fixture = ?1 AND status = 'in_progress' ORDER BY updated "
                                "DESC LIMIT 1",
@@ -170,7 +165,7 @@ std::optional<DeviceRow> StationDb::unfinished_on_fixture(const std::string& fix
   return device_from(s);
 }
 
-void StationDb::set_status(const std::string& mac, const std::string& status, const std::string& reason) {
+void SqliteStationDb::set_status(const std::string& mac, const std::string& status, const std::string& reason) {
   std::lock_guard lock(mutex_);
   Statement(db_, "UPDATE devices SET status = ?2, reason = ?3, updated = ?4 WHERE mac = ?1")
       .bind(1, mac)
@@ -180,7 +175,7 @@ void StationDb::set_status(const std::string& mac, const std::string& status, co
       .run();
 }
 
-std::string StationDb::allocate_serial(const std::string& mac, const SerialScheme& scheme) {
+std::string SqliteStationDb::allocate_serial(const std::string& mac, const SerialScheme& scheme) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
@@ -213,7 +208,7 @@ std::string StationDb::allocate_serial(const std::string& mac, const SerialSchem
   }
 }
 
-void StationDb::record_step(const StepRow& row) {
+void SqliteStationDb::record_step(const StepRow& row) {
   std::lock_guard lock(mutex_);
   Statement(db_,
             "INSERT INTO step_results(mac, run_id, step, outcome, started, seconds, measurements, error, details) "
@@ -230,7 +225,7 @@ void StationDb::record_step(const StepRow& row) {
       .run();
 }
 
-std::vector<StepRow> StationDb::steps(const std::string& mac) {
+std::vector<StepRow> SqliteStationDb::steps(const std::string& mac) {
   std::lock_guard lock(mutex_);
   Statement s(db_,
               "SELECT mac, run_id, step, outcome, started, seconds, measurements, error, details FROM step_results "
@@ -245,7 +240,7 @@ std::vector<StepRow> StationDb::steps(const std::string& mac) {
   return out;
 }
 
-bool StationDb::step_done(const std::string& mac, const std::string& step) {
+bool SqliteStationDb::step_done(const std::string& mac, const std::string& step) {
   std::lock_guard lock(mutex_);
   Statement s(db_, "SELECT outcome FROM step_results WHERE mac = ?1 AND step = ?2 ORDER BY id DESC LIMIT 1");
   s.bind(1, mac).bind(2, step);
@@ -254,7 +249,7 @@ bool StationDb::step_done(const std::string& mac, const std::string& step) {
   return outcome == "pass" || outcome == "skipped";
 }
 
-void StationDb::store_certificate(const CertificateRow& row) {
+void SqliteStationDb::store_certificate(const CertificateRow& row) {
   std::lock_guard lock(mutex_);
   Statement(
       db_,
@@ -269,7 +264,7 @@ void StationDb::store_certificate(const CertificateRow& row) {
       .run();
 }
 
-std::optional<CertificateRow> StationDb::certificate(const std::string& mac) {
+std::optional<CertificateRow> SqliteStationDb::certificate(const std::string& mac) {
   std::lock_guard lock(mutex_);
   Statement s(db_, "SELECT mac, serial, certificate_serial, sha256, pem, issued FROM certificates WHERE mac = ?1");
   s.bind(1, mac);
@@ -277,7 +272,8 @@ std::optional<CertificateRow> StationDb::certificate(const std::string& mac) {
   return CertificateRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
 }
 
-void StationDb::store_efuse_snapshot(const std::string& mac, const std::string& stage, const nlohmann::json& summary) {
+void SqliteStationDb::store_efuse_snapshot(const std::string& mac, const std::string& stage,
+                                           const nlohmann::json& summary) {
   std::lock_guard lock(mutex_);
   Statement(db_,
             "INSERT INTO efuse_snapshots(mac, stage, taken, summary) VALUES (?1, ?2, ?3, ?4) "
@@ -289,7 +285,7 @@ void StationDb::store_efuse_snapshot(const std::string& mac, const std::string& 
       .run();
 }
 
-std::optional<nlohmann::json> StationDb::efuse_snapshot(const std::string& mac, const std::string& stage) {
+std::optional<nlohmann::json> SqliteStationDb::efuse_snapshot(const std::string& mac, const std::string& stage) {
   std::lock_guard lock(mutex_);
   Statement s(db_, "SELECT summary FROM efuse_snapshots WHERE mac = ?1 AND stage = ?2");
   s.bind(1, mac).bind(2, stage);
@@ -297,7 +293,7 @@ std::optional<nlohmann::json> StationDb::efuse_snapshot(const std::string& mac, 
   return nlohmann::json::parse(s.text(0), nullptr, false);
 }
 
-std::int64_t StationDb::enqueue(const std::string& kind, const std::string& mac, const nlohmann::json& payload) {
+std::int64_t SqliteStationDb::enqueue(const std::string& kind, const std::string& mac, const nlohmann::json& payload) {
   std::lock_guard lock(mutex_);
   Statement(db_,
             "INSERT INTO outbox(kind, mac, payload, state, created) VALUES (?1, ?2, ?3, 'pending', ?4) "
@@ -313,7 +309,7 @@ std::int64_t StationDb::enqueue(const std::string& kind, const std::string& mac,
   return s.integer(0);
 }
 
-std::vector<OutboxItem> StationDb::pending(const std::string& kind) {
+std::vector<OutboxItem> SqliteStationDb::pending(const std::string& kind) {
   std::lock_guard lock(mutex_);
   Statement s(db_, fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND (?1 = '' OR kind = ?1) ORDER BY id",
                                kOutboxColumns)
@@ -324,7 +320,7 @@ std::vector<OutboxItem> StationDb::pending(const std::string& kind) {
   return out;
 }
 
-std::vector<OutboxItem> StationDb::outbox(const std::string& mac) {
+std::vector<OutboxItem> SqliteStationDb::outbox(const std::string& mac) {
   std::lock_guard lock(mutex_);
   Statement s(db_, fmt::format("SELECT {} FROM outbox WHERE mac = ?1 ORDER BY id", kOutboxColumns).c_str());
   s.bind(1, mac);
@@ -333,7 +329,7 @@ std::vector<OutboxItem> StationDb::outbox(const std::string& mac) {
   return out;
 }
 
-void StationDb::outbox_attempt(std::int64_t id, bool done, const std::string& error) {
+void SqliteStationDb::outbox_attempt(std::int64_t id, bool done, const std::string& error) {
   std::lock_guard lock(mutex_);
   Statement(db_, "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_error = ?3 WHERE id = ?1")
       .bind(1, id)
