@@ -67,6 +67,28 @@ void fixture_worker(Shared& shared, const std::string& url, const std::string& n
                 ? "locked"
                 : loader::format_mac(loader::read_mac(session.client(), session.description()));
       if (who == last_device) waiting = "waiting for the next device (the last one is still in the fixture)";
+    } catch (const PolicyRefusalError& error) {
+      // Not a chip this station may touch (another chip family): rejected untouched, once.
+      who = "refused: " + error.message();
+      if (who == last_device) {
+        waiting = "waiting for the next device (the refused one is still in the fixture)";
+      } else {
+        last_device = who;
+        if (shared.budget.fetch_sub(1) <= 0) break;
+        DeviceResult refused;
+        refused.fixture = name;
+        refused.result = "rejected";
+        refused.reason = "connect: " + error.describe() + " (left untouched)";
+        StationEvent event;
+        event.kind = StationEvent::Kind::DeviceFinished;
+        event.fixture = name;
+        event.outcome = refused.result;
+        event.message = refused.reason;
+        shared.observer(event);
+        std::lock_guard lock(shared.results_mutex);
+        shared.results.push_back(std::move(refused));
+        continue;
+      }
     } catch (const Error& error) {
       waiting = "waiting for a device: " + error.describe();
     }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <random>
@@ -23,6 +24,7 @@
 #include "support/tcp_line.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
+#include "util/file_io.hpp"
 
 extern char** environ;
 
@@ -198,6 +200,30 @@ TEST(StationE2e, EightDevicesTwoFaultyOneRun) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "station-data" / "records"),
                           std::filesystem::directory_iterator{}),
             8);
+}
+
+TEST(StationE2e, AnotherChipIsRejectedUntouched) {
+  TempDir dir;
+  const auto profile = station_profile(dir);
+  EmulatorProcess emulator(EmulatorOptions{2, "rfc2217", dir / "devices2", {"--fault", "1:wrong_chip"}});
+  const auto run = run_espfab(run_args(profile, emulator, 2));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto summary = json::parse(run.out);
+  ASSERT_EQ(summary["devices"].size(), 2u);
+  unsigned provisioned = 0;
+  for (const auto& device : summary["devices"]) {
+    if (device["result"] == "provisioned") {
+      ++provisioned;
+      continue;
+    }
+    EXPECT_EQ(device["result"], "rejected");
+    EXPECT_NE(device["reason"].get<std::string>().find("ESP32-C3"), std::string::npos) << device.dump();
+  }
+  EXPECT_EQ(provisioned, 1u);
+  // Nothing written: its flash is still erased, its eFuses untouched.
+  const Bytes flash = read_file(dir / "devices2" / "dev1" / "flash.bin");
+  EXPECT_TRUE(std::all_of(flash.begin(), flash.end(), [](std::uint8_t b) { return b == 0xFF; }));
+  EXPECT_EQ(efuses_of(dir / "devices2", 1)["SPI_BOOT_CRYPT_CNT"]["value"], "Disable");
 }
 
 // Starts espfab, kills it with SIGKILL after `delay`; returns whether it was still running.
