@@ -40,7 +40,8 @@ nlohmann::json summary_json(const station::RunSummary& summary) {
           {"records_dir", summary.records_dir.string()},
           {"labels_dir", summary.labels_dir.string()},
           {"database", summary.database.string()},
-          {"audit_log", summary.audit_log.string()}};
+          {"audit_log", summary.audit_log.string()},
+          {"outbox_pending", summary.outbox_pending}};
 }
 
 void run(const RunArgs& args) {
@@ -63,6 +64,12 @@ void run(const RunArgs& args) {
               << device_table(summary.devices)
               << fmt::format("records: {}\nlabels:  {}\naudit:   {}\n", summary.records_dir.string(),
                              summary.labels_dir.string(), summary.audit_log.string());
+    if (summary.outbox_pending > 0) {
+      std::cout << fmt::format(
+          "outbox:  {} registration(s)/label(s) still queued (broker or printer unreachable); the next run retries "
+          "them, `espfab report --device SERIAL` shows each one's last error\n",
+          summary.outbox_pending);
+    }
   }
   if (fault) throw ExitRequest{kExitCheckFailed};
 }

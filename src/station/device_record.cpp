@@ -1,11 +1,19 @@
 #include "station/device_record.hpp"
 
+#include <mutex>
+
 #include "util/file_io.hpp"
 
 namespace espfab::station {
 namespace {
 
 constexpr std::size_t kConsoleExcerpt = 16 * 1024;
+
+// Record files are rewritten by a device's teardown and by the outbox thread: one at a time.
+std::mutex& record_files_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
 
 }  // namespace
 
@@ -48,6 +56,26 @@ nlohmann::json build_device_record(StationDb& db, const std::string& mac) {
   return record;
 }
 
+std::filesystem::path record_file(const std::filesystem::path& records_dir, const std::string& serial,
+                                  const std::string& mac) {
+  std::string name = serial.empty() ? mac : serial;
+  for (auto& c : name)
+    if (c == ':' || c == '/') c = '-';
+  return records_dir / (name + ".json");
+}
+
+void refresh_record_handoff(StationDb& db, const std::filesystem::path& records_dir, const std::string& mac) {
+  const auto device = db.find_device(mac);
+  if (!device) return;
+  const auto file = record_file(records_dir, device->serial, mac);
+  std::lock_guard lock(record_files_mutex());
+  if (!std::filesystem::exists(file)) return;  // the device's teardown writes it with the current state
+  auto record = nlohmann::json::parse(read_text_file(file), nullptr, false);
+  if (record.is_discarded()) return;
+  record["handoff"] = build_device_record(db, mac)["handoff"];
+  write_text_file_atomic(file, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
 std::filesystem::path write_device_record(const DeviceContext& ctx, const DeviceResult& result) {
   auto record = build_device_record(ctx.station.db, ctx.mac);
   record["record_version"] = 1;
@@ -61,10 +89,8 @@ std::filesystem::path write_device_record(const DeviceContext& ctx, const Device
   record["console_excerpt"] =
       console.size() > kConsoleExcerpt ? console.substr(console.size() - kConsoleExcerpt) : console;
   std::filesystem::create_directories(ctx.station.records_dir);
-  std::string name = ctx.serial.empty() ? ctx.mac : ctx.serial;
-  for (auto& c : name)
-    if (c == ':' || c == '/') c = '-';
-  const auto file = ctx.station.records_dir / (name + ".json");
+  const auto file = record_file(ctx.station.records_dir, ctx.serial, ctx.mac);
+  std::lock_guard lock(record_files_mutex());
   write_text_file_atomic(file, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return file;
 }

@@ -21,7 +21,7 @@
 #include "station/audit_log.hpp"
 #include "station/firmware_set.hpp"
 #include "station/fixture_link.hpp"
-#include "station/handoff.hpp"
+#include "station/outbox.hpp"
 #include "station/station_db.hpp"
 #include "station/station_events.hpp"
 #include "station/station_profile.hpp"
@@ -37,8 +37,7 @@ struct StationResources {
   StationDb& db;
   AuditLog& audit;
   pki::CaBackend& ca;
-  Registrar& registrar;
-  LabelPrinter& labels;
+  Outbox& outbox;  // registrations and labels
   flash::CompressionCache& cache;
   std::string run_id;
   std::string code_version;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -38,7 +39,7 @@ class Problems {
 
 // The keys each section accepts; anything else is reported as a likely typo.
 const std::map<std::string, std::set<std::string>> kSectionKeys{
-    {"station", {"id", "data_dir", "baud", "stub"}},
+    {"station", {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s"}},
     {"fixtures", {"ports"}},
     {"images", {"bootloader", "partition_table", "factory_test_app", "production_app"}},
     {"test", {"request_timeout_ms", "boot_timeout_ms", "measurement"}},
@@ -47,8 +48,10 @@ const std::map<std::string, std::set<std::string>> kSectionKeys{
       "validity_days"}},
     {"ca", {"backend", "dir"}},
     {"serial", {"prefix", "width", "first"}},
-    {"registration", {"manifest"}},
-    {"label", {"dir"}},
+    {"registration",
+     {"manifest", "manifest_format", "broker", "ca_file", "cert_file", "key_file", "username", "password_env",
+      "password_file", "topic_prefix", "timeout_ms", "attempts"}},
+    {"label", {"printer", "dir", "formats", "queue", "address", "width_mm", "height_mm", "dpi"}},
     {"security", {}},  // checked by security/security_profile_file
 };
 const std::set<std::string> kMeasurementKeys{"name",   "kind",    "pair", "sensor", "ssid",
@@ -106,6 +109,115 @@ class Reader {
   const std::filesystem::path& file_;
   Problems& problems_;
 };
+
+void read_registration(Reader& reader, const toml::table& section, const std::filesystem::path& path,
+                       Problems& problems, StationProfile& out) {
+  auto& spec = out.registration;
+  const auto manifest = reader.get<std::string>(section, "manifest", "a file path");
+  spec.manifest = manifest ? relative_to(path, *manifest) : out.data_dir / "registrations.jsonl";
+  if (const auto format = reader.get<std::string>(section, "manifest_format", "a string")) {
+    try {
+      spec.manifest_format = registry::parse_manifest_format(*format);
+    } catch (const BadInputError& error) {
+      problems.add(*section.get("manifest_format"), error.message() + "; " + error.hint());
+    }
+  }
+  const auto broker = reader.get<std::string>(section, "broker", "a URL (mqtts://host:port)");
+  if (!broker) {
+    for (const char* key : {"ca_file", "cert_file", "key_file", "username", "password_env", "password_file"}) {
+      if (section.get(key) != nullptr) problems.add(*section.get(key), fmt::format("'{}' needs 'broker'", key));
+    }
+    return;
+  }
+  registry::BrokerSettings settings;
+  settings.url = *broker;
+  const auto file = [&](const char* key) -> std::filesystem::path {
+    const auto found = reader.existing_file(section, key);
+    return found ? *found : std::filesystem::path();
+  };
+  settings.ca_file = file("ca_file");
+  settings.cert_file = file("cert_file");
+  settings.key_file = file("key_file");
+  settings.username = reader.get<std::string>(section, "username", "a string").value_or("");
+  settings.password_env = reader.get<std::string>(section, "password_env", "an environment variable name").value_or("");
+  if (const auto password_file = reader.get<std::string>(section, "password_file", "a file path"))
+    settings.password_file = relative_to(path, *password_file);
+  settings.topic_prefix = reader.get<std::string>(section, "topic_prefix", "a string").value_or(settings.topic_prefix);
+  if (const auto timeout = reader.get<std::int64_t>(section, "timeout_ms", "an integer")) {
+    if (*timeout < 100 || *timeout > 600000) {
+      problems.add(*section.get("timeout_ms"), "'timeout_ms' must be 100..600000");
+    } else {
+      settings.timeout = std::chrono::milliseconds(*timeout);
+    }
+  }
+  if (const auto attempts = reader.get<std::int64_t>(section, "attempts", "an integer")) {
+    if (*attempts < 1 || *attempts > 20) {
+      problems.add(*section.get("attempts"), "'attempts' must be 1..20");
+    } else {
+      settings.attempts = static_cast<unsigned>(*attempts);
+    }
+  }
+  try {
+    registry::check_broker_settings(settings);
+  } catch (const BadInputError& error) {
+    problems.add(*section.get("broker"), error.message() + "; " + error.hint());
+  }
+  spec.broker = std::move(settings);
+}
+
+void read_label(Reader& reader, const toml::table& section, const std::filesystem::path& path, Problems& problems,
+                StationProfile& out) {
+  auto& spec = out.label;
+  const auto labels = reader.get<std::string>(section, "dir", "a directory path");
+  out.labels_dir = labels ? relative_to(path, *labels) : out.data_dir / "labels";
+  const auto printer = reader.get<std::string>(section, "printer", "a string").value_or("directory");
+  if (printer == "directory") {
+    spec.printer = LabelSpec::Printer::Directory;
+  } else if (printer == "cups") {
+    spec.printer = LabelSpec::Printer::Cups;
+    spec.queue = reader.get<std::string>(section, "queue", "a CUPS queue name").value_or("");
+    if (spec.queue.empty()) problems.add(*section.get("printer"), "printer = \"cups\" needs 'queue' (the CUPS queue)");
+  } else if (printer == "tcp") {
+    spec.printer = LabelSpec::Printer::RawTcp;
+    const auto address = reader.get<std::string>(section, "address", "\"host:port\"").value_or("");
+    const auto colon = address.rfind(':');
+    spec.host = address.substr(0, colon);
+    if (colon != std::string::npos) {
+      const auto port = std::atoi(address.c_str() + colon + 1);
+      if (port < 1 || port > 65535) problems.add(*section.get("address"), "'address' has a bad port (1..65535)");
+      spec.port = static_cast<std::uint16_t>(port);
+    }
+    if (spec.host.empty())
+      problems.add(*section.get("printer"), "printer = \"tcp\" needs 'address' (\"host:9100\", a ZPL printer)");
+  } else {
+    problems.add(*section.get("printer"),
+                 fmt::format("unknown label printer '{}'; use \"directory\", \"cups\" or \"tcp\"", printer));
+  }
+  if (section.get("formats") != nullptr) {
+    spec.formats.clear();
+    for (const auto& name : reader.strings(section, "formats")) {
+      try {
+        spec.formats.push_back(label::parse_label_format(name));
+      } catch (const BadInputError& error) {
+        problems.add(*section.get("formats"), error.message());
+      }
+    }
+    if (spec.formats.empty()) problems.add(*section.get("formats"), "'formats' needs at least one of png, pdf, zpl");
+  }
+  if (const auto width = reader.get<double>(section, "width_mm", "a number of millimetres"))
+    spec.size.width_mm = *width;
+  if (const auto height = reader.get<double>(section, "height_mm", "a number of millimetres"))
+    spec.size.height_mm = *height;
+  if (const auto dpi = reader.get<std::int64_t>(section, "dpi", "an integer")) spec.size.dpi = static_cast<int>(*dpi);
+  try {
+    label::validate_label_size(spec.size);
+    // The longest serial the scheme makes must fit at >= 3 dots per QR module.
+    label::plan_label(
+        {std::string(out.serial.prefix.size() + out.serial.width, '9'), "7c:df:a1:00:00:01", "2026-01-01"}, spec.size);
+  } catch (const BadInputError& error) {
+    problems.add(fmt::format("[label] {} ({})", error.message(), error.hint()));
+  }
+}
 
 const std::map<std::string, MeasurementSpec::Kind> kKinds{
     {"gpio_loopback", MeasurementSpec::Kind::GpioLoopback},
@@ -231,6 +343,20 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   }
 
   if (const auto stub = reader.existing_file(station, "stub")) out.stub = *stub;
+  if (const auto retry = reader.get<std::int64_t>(station, "outbox_retry_ms", "an integer")) {
+    if (*retry < 100 || *retry > 3600000) {
+      problems.add(*station.get("outbox_retry_ms"), "'outbox_retry_ms' must be 100..3600000");
+    } else {
+      out.outbox_retry_ms = static_cast<unsigned>(*retry);
+    }
+  }
+  if (const auto wait = reader.get<std::int64_t>(station, "outbox_wait_s", "an integer")) {
+    if (*wait < 0 || *wait > 86400) {
+      problems.add(*station.get("outbox_wait_s"), "'outbox_wait_s' must be 0..86400");
+    } else {
+      out.outbox_wait_s = static_cast<unsigned>(*wait);
+    }
+  }
   out.ports = reader.strings(section("fixtures"), "ports");
   if (out.ports.empty() && !section("fixtures").empty()) problems.add("[fixtures] ports is empty");
 
@@ -321,12 +447,8 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
     }
   }
 
-  out.registration_manifest =
-      relative_to(path, reader.get<std::string>(section("registration"), "manifest", "a file path").value_or(""));
-  if (section("registration").get("manifest") == nullptr)
-    out.registration_manifest = out.data_dir / "registrations.jsonl";
-  const auto labels = reader.get<std::string>(section("label"), "dir", "a directory path");
-  out.labels_dir = labels ? relative_to(path, *labels) : out.data_dir / "labels";
+  read_registration(reader, section("registration"), path, problems, out);
+  read_label(reader, section("label"), path, problems, out);
 
   // [security] and the signed [images] come from the reader `espfab efuse plan --profile` uses.
   try {

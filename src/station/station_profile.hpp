@@ -9,9 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "label/label_format.hpp"
+#include "label/label_layout.hpp"
 #include "pki/ca_backend.hpp"
 #include "pki/csr.hpp"
 #include "pki/device_key.hpp"
+#include "registry/broker_settings.hpp"
+#include "registry/manifest_registrar.hpp"
 #include "security/burn_plan.hpp"
 
 namespace espfab::station {
@@ -54,6 +58,24 @@ struct StationImages {
   std::filesystem::path production_app;    // signed when Secure Boot is on; goes to ota_0
 };
 
+// [registration]: the broker's allowed list (when `broker` is set) or a manifest file.
+struct RegistrationSpec {
+  std::optional<registry::BrokerSettings> broker;
+  std::filesystem::path manifest;  // used when there is no broker
+  registry::ManifestFormat manifest_format = registry::ManifestFormat::JsonLines;
+};
+
+// [label]: where labels go (files in a directory, a CUPS queue, a raw TCP 9100 printer) and their size.
+struct LabelSpec {
+  enum class Printer { Directory, Cups, RawTcp };
+  Printer printer = Printer::Directory;
+  std::vector<label::LabelFormat> formats{label::LabelFormat::Png};  // Directory
+  std::string queue;                                                 // Cups
+  std::string host;                                                  // RawTcp
+  std::uint16_t port = 9100;
+  label::LabelSize size;
+};
+
 struct StationProfile {
   std::filesystem::path file;
   std::string sha256;  // of the profile text, in every device record
@@ -62,14 +84,19 @@ struct StationProfile {
   std::uint32_t baud = 921600;
   std::filesystem::path stub;      // flasher stub (esptool's JSON format); empty = ROM loader only
   std::vector<std::string> ports;  // one fixture per port URL
+  // The outbox (registrations, labels that failed): retried every outbox_retry_ms while the
+  // station runs; at the end of a run the station waits up to outbox_wait_s for it to drain.
+  unsigned outbox_retry_ms = 2000;
+  unsigned outbox_wait_s = 30;
   StationImages images;
   TestPlan test;
   IdentitySpec identity;
   std::filesystem::path ca_dir;  // [ca] backend = "local"
   security::SecurityProfile security;
   SerialScheme serial;
-  std::filesystem::path registration_manifest;  // [registration] manifest (JSON lines)
-  std::filesystem::path labels_dir;             // [label] directory
+  RegistrationSpec registration;
+  LabelSpec label;
+  std::filesystem::path labels_dir;  // [label] dir: the Directory printer's files
 };
 
 // Throws BadInputError("station.profile") listing every problem.

@@ -9,6 +9,7 @@
 #include "loader/device_info.hpp"
 #include "loader/stub.hpp"
 #include "pki/local_ca.hpp"
+#include "station/handoff_targets.hpp"
 #include "station/provisioning_steps.hpp"
 #include "util/error.hpp"
 
@@ -146,16 +147,16 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   const auto db = open_station_db(database_path(profile));
   AuditLog audit(audit_log_path(profile), profile.station_id);
   auto ca = pki::LocalCa::open(profile.ca_dir);
-  ManifestRegistrar registrar(profile.registration_manifest);
-  DirectoryLabelPrinter labels(profile.labels_dir);
+  const auto registrar = make_registrar(profile);
+  const auto labels = make_label_sink(profile);
+  Outbox outbox(*db, *registrar, *labels, records_path(profile));
   flash::CompressionCache cache;
   StationResources resources{profile,
                              firmware,
                              *db,
                              audit,
                              ca,
-                             registrar,
-                             labels,
+                             outbox,
                              cache,
                              make_run_id(profile.station_id),
                              options.code_version,
@@ -175,18 +176,44 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                 },
                 {},
                 {}};
+  std::atomic<bool> fixtures_done(false);
+  std::size_t outbox_pending = 0;
   {
-    std::vector<std::jthread> workers;
-    for (std::size_t i = 0; i < ports.size(); ++i) {
-      workers.emplace_back(
-          [&shared, &ports, i] { fixture_worker(shared, ports[i], fmt::format("fixture {}", i + 1)); });
+    // Retries queued registrations and labels (this run's and earlier runs') while the fixtures
+    // work; once they are done, until the outbox is empty or outbox_wait_s has passed.
+    std::jthread outbox_thread([&] {
+      const auto period = std::chrono::milliseconds(profile.outbox_retry_ms);
+      std::optional<std::chrono::steady_clock::time_point> give_up;
+      for (;;) {
+        try {
+          outbox_pending = outbox.retry_pending();
+        } catch (const Error&) {
+          // The DB itself failed; the items stay queued for the next try or the next run.
+        }
+        if (fixtures_done && !give_up)
+          give_up = std::chrono::steady_clock::now() + std::chrono::seconds(profile.outbox_wait_s);
+        if (give_up && (outbox_pending == 0 || std::chrono::steady_clock::now() >= *give_up)) break;
+        if (options.cancel != nullptr && *options.cancel && fixtures_done) break;
+        for (auto waited = std::chrono::milliseconds(0); waited < period && !(fixtures_done && outbox_pending == 0);
+             waited += std::chrono::milliseconds(50))
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+    {
+      std::vector<std::jthread> workers;
+      for (std::size_t i = 0; i < ports.size(); ++i) {
+        workers.emplace_back(
+            [&shared, &ports, i] { fixture_worker(shared, ports[i], fmt::format("fixture {}", i + 1)); });
+      }
     }
+    fixtures_done = true;
   }
   RunSummary summary;
   summary.run_id = resources.run_id;
   summary.devices = std::move(shared.results);
   summary.records_dir = resources.records_dir;
   summary.labels_dir = profile.labels_dir;
+  summary.outbox_pending = outbox_pending;
   summary.database = database_path(profile);
   summary.audit_log = audit_log_path(profile);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

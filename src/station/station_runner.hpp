@@ -34,6 +34,7 @@ struct RunSummary {
   std::filesystem::path labels_dir;
   std::filesystem::path database;
   std::filesystem::path audit_log;
+  std::size_t outbox_pending = 0;  // registrations and labels still queued at the end (retried next run)
   double seconds = 0;
 };
 

@@ -19,7 +19,9 @@
 #include <set>
 #include <thread>
 
+#include "registry/dynsec_registrar.hpp"
 #include "support/emulator_process.hpp"
+#include "support/mosquitto_broker.hpp"
 #include "support/run_command.hpp"
 #include "support/tcp_line.hpp"
 #include "support/temp_dir.hpp"
@@ -224,6 +226,90 @@ TEST(StationE2e, AnotherChipIsRejectedUntouched) {
   const Bytes flash = read_file(dir / "devices2" / "dev1" / "flash.bin");
   EXPECT_TRUE(std::all_of(flash.begin(), flash.end(), [](std::uint8_t b) { return b == 0xFF; }));
   EXPECT_EQ(efuses_of(dir / "devices2", 1)["SPI_BOOT_CRYPT_CNT"]["value"], "Disable");
+}
+
+// Starts espfab with its stdout in `out`; returns the pid.
+pid_t spawn_espfab(const std::vector<std::string>& args, const std::filesystem::path& out) {
+  const auto program = espfab_binary().string();
+  std::vector<std::string> all{program};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : all) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(spawned, 0);
+  return pid;
+}
+
+// Device records whose register item has been tried and is still queued.
+unsigned queued_registrations(const std::filesystem::path& records) {
+  unsigned queued = 0;
+  if (!std::filesystem::exists(records)) return 0;
+  for (const auto& entry : std::filesystem::directory_iterator(records)) {
+    const auto record = json::parse(read_text_file(entry.path()), nullptr, false);
+    if (record.is_discarded()) continue;
+    for (const auto& item : record["handoff"])
+      if (item["kind"] == "register" && item["state"] == "pending" && item["attempts"].get<int>() >= 1) ++queued;
+  }
+  return queued;
+}
+
+TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
+  TempDir dir;
+  const auto profile = station_profile(dir);
+  MosquittoBroker broker(dir / "broker", {dir / "ca" / "ca.crt"});
+  // The station registers with the real broker; it retries its outbox every 200 ms and waits for it.
+  std::string text = read_text_file(profile);
+  text.replace(text.find("[station]\n"), 10, "[station]\noutbox_retry_ms = 200\noutbox_wait_s = 120\n");
+  text += "\n[registration]\nbroker = \"" + broker.url() + "\"\nca_file = \"" + broker.ca_file().string() +
+          "\"\ncert_file = \"" + broker.admin_cert().string() + "\"\nkey_file = \"" + broker.admin_key().string() +
+          "\"\ntimeout_ms = 1000\nattempts = 1\n";
+  write_text_file_atomic(profile, text);
+  broker.stop();
+  EmulatorProcess emulator(EmulatorOptions{4, "rfc2217", {}, {}});
+  const auto out = dir / "run.json";
+  const pid_t pid = spawn_espfab(run_args(profile, emulator, 4), out);
+  // All four devices finish (their records written) with their registration queued.
+  const auto records = dir / "station-data" / "records";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (queued_registrations(records) < 4 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(queued_registrations(records), 4u) << "the devices did not finish with their registration queued";
+  broker.start();
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto summary = json::parse(read_text_file(out));
+  EXPECT_EQ(summary["outbox_pending"], 0);
+  ASSERT_EQ(summary["devices"].size(), 4u);
+  registry::BrokerSettings admin;
+  admin.url = broker.url();
+  admin.ca_file = broker.ca_file();
+  admin.cert_file = broker.admin_cert();
+  admin.key_file = broker.admin_key();
+  registry::DynsecRegistrar registrar(admin);
+  for (const auto& device : summary["devices"]) {
+    EXPECT_EQ(device["result"], "provisioned") << device.dump();
+    const std::string serial = device["serial"];
+    const auto client = registrar.lookup(serial);
+    ASSERT_TRUE(client.has_value()) << serial << " lost: not on the broker's allowed list";
+    EXPECT_EQ((*client)["roles"][0]["rolename"], "espfab-device-" + serial);
+    // The record says so: the registration was queued, tried more than once, then delivered.
+    const auto record = json::parse(read_text_file(records / (serial + ".json")));
+    bool delivered = false;
+    for (const auto& item : record["handoff"]) {
+      if (item["kind"] != "register") continue;
+      delivered = item["state"] == "done" && item["attempts"].get<int>() >= 2;
+    }
+    EXPECT_TRUE(delivered) << record["handoff"].dump();
+  }
 }
 
 // Starts espfab, kills it with SIGKILL after `delay`; returns whether it was still running.

@@ -12,7 +12,9 @@
 
 #include <fstream>
 
+#include "label/label_printer.hpp"
 #include "pki/local_ca.hpp"
+#include "registry/manifest_registrar.hpp"
 #include "station/sqlite_station_db.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
@@ -50,11 +52,11 @@ struct Station {
   SqliteStationDb db{dir / "station.db"};
   AuditLog audit{dir / "audit.jsonl", "test-station"};
   pki::LocalCa ca = pki::LocalCa::init(dir / "ca");
-  ManifestRegistrar registrar{dir / "manifest.jsonl"};
-  DirectoryLabelPrinter labels{dir / "labels"};
+  registry::ManifestRegistrar registrar{dir / "manifest.jsonl", registry::ManifestFormat::JsonLines};
+  label::DirectoryLabelSink labels{dir / "labels", {label::LabelFormat::Png}};
+  Outbox outbox{db, registrar, labels, dir / "records"};
   flash::CompressionCache cache;
-  StationResources resources{profile, firmware, db,     audit,          ca, registrar, labels,
-                             cache,   "run-1",  "test", dir / "records"};
+  StationResources resources{profile, firmware, db, audit, ca, outbox, cache, "run-1", "test", dir / "records"};
   SilentPort port;
   FixtureLink fixture{port.url(), 115200};
   std::vector<StationEvent> events;

@@ -126,5 +126,76 @@ TEST(StationProfile, ATomlSyntaxErrorNamesItsPlace) {
   }
 }
 
+TEST(StationProfile, RegistrationWithABrokerAndALabelPrinter) {
+  test::TempDir dir;
+  touch(dir / "broker-ca.crt");
+  touch(dir / "admin.crt");
+  touch(dir / "admin.key");
+  std::string text = kGood;
+  text += R"(
+[registration]
+broker = "mqtts://broker.local:8884"
+ca_file = "broker-ca.crt"
+cert_file = "admin.crt"
+key_file = "admin.key"
+topic_prefix = "fleet"
+attempts = 5
+
+[label]
+printer = "tcp"
+address = "10.0.0.9:9100"
+width_mm = 60
+height_mm = 40
+dpi = 300
+)";
+  const auto profile = load_station_profile(write_profile(dir, text));
+  ASSERT_TRUE(profile.registration.broker.has_value());
+  EXPECT_EQ(profile.registration.broker->url, "mqtts://broker.local:8884");
+  EXPECT_EQ(profile.registration.broker->ca_file, dir / "broker-ca.crt");
+  EXPECT_EQ(profile.registration.broker->topic_prefix, "fleet");
+  EXPECT_EQ(profile.registration.broker->attempts, 5u);
+  EXPECT_EQ(profile.label.printer, LabelSpec::Printer::RawTcp);
+  EXPECT_EQ(profile.label.host, "10.0.0.9");
+  EXPECT_EQ(profile.label.port, 9100);
+  EXPECT_EQ(profile.label.size.dpi, 300);
+  EXPECT_EQ(profile.label.size.width_mm, 60.0);
+}
+
+TEST(StationProfile, DefaultsAreAManifestAndPngLabelFiles) {
+  test::TempDir dir;
+  const auto profile = load_station_profile(write_profile(dir, kGood));
+  EXPECT_FALSE(profile.registration.broker.has_value());
+  EXPECT_EQ(profile.registration.manifest, dir / "data" / "registrations.jsonl");
+  EXPECT_EQ(profile.label.printer, LabelSpec::Printer::Directory);
+  ASSERT_EQ(profile.label.formats.size(), 1u);
+  EXPECT_EQ(profile.label.formats[0], label::LabelFormat::Png);
+  EXPECT_EQ(profile.label.size.dpi, 203);
+}
+
+TEST(StationProfile, BadRegistrationAndLabelSettingsAreListed) {
+  test::TempDir dir;
+  std::string text = kGood;
+  text += R"(
+[registration]
+broker = "http://broker:80"
+password_file = "pw"
+
+[label]
+printer = "fax"
+formats = ["png", "gif"]
+dpi = 100
+)";
+  try {
+    load_station_profile(write_profile(dir, text));
+    FAIL() << "accepted";
+  } catch (const BadInputError& error) {
+    const std::string m = error.message();
+    EXPECT_NE(m.find("is not mqtts:// or mqtt://"), std::string::npos) << m;
+    EXPECT_NE(m.find("unknown label printer 'fax'"), std::string::npos) << m;
+    EXPECT_NE(m.find("gif"), std::string::npos) << m;
+    EXPECT_NE(m.find("[label]"), std::string::npos) << m;  // 100 dpi: under 3 dots per QR module
+  }
+}
+
 }  // namespace
 }  // namespace espfab::station
