@@ -61,6 +61,12 @@ class StationService {
   // or with `filter.device` the device's full record.
   std::vector<nlohmann::json> report(const std::filesystem::path& profile, const ReportFilter& filter);
   station::AuditVerification verify_audit(const std::filesystem::path& profile);
+  // Registers a provisioned device (MAC or serial in the station DB) with the profile's registrar
+  // now, outside a run; a queued registration in the outbox is marked delivered. Returns what
+  // the registrar did.
+  std::string register_device(const std::filesystem::path& profile, const std::string& device);
+  // Removes a device (MAC or serial in the station DB, or a bare device id) from the allowed list.
+  std::string deregister_device(const std::filesystem::path& profile, const std::string& device);
 
  private:
   std::string code_version_;

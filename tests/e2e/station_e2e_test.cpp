@@ -3,10 +3,15 @@
 // being killed with SIGKILL at random moments. Every check reads what the devices hold (their
 // eFuse files, the identity their production app prints after a normal boot) rather than the
 // station's own verdict.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -247,15 +252,15 @@ pid_t spawn_espfab(const std::vector<std::string>& args, const std::filesystem::
   return pid;
 }
 
-// Device records whose register item has been tried and is still queued.
-unsigned queued_registrations(const std::filesystem::path& records) {
+// Device records whose `kind` item (register, label) has been tried and is still queued.
+unsigned queued_items(const std::filesystem::path& records, const std::string& kind) {
   unsigned queued = 0;
   if (!std::filesystem::exists(records)) return 0;
   for (const auto& entry : std::filesystem::directory_iterator(records)) {
     const auto record = json::parse(read_text_file(entry.path()), nullptr, false);
     if (record.is_discarded()) continue;
     for (const auto& item : record["handoff"])
-      if (item["kind"] == "register" && item["state"] == "pending" && item["attempts"].get<int>() >= 1) ++queued;
+      if (item["kind"] == kind && item["state"] == "pending" && item["attempts"].get<int>() >= 1) ++queued;
   }
   return queued;
 }
@@ -278,9 +283,9 @@ TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
   // All four devices finish (their records written) with their registration queued.
   const auto records = dir / "station-data" / "records";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (queued_registrations(records) < 4 && std::chrono::steady_clock::now() < deadline)
+  while (queued_items(records, "register") < 4 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(queued_registrations(records), 4u) << "the devices did not finish with their registration queued";
+  ASSERT_EQ(queued_items(records, "register"), 4u) << "the devices did not finish with their registration queued";
   broker.start();
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -309,6 +314,111 @@ TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
       delivered = item["state"] == "done" && item["attempts"].get<int>() >= 2;
     }
     EXPECT_TRUE(delivered) << record["handoff"].dump();
+  }
+  // By hand: deregister takes a device off the list, register puts it back.
+  const std::string first = summary["devices"][0]["serial"];
+  const auto off = run_espfab({"deregister", "--profile", profile.string(), first});
+  EXPECT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_FALSE(registrar.lookup(first).has_value());
+  const auto on = run_espfab({"register", "--profile", profile.string(), first});
+  EXPECT_EQ(on.exit_code, 0) << on.err;
+  EXPECT_NE(on.out.find(first + " registered"), std::string::npos) << on.out;
+  EXPECT_TRUE(registrar.lookup(first).has_value());
+  const auto unknown = run_espfab({"register", "--profile", profile.string(), "NOPE-1"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("no device NOPE-1"), std::string::npos) << unknown.err;
+}
+
+// A raw TCP 9100 label printer that is not there yet: a free port nobody listens on.
+int closed_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// Accepts `jobs` connections on `port` and returns what each sent (the printer's jobs).
+std::vector<std::string> receive_print_jobs(int port, unsigned jobs) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ::listen(listener, 8);
+  std::vector<std::string> out;
+  while (out.size() < jobs) {
+    pollfd waiting{listener, POLLIN, 0};
+    if (::poll(&waiting, 1, 60000) <= 0) break;
+    const int client = ::accept(listener, nullptr, nullptr);
+    std::string job;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(client, buffer, sizeof buffer)) > 0;) job.append(buffer, static_cast<std::size_t>(n));
+    ::close(client);
+    out.push_back(job);
+  }
+  ::close(listener);
+  return out;
+}
+
+TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
+  TempDir dir;
+  const auto profile = station_profile(dir);
+  const int port = closed_port();
+  std::string text = read_text_file(profile);
+  text.replace(text.find("[station]\n"), 10, "[station]\noutbox_retry_ms = 200\noutbox_wait_s = 120\n");
+  text.replace(text.find("[label]\n"), 8,
+               "[label]\nprinter = \"tcp\"\naddress = \"127.0.0.1:" + std::to_string(port) + "\"\n");
+  write_text_file_atomic(profile, text);
+  EmulatorProcess emulator(EmulatorOptions{2, "rfc2217", {}, {}});
+  const auto out = dir / "run.json";
+  const pid_t pid = spawn_espfab(run_args(profile, emulator, 2), out);
+  const auto records = dir / "station-data" / "records";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (queued_items(records, "label") < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(queued_items(records, "label"), 2u) << "the devices did not finish with their label queued";
+  // The record says why: the printer's address and that it refused the connection.
+  for (const auto& entry : std::filesystem::directory_iterator(records)) {
+    const auto record = json::parse(read_text_file(entry.path()));
+    for (const auto& item : record["handoff"]) {
+      if (item["kind"] == "label") {
+        EXPECT_NE(item["last_error"].get<std::string>().find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+            << item.dump();
+      }
+    }
+  }
+  const auto jobs = receive_print_jobs(port, 2);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto summary = json::parse(read_text_file(out));
+  EXPECT_EQ(summary["outbox_pending"], 0);
+  ASSERT_EQ(jobs.size(), 2u);
+  std::set<std::string> printed;
+  for (const auto& job : jobs) {
+    EXPECT_TRUE(job.starts_with("^XA")) << job;
+    const auto at = job.find("^FDMA,EF1;SN:");
+    ASSERT_NE(at, std::string::npos) << job;
+    printed.insert(job.substr(at + 13, job.find(';', at + 13) - at - 13));
+  }
+  for (const auto& device : summary["devices"]) {
+    EXPECT_EQ(printed.count(device["serial"].get<std::string>()), 1u) << device.dump();
+    const auto record = json::parse(read_text_file(records / (device["serial"].get<std::string>() + ".json")));
+    for (const auto& item : record["handoff"]) {
+      if (item["kind"] == "label") {
+        EXPECT_EQ(item["state"], "done");
+        EXPECT_GE(item["attempts"].get<int>(), 2);
+      }
+    }
   }
 }
 
