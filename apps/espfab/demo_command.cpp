@@ -44,8 +44,9 @@ void run(const DemoArgs& args) {
     return;
   }
   const auto& summary = result.summary;
-  // The demo is right when every healthy device is provisioned and every faulty one is not.
-  bool as_planned = summary.devices.size() == result.devices.size();
+  // The demo is right when every healthy device is provisioned (and registered and labelled) and
+  // every faulty one is not.
+  bool as_planned = summary.devices.size() == result.devices.size() && summary.outbox_pending == 0;
   for (const auto& d : summary.devices) {
     for (const auto& planned : result.devices) {
       if (planned.mac != d.mac) continue;
@@ -64,6 +65,8 @@ void run(const DemoArgs& args) {
                 {"labels_dir", summary.labels_dir.string()},
                 {"audit_log", summary.audit_log.string()},
                 {"seconds", summary.seconds},
+                {"registration", result.registration},
+                {"outbox_pending", summary.outbox_pending},
                 {"as_planned", as_planned}});
   } else {
     std::cout << fmt::format("\n{} devices in {:.1f} s\n", summary.devices.size(), summary.seconds)
@@ -72,8 +75,10 @@ void run(const DemoArgs& args) {
       if (!planned.fault.empty()) std::cout << fmt::format("  {}  {}\n", planned.mac, planned.fault);
     }
     std::cout << fmt::format(
-        "\nrecords:  {}\nlabels:   {}\naudit:    {}  (espfab audit verify --profile {})\nreport:   espfab report "
-        "--profile {}\n",
+        "\nregistered with: {}{}\nrecords:  {}\nlabels:   {}\naudit:    {}  (espfab audit verify --profile {})\n"
+        "report:   espfab report --profile {}\n",
+        result.registration,
+        summary.outbox_pending ? fmt::format(" ({} still queued)", summary.outbox_pending) : std::string(),
         summary.records_dir.string(), summary.labels_dir.string(), summary.audit_log.string(), result.profile.string(),
         result.profile.string());
   }
@@ -104,7 +109,8 @@ const RegisterCommand command{{
           "builds and signs the images, writes DIR/station.toml, starts espfab-emu with the devices behind\n"
           "rfc2217://, and runs the station on them: flash + hardware test, serial, certificate,\n"
           "esp_secure_cert, flash encryption + Secure Boot + JTAG off, encrypted production firmware, verified\n"
-          "boot, secure download mode, registration manifest, label.\n"
+          "boot, secure download mode, registration with a local Mosquitto (dynamic security, client\n"
+          "certificates; the manifest when mosquitto is not installed), a QR label (PNG) per device.\n"
           "Device 1 has a stuck GPIO (rejected by the hardware test); device 3 a noisy cable (retried).\n\n"
           "Exit: 0 when every device ended as planned, 1 otherwise.\n");
       app.callback([args] { run(*args); });

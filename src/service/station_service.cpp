@@ -6,10 +6,12 @@
 #include <mutex>
 
 #include "service/demo_assets.hpp"
+#include "service/demo_broker.hpp"
 #include "service/emulator_launcher.hpp"
 #include "station/device_record.hpp"
 #include "station/station_db.hpp"
 #include "util/error.hpp"
+#include "util/file_io.hpp"
 
 namespace espfab::service {
 namespace {
@@ -78,6 +80,16 @@ DemoResult StationService::demo(const DemoRequest& request, const station::Stati
     if (device.fault.empty()) continue;
     args.push_back("--fault");
     args.push_back(fmt::format("{}:{}", device.index, device.fault));
+  }
+  // A local Mosquitto with dynamic security when it is installed; else the registration manifest.
+  std::optional<DemoBroker> broker;
+  if (const auto mosquitto = find_mosquitto()) {
+    auto ca = pki::LocalCa::open(request.dir / "ca");
+    broker.emplace(*mosquitto, request.dir / "broker", ca);
+    write_text_file_atomic(assets.profile, read_text_file(assets.profile) + broker->registration_section());
+    result.registration = "mosquitto dynamic security at " + broker->url();
+  } else {
+    result.registration = "manifest (mosquitto and its dynamic-security plugin are not installed)";
   }
   EmulatorLauncher emulator(request.emulator, args, request.devices, request.dir / "emulator.log");
   for (std::size_t i = 0; i < result.devices.size() && i < emulator.macs().size(); ++i) {

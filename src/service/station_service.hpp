@@ -45,6 +45,7 @@ struct DemoResult {
   std::filesystem::path dir;
   std::filesystem::path profile;
   std::vector<DemoDevice> devices;
+  std::string registration;  // "mosquitto at mqtts://localhost:PORT" or why the manifest stands in
 };
 
 struct ReportFilter {
