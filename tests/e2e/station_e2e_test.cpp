@@ -26,6 +26,7 @@
 
 #include "registry/dynsec_registrar.hpp"
 #include "support/emulator_process.hpp"
+#include "support/loopback.hpp"
 #include "support/mosquitto_broker.hpp"
 #include "support/run_command.hpp"
 #include "support/tcp_line.hpp"
@@ -287,13 +288,26 @@ unsigned queued_items(const std::filesystem::path& records, const std::string& k
   return queued;
 }
 
+// Waits (up to 2 minutes) until `count` records have their `kind` item tried and still queued.
+unsigned wait_for_queued(const std::filesystem::path& records, const std::string& kind, unsigned count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (queued_items(records, kind) < count && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return queued_items(records, kind);
+}
+
+// The station retries its outbox every 200 ms and waits up to 2 minutes for it at the end.
+void retry_outbox_quickly(std::string& profile_text) {
+  profile_text.replace(profile_text.find("[station]\n"), 10, "[station]\noutbox_retry_ms = 200\noutbox_wait_s = 120\n");
+}
+
 TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
   TempDir dir;
   const auto profile = station_profile(dir);
   MosquittoBroker broker(dir / "broker", {dir / "ca" / "ca.crt"});
   // The station registers with the real broker; it retries its outbox every 200 ms and waits for it.
   std::string text = read_text_file(profile);
-  text.replace(text.find("[station]\n"), 10, "[station]\noutbox_retry_ms = 200\noutbox_wait_s = 120\n");
+  retry_outbox_quickly(text);
   text += "\n[registration]\nbroker = \"" + broker.url() + "\"\nca_file = \"" + broker.ca_file().string() +
           "\"\ncert_file = \"" + broker.admin_cert().string() + "\"\nkey_file = \"" + broker.admin_key().string() +
           "\"\ntimeout_ms = 1000\nattempts = 1\n";
@@ -304,10 +318,7 @@ TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
   const pid_t pid = spawn_espfab(run_args(profile, emulator, 4), out);
   // All four devices finish (their records written) with their registration queued.
   const auto records = dir / "station-data" / "records";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (queued_items(records, "register") < 4 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(queued_items(records, "register"), 4u) << "the devices did not finish with their registration queued";
+  ASSERT_EQ(wait_for_queued(records, "register", 4), 4u) << "the devices did not finish with their registration queued";
   broker.start();
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -351,19 +362,6 @@ TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
   EXPECT_NE(unknown.err.find("no device NOPE-1"), std::string::npos) << unknown.err;
 }
 
-// A raw TCP 9100 label printer that is not there yet: a free port nobody listens on.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // Accepts `jobs` connections on `port` and returns what each sent (the printer's jobs).
 std::vector<std::string> receive_print_jobs(int port, unsigned jobs) {
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -393,9 +391,9 @@ std::vector<std::string> receive_print_jobs(int port, unsigned jobs) {
 TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
   TempDir dir;
   const auto profile = station_profile(dir);
-  const int port = closed_port();
+  const int port = free_loopback_port();  // a label printer that is not there yet
   std::string text = read_text_file(profile);
-  text.replace(text.find("[station]\n"), 10, "[station]\noutbox_retry_ms = 200\noutbox_wait_s = 120\n");
+  retry_outbox_quickly(text);
   text.replace(text.find("[label]\n"), 8,
                "[label]\nprinter = \"tcp\"\naddress = \"127.0.0.1:" + std::to_string(port) + "\"\n");
   write_text_file_atomic(profile, text);
@@ -403,10 +401,7 @@ TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
   const auto out = dir / "run.json";
   const pid_t pid = spawn_espfab(run_args(profile, emulator, 2), out);
   const auto records = dir / "station-data" / "records";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (queued_items(records, "label") < 2 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(queued_items(records, "label"), 2u) << "the devices did not finish with their label queued";
+  ASSERT_EQ(wait_for_queued(records, "label", 2), 2u) << "the devices did not finish with their label queued";
   // The record says why: the printer's address and that it refused the connection.
   for (const auto& entry : std::filesystem::directory_iterator(records)) {
     const auto record = json::parse(read_text_file(entry.path()));

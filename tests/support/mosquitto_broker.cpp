@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/loopback.hpp"
 #include "support/run_command.hpp"
 
 namespace espfab::test {
@@ -33,29 +34,6 @@ void must(const std::filesystem::path& program, const std::vector<std::string>& 
 }
 
 void openssl(const std::vector<std::string>& args) { must("/usr/bin/openssl", args); }
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool port_open(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return open;
-}
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file);
@@ -88,7 +66,7 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::vector<std::fil
   }
   // The dynsec admin is a client whose username is "admin": the admin certificate's CN.
   must("/usr/bin/mosquitto_ctrl", {"dynsec", "init", d("dynsec.json"), "admin", "unused-password"});
-  port_ = free_port();
+  port_ = free_loopback_port();
   std::ostringstream conf;
   conf << "per_listener_settings false\nallow_anonymous false\npersistence false\n"
        << (::geteuid() == 0 ? "user root\n" : "") << "log_dest file " << d("mosquitto.log") << "\nlog_type all\n"
@@ -115,7 +93,7 @@ void MosquittoBroker::start() {
     ::_exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!port_open(port_)) {
+  while (!loopback_port_open(port_)) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
