@@ -46,7 +46,9 @@ const std::map<std::string, std::set<std::string>> kSectionKeys{
     {"identity",
      {"key_type", "container", "common_name", "organization", "organizational_unit", "serial_number", "dns_names",
       "validity_days"}},
-    {"ca", {"backend", "dir"}},
+    {"ca", {"backend",     "dir",         "module",       "token",          "key_label",  "key_id",     "pin_env",
+            "pin_file",    "certificate", "state_dir",    "server",         "reference",  "secret_env", "secret_file",
+            "client_cert", "client_key",  "server_trust", "ca_certificate", "timeout_ms", "recipient"}},
     {"serial", {"prefix", "width", "first"}},
     {"registration",
      {"manifest", "manifest_format", "broker", "ca_file", "cert_file", "key_file", "username", "password_env",
@@ -109,6 +111,84 @@ class Reader {
   const std::filesystem::path& file_;
   Problems& problems_;
 };
+
+// [ca]: the company CA. Keys of the other backends are reported, so a half-edited profile is seen.
+void read_ca(Reader& reader, const toml::table& ca, const std::filesystem::path& path, Problems& problems,
+             StationProfile& out) {
+  const auto backend = reader.get<std::string>(ca, "backend", "a string").value_or("local");
+  const std::set<std::string> local_keys{"backend", "dir"};
+  const std::set<std::string> pkcs11_keys{"backend", "module",   "token",       "key_label", "key_id",
+                                          "pin_env", "pin_file", "certificate", "state_dir"};
+  const std::set<std::string> cmp_keys{"backend",        "server",      "reference",  "secret_env",
+                                       "secret_file",    "client_cert", "client_key", "server_trust",
+                                       "ca_certificate", "timeout_ms",  "recipient"};
+  const std::set<std::string>* allowed = nullptr;
+  const auto text = [&](const char* key) { return reader.get<std::string>(ca, key, "a string").value_or(""); };
+  const auto file = [&](const char* key) {
+    const auto value = reader.get<std::string>(ca, key, "a file path");
+    return value ? relative_to(path, *value) : std::filesystem::path();
+  };
+  if (backend == "local") {
+    allowed = &local_keys;
+    out.ca_backend = StationProfile::CaBackendKind::Local;
+    if (const auto dir = reader.get<std::string>(ca, "dir", "a directory path")) {
+      out.ca_dir = relative_to(path, *dir);
+    } else {
+      problems.add("[ca] needs 'dir' (the local CA's directory, made with `espfab ca init DIR`)");
+    }
+  } else if (backend == "pkcs11") {
+    allowed = &pkcs11_keys;
+    out.ca_backend = StationProfile::CaBackendKind::Pkcs11;
+    auto& config = out.pkcs11;
+    if (ca.get("module") != nullptr) config.module = file("module");
+    config.token_label = text("token");
+    config.key_label = text("key_label");
+    config.key_id = text("key_id");
+    config.pin_env = text("pin_env");
+    config.pin_file = file("pin_file");
+    config.certificate = file("certificate");
+    config.state_dir = file("state_dir");
+    if (config.token_label.empty()) problems.add("[ca] backend = \"pkcs11\" needs 'token' (the token's label)");
+    if (config.key_label.empty() && config.key_id.empty())
+      problems.add("[ca] backend = \"pkcs11\" needs 'key_label' or 'key_id' (the CA key in the token)");
+    if (config.pin_env.empty() == config.pin_file.empty())
+      problems.add(
+          "[ca] backend = \"pkcs11\" needs one of 'pin_env' or 'pin_file' (the user PIN; never the PIN itself)");
+    if (config.certificate.empty() || config.state_dir.empty())
+      problems.add("[ca] backend = \"pkcs11\" needs 'certificate' (the CA certificate PEM) and 'state_dir' (serials)");
+  } else if (backend == "cmp") {
+    allowed = &cmp_keys;
+    out.ca_backend = StationProfile::CaBackendKind::Cmp;
+    auto& config = out.cmp;
+    config.server = text("server");
+    config.reference = text("reference");
+    config.secret_env = text("secret_env");
+    config.secret_file = file("secret_file");
+    config.client_cert = file("client_cert");
+    config.client_key = file("client_key");
+    config.server_trust = file("server_trust");
+    config.ca_certificate = file("ca_certificate");
+    config.recipient = text("recipient");
+    if (const auto timeout = reader.get<std::int64_t>(ca, "timeout_ms", "an integer")) {
+      if (*timeout < 1000 || *timeout > 600000) {
+        problems.add(*ca.get("timeout_ms"), "'timeout_ms' must be 1000..600000");
+      } else {
+        config.timeout = std::chrono::milliseconds(*timeout);
+      }
+    }
+    if (config.server.empty()) problems.add("[ca] backend = \"cmp\" needs 'server' (http://host:port/path)");
+    if (config.ca_certificate.empty())
+      problems.add("[ca] backend = \"cmp\" needs 'ca_certificate' (the certificate devices chain to)");
+  } else {
+    problems.add(*ca.get("backend"),
+                 fmt::format("unknown CA backend '{}'; use \"local\", \"pkcs11\" or \"cmp\"", backend));
+    return;
+  }
+  for (const auto& [key, node] : ca) {
+    if (allowed->count(std::string(key.str())) == 0)
+      problems.add(node, fmt::format("'{}' is not a key of [ca] backend = \"{}\"", key.str(), backend));
+  }
+}
 
 void read_registration(Reader& reader, const toml::table& section, const std::filesystem::path& path,
                        Problems& problems, StationProfile& out) {
@@ -419,16 +499,7 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
     }
   }
 
-  const auto& ca = section("ca");
-  const auto backend = reader.get<std::string>(ca, "backend", "a string").value_or("local");
-  if (backend != "local") {
-    problems.add(*ca.get("backend"), fmt::format("CA backend '{}' is not available yet; use \"local\"", backend));
-  }
-  if (const auto dir = reader.get<std::string>(ca, "dir", "a directory path")) {
-    out.ca_dir = relative_to(path, *dir);
-  } else {
-    problems.add("[ca] needs 'dir' (the local CA's directory, made with `espfab ca init DIR`)");
-  }
+  read_ca(reader, section("ca"), path, problems, out);
 
   const auto& serial = section("serial");
   out.serial.prefix = reader.get<std::string>(serial, "prefix", "a string").value_or(out.serial.prefix);

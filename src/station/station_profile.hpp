@@ -12,8 +12,10 @@
 #include "label/label_format.hpp"
 #include "label/label_layout.hpp"
 #include "pki/ca_backend.hpp"
+#include "pki/cmp_ca.hpp"
 #include "pki/csr.hpp"
 #include "pki/device_key.hpp"
+#include "pki/pkcs11_ca.hpp"
 #include "registry/broker_settings.hpp"
 #include "registry/manifest_registrar.hpp"
 #include "security/burn_plan.hpp"
@@ -91,7 +93,12 @@ struct StationProfile {
   StationImages images;
   TestPlan test;
   IdentitySpec identity;
-  std::filesystem::path ca_dir;  // [ca] backend = "local"
+  // [ca]: backend = "local" (ca_dir), "pkcs11" (an HSM token) or "cmp" (a remote CA).
+  enum class CaBackendKind { Local, Pkcs11, Cmp };
+  CaBackendKind ca_backend = CaBackendKind::Local;
+  std::filesystem::path ca_dir;
+  pki::Pkcs11CaConfig pkcs11;
+  pki::CmpCaConfig cmp;
   security::SecurityProfile security;
   SerialScheme serial;
   RegistrationSpec registration;

@@ -9,6 +9,7 @@
 #include "loader/device_info.hpp"
 #include "loader/stub.hpp"
 #include "pki/local_ca.hpp"
+#include "station/ca_backend_factory.hpp"
 #include "station/handoff_targets.hpp"
 #include "station/provisioning_steps.hpp"
 #include "util/error.hpp"
@@ -146,7 +147,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   std::filesystem::create_directories(profile.data_dir);
   const auto db = open_station_db(database_path(profile));
   AuditLog audit(audit_log_path(profile), profile.station_id);
-  auto ca = pki::LocalCa::open(profile.ca_dir);
+  const auto ca = make_ca_backend(profile);
   const auto registrar = make_registrar(profile);
   const auto labels = make_label_sink(profile);
   Outbox outbox(*db, *registrar, *labels, records_path(profile));
@@ -155,7 +156,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                              firmware,
                              *db,
                              audit,
-                             ca,
+                             *ca,
                              outbox,
                              cache,
                              make_run_id(profile.station_id),

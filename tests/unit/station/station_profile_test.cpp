@@ -197,5 +197,41 @@ dpi = 100
   }
 }
 
+TEST(StationProfile, PkcsElevenAndCmpCaBackends) {
+  test::TempDir dir;
+  std::string text = kGood;
+  text.replace(
+      text.find("[ca]\ndir = \"ca\""), 15,
+      "[ca]\nbackend = \"pkcs11\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken = \"espfab-ca\"\n"
+      "key_label = \"ca-key\"\npin_env = \"ESPFAB_HSM_PIN\"\ncertificate = \"hsm-ca.crt\"\nstate_dir = \"hsm-state\"");
+  const auto hsm = load_station_profile(write_profile(dir, text));
+  EXPECT_EQ(hsm.ca_backend, StationProfile::CaBackendKind::Pkcs11);
+  EXPECT_EQ(hsm.pkcs11.token_label, "espfab-ca");
+  EXPECT_EQ(hsm.pkcs11.pin_env, "ESPFAB_HSM_PIN");
+  EXPECT_EQ(hsm.pkcs11.certificate, dir / "hsm-ca.crt");
+
+  text = kGood;
+  text.replace(text.find("[ca]\ndir = \"ca\""), 15,
+               "[ca]\nbackend = \"cmp\"\nserver = \"http://ca.factory:8080/pkix/\"\nreference = \"station-1\"\n"
+               "secret_env = \"ESPFAB_CMP_SECRET\"\nca_certificate = \"company-ca.crt\"\ntimeout_ms = 15000");
+  const auto cmp = load_station_profile(write_profile(dir, text));
+  EXPECT_EQ(cmp.ca_backend, StationProfile::CaBackendKind::Cmp);
+  EXPECT_EQ(cmp.cmp.server, "http://ca.factory:8080/pkix/");
+  EXPECT_EQ(cmp.cmp.timeout, std::chrono::milliseconds(15000));
+  EXPECT_EQ(cmp.cmp.ca_certificate, dir / "company-ca.crt");
+
+  text = kGood;
+  text.replace(text.find("[ca]\ndir = \"ca\""), 15, "[ca]\nbackend = \"pkcs11\"\ndir = \"ca\"\npin = \"1234\"");
+  try {
+    load_station_profile(write_profile(dir, text));
+    FAIL() << "accepted";
+  } catch (const BadInputError& error) {
+    const std::string m = error.message();
+    EXPECT_NE(m.find("'dir' is not a key of [ca] backend = \"pkcs11\""), std::string::npos) << m;
+    EXPECT_NE(m.find("needs 'token'"), std::string::npos) << m;
+    EXPECT_NE(m.find("pin_env"), std::string::npos) << m;
+  }
+}
+
 }  // namespace
 }  // namespace espfab::station
