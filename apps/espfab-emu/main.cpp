@@ -1,14 +1,18 @@
 // espfab-emu: serves `--devices N` virtual ESP32-S3s and prints one JSON line per device
 // ({"index", "url", "mac", "control"}) once they are reachable; runs until SIGINT/SIGTERM.
+// With --broker/--broker-ca the production app of every device says hello to that MQTT broker
+// after each normal boot (docs/emulator.md, "Device hello").
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "chip/esp32s3.hpp"
 #include "emulator/device_server.hpp"
+#include "emulator/hello_broker.hpp"
 #include "emulator/virtual_device.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -39,6 +43,8 @@ int main(int argc, char** argv) {
   unsigned chip_erase_ms_per_mib = 2500;
   std::string log_level = "warn";
   std::vector<std::string> faults;
+  std::string broker_url;
+  std::string broker_ca;
   app.add_option("--devices", devices, "number of virtual devices")->check(CLI::Range(1u, 256u));
   app.add_option("--protocol", protocol, "socket (raw TCP), rfc2217 (TCP with DTR/RTS and baud), or pty")
       ->check(CLI::IsMember({"socket", "rfc2217", "pty"}));
@@ -66,6 +72,17 @@ int main(int argc, char** argv) {
                  "N:KNOBS - device N misbehaves: factory-test app gpio_stuck=PIN:high|low, sensor_missing=NAME, "
                  "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop; link drop_after=BYTES, bitflip=PPM; "
                  "wrong_chip, efuse_power_loss=N, no_flash (comma-separated; repeatable)");
+  auto* broker_option =
+      app.add_option("--broker", broker_url,
+                     "mqtts://HOST:PORT - after each normal boot the production app connects there with the "
+                     "certificate and key of its esp_secure_cert partition (MQTT v5, TLS), publishes one QoS 1 "
+                     "message to devices/<CN>/hello and prints 'espfab_hello: devices/<CN>/hello puback=<code> "
+                     "(<reason>)' or 'espfab_hello: failed: <reason>' on its console (5 s timeout)");
+  auto* broker_ca_option =
+      app.add_option("--broker-ca", broker_ca, "PEM file with the CA that signed the broker's server certificate")
+          ->check(CLI::ExistingFile);
+  broker_option->needs(broker_ca_option);
+  broker_ca_option->needs(broker_option);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -82,6 +99,8 @@ int main(int argc, char** argv) {
     timing.program_bytes_per_second = write_kbps * 1000;
     timing.chip_erase_per_mib = std::chrono::milliseconds(chip_erase_ms_per_mib);
     const emulator::MacAddress base = emulator::parse_mac(mac_base);
+    std::optional<emulator::HelloBroker> broker;
+    if (!broker_url.empty()) broker = emulator::load_hello_broker(broker_url, broker_ca);
     for (const auto& fault : faults) {
       const auto colon = fault.find(':');
       const std::string index = fault.substr(0, colon);
@@ -98,6 +117,7 @@ int main(int argc, char** argv) {
       if (!state_dir.empty()) config.state_dir = std::filesystem::path(state_dir) / ("dev" + std::to_string(i));
       config.flash_size = *size;
       config.mac = emulator::mac_for_index(base, i);
+      config.broker = broker;
       for (const auto& fault : faults) {
         const auto colon = fault.find(':');
         if (colon == std::string::npos || fault.substr(0, colon) != std::to_string(i)) continue;

@@ -10,6 +10,7 @@
 #include "util/bytes.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
+#include "util/secret_bytes.hpp"
 
 namespace espfab::emulator {
 namespace {
@@ -23,7 +24,35 @@ struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
 };
 
-std::optional<DeviceIdentity> identity_from_pem(const std::string& pem) {
+// The §5 rule of esp_get_flash_encryption_mode, as the app prints it.
+void print_flash_encryption_mode(const BootContext& context, BootConsole& console) {
+  if (!context.flash_encryption_enabled()) return;
+  if (context.flash_encryption_release_mode()) {
+    console.info("flash_encrypt", "Flash encryption mode is RELEASE");
+  } else {
+    console.warn("flash_encrypt", "Flash encryption mode is DEVELOPMENT (not secure)");
+  }
+}
+
+}  // namespace
+
+std::optional<image::SecureCertIdentity> read_secure_cert(const BootContext& context,
+                                                          const image::PartitionTable& table) {
+  for (const auto& entry : table.entries) {
+    if (entry.type != kSecureCertPartitionType) continue;
+    Bytes partition = context.read(entry.offset, entry.size);
+    std::optional<image::SecureCertIdentity> identity;
+    try {
+      identity = image::read_secure_cert_identity(partition);
+    } catch (const Error&) {
+    }
+    secure_wipe(partition.data(), partition.size());  // it holds the private key
+    return identity;
+  }
+  return std::nullopt;
+}
+
+std::optional<DeviceIdentity> identity_of_certificate(std::string_view pem) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return std::nullopt;
   std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -44,30 +73,10 @@ std::optional<DeviceIdentity> identity_from_pem(const std::string& pem) {
   return identity;
 }
 
-// The §5 rule of esp_get_flash_encryption_mode, as the app prints it.
-void print_flash_encryption_mode(const BootContext& context, BootConsole& console) {
-  if (!context.flash_encryption_enabled()) return;
-  if (context.flash_encryption_release_mode()) {
-    console.info("flash_encrypt", "Flash encryption mode is RELEASE");
-  } else {
-    console.warn("flash_encrypt", "Flash encryption mode is DEVELOPMENT (not secure)");
-  }
-}
-
-}  // namespace
-
 std::optional<DeviceIdentity> read_device_identity(const BootContext& context, const image::PartitionTable& table) {
-  for (const auto& entry : table.entries) {
-    if (entry.type != kSecureCertPartitionType) continue;
-    const Bytes partition = context.read(entry.offset, entry.size);
-    try {
-      const auto tlv = image::read_secure_cert_identity(partition);
-      return identity_from_pem(tlv.device_cert);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
+  const auto secure_cert = read_secure_cert(context, table);
+  if (!secure_cert) return std::nullopt;
+  return identity_of_certificate(secure_cert->device_cert);
 }
 
 std::string run_app_startup(const BootContext& context, BootConsole& console, const LoadedApp& app) {

@@ -9,10 +9,12 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "emulator/boot_console.hpp"
 #include "emulator/boot_context.hpp"
 #include "emulator/boot_loader.hpp"
+#include "image/secure_cert_tlv.hpp"
 
 namespace espfab::emulator {
 
@@ -23,7 +25,14 @@ struct DeviceIdentity {
   std::string cert_sha256;  // lowercase hex of SHA-256 over the certificate DER
 };
 
-// The device certificate in the esp_secure_cert partition (type 0x3F), read through the cache.
+// The esp_secure_cert partition (type 0x3F) read through the cache (decrypted when FE is on):
+// certificates and the private key (a SecretBytes; the partition buffer is wiped). Nothing when
+// there is no such partition or its records do not hold a device certificate and key.
+std::optional<image::SecureCertIdentity> read_secure_cert(const BootContext& context,
+                                                          const image::PartitionTable& table);
+// The identity of a PEM certificate; nothing when it does not parse or has no CN.
+std::optional<DeviceIdentity> identity_of_certificate(std::string_view pem);
+// The device certificate in the esp_secure_cert partition: the two above.
 std::optional<DeviceIdentity> read_device_identity(const BootContext& context, const image::PartitionTable& table);
 
 // Prints the app's start-up lines; returns the project name of the app that runs.

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "chip/esp32s3_efuse.hpp"
+#include "util/secret_bytes.hpp"
 
 namespace espfab::emulator {
 namespace {
@@ -96,7 +97,9 @@ Bytes BootContext::read(std::uint32_t offset, std::uint32_t length) const {
   Bytes plain(cipher.begin(), cipher.end());
   security::decrypt_flash_in_place(*key_, start, plain);
   const auto skip = static_cast<std::ptrdiff_t>(offset - start);
-  return Bytes(plain.begin() + skip, plain.begin() + skip + static_cast<std::ptrdiff_t>(length));
+  Bytes out(plain.begin() + skip, plain.begin() + skip + static_cast<std::ptrdiff_t>(length));
+  secure_wipe(plain.data(), plain.size());  // decrypted flash may hold keys (esp_secure_cert)
+  return out;
 }
 
 }  // namespace espfab::emulator

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <termios.h>
@@ -44,6 +45,7 @@ namespace {
 
 constexpr std::uint64_t kTimerTag = ~std::uint64_t{0};
 constexpr std::uint64_t kControlListenerTag = ~std::uint64_t{1};
+constexpr std::uint64_t kAppOutputTag = ~std::uint64_t{2};
 constexpr std::uint64_t kControlClientBit = std::uint64_t{1} << 62;
 constexpr std::size_t kControlLineLimit = 1024;
 
@@ -101,6 +103,12 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
   timer_event.events = EPOLLIN;
   timer_event.data.u64 = kTimerTag;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer_.get(), &timer_event) != 0) throw_os("epoll_ctl");
+  app_output_ = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!app_output_) throw_os("eventfd");
+  epoll_event output_event{};
+  output_event.events = EPOLLIN;
+  output_event.data.u64 = kAppOutputTag;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, app_output_.get(), &output_event) != 0) throw_os("epoll_ctl");
   control_listener_ = listen_loopback(control_port, control_port_);
   epoll_event control_event{};
   control_event.events = EPOLLIN;
@@ -109,6 +117,10 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
   for (std::size_t i = 0; i < devices.size(); ++i) {
     auto slot = std::make_unique<Slot>();
     slot->device = std::move(devices[i]);
+    slot->device->set_app_output_notifier([fd = app_output_.get()] {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const ssize_t wrote = ::write(fd, &one, sizeof one);
+    });
     slot->link = std::make_unique<DeviceLink>(*slot->device, timing);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -172,6 +184,12 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
       std::uint64_t expirations = 0;
       [[maybe_unused]] const ssize_t got = ::read(timer_.get(), &expirations, sizeof expirations);
       armed_for_ = {};
+      continue;
+    }
+    if (events[i].data.u64 == kAppOutputTag) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const ssize_t got = ::read(app_output_.get(), &count, sizeof count);
+      collect_app_output();
       continue;
     }
     if (events[i].data.u64 == kControlListenerTag) {
@@ -341,6 +359,14 @@ void DeviceServer::reset_device(Slot& slot, bool download) {
   const auto now = LinkTiming::Clock::now();
   slot.link->on_chip_reset(now);
   slot.link->chip_output(now, console);
+}
+
+void DeviceServer::collect_app_output() {
+  const auto now = LinkTiming::Clock::now();
+  for (auto& slot : slots_) {
+    const Bytes output = slot->device->take_app_output();
+    if (!output.empty()) slot->link->chip_output(now, output);
+  }
 }
 
 // ---------------------------------------------------------------- control channel

@@ -13,6 +13,10 @@
 // share one timerfd in the same epoll set, so a transfer costs a few wake-ups per 10 ms of line
 // time and an idle device costs nothing.
 //
+// Device hello (hello_task.hpp): a production app's MQTT hello runs on a worker thread; when it
+// is done the worker writes an eventfd in the same epoll set and the loop puts the app's line on
+// that device's link, so no device ever waits for a broker.
+//
 // Control (control_command.hpp): one TCP line-protocol port for all devices, in the same loop;
 // "reset download N" / "reset boot N" is how a pty device (no DTR/RTS) is reset.
 #pragma once
@@ -75,6 +79,7 @@ class DeviceServer {
   void update_interest(Slot& slot);
   void arm_timer();
   void reset_device(Slot& slot, bool download);
+  void collect_app_output();
   struct ControlClient;
   void accept_control();
   void on_control(std::size_t id);
@@ -85,6 +90,7 @@ class DeviceServer {
   UniqueFd epoll_;
   UniqueFd timer_;
   LinkTiming::TimePoint armed_for_{};
+  UniqueFd app_output_;  // eventfd: a device's app has console output (outlives the devices)
   std::vector<std::unique_ptr<Slot>> slots_;
   UniqueFd control_listener_;
   std::uint16_t control_port_ = 0;

@@ -10,6 +10,7 @@
 #include "emulator/boot_context.hpp"
 #include "emulator/boot_loader.hpp"
 #include "emulator/boot_rom.hpp"
+#include "emulator/hello_task.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/log.hpp"
@@ -138,6 +139,7 @@ std::vector<LoaderEvent> VirtualDevice::take_events() {
 }
 
 Bytes VirtualDevice::reset_into_download() {
+  stop_hello();
   state_ = State::Download;
   powered_off_ = false;
   host_bytes_ = 0;
@@ -153,6 +155,7 @@ Bytes VirtualDevice::reset_into_download() {
 Bytes VirtualDevice::reset_normal_boot() { return boot(!powered_on_); }
 
 Bytes VirtualDevice::boot(bool power_on) {
+  stop_hello();
   state_ = State::Running;
   powered_off_ = false;
   host_bytes_ = 0;
@@ -180,15 +183,8 @@ Bytes VirtualDevice::boot(bool power_on) {
         app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.faults.factory_test);
         console.rom(app_->ready_line());
         app_crashed_ = app_->reset_requested();
-      } else if (const auto identity = read_device_identity(context, loaded->table)) {
-        console.info("espfab_identity",
-                     fmt::format("serial={} cert_sha256={} flash_encryption={} secure_boot={}", identity->serial,
-                                 identity->cert_sha256, context.flash_encryption_enabled() ? "on" : "off",
-                                 context.secure_boot_enabled() ? "on" : "off"));
-        console.info("main_task", "Returned from app_main()");
       } else {
-        console.warn("espfab_identity", "no device certificate in esp_secure_cert partition");
-        console.info("main_task", "Returned from app_main()");
+        run_production_app(context, console, *loaded);
       }
     }
   }
@@ -198,6 +194,52 @@ Bytes VirtualDevice::boot(bool power_on) {
     out += "\r\n";
   }
   return text(out);
+}
+
+// The production firmware: its identity line, then (with a broker configured) the device hello
+// on a worker thread; its line comes later through take_app_output.
+void VirtualDevice::run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app) {
+  auto secure_cert = read_secure_cert(context, app.table);
+  const auto identity = secure_cert ? identity_of_certificate(secure_cert->device_cert) : std::nullopt;
+  if (!identity) {
+    console.warn("espfab_identity", "no device certificate in esp_secure_cert partition");
+    console.info("main_task", "Returned from app_main()");
+    return;
+  }
+  console.info("espfab_identity",
+               fmt::format("serial={} cert_sha256={} flash_encryption={} secure_boot={}", identity->serial,
+                           identity->cert_sha256, context.flash_encryption_enabled() ? "on" : "off",
+                           context.secure_boot_enabled() ? "on" : "off"));
+  if (config_.broker) {
+    HelloMessage message;
+    message.serial = identity->serial;
+    message.mac = format_mac(efuse_.mac());
+    if (app.image.app_descriptor) message.app_version = app.image.app_descriptor->version;
+    message.certificate_pem = std::move(secure_cert->device_cert);
+    message.key_pem = std::move(secure_cert->private_key);
+    message.key_flags = secure_cert->private_key_flags;
+    hello_ = std::make_unique<HelloTask>(*config_.broker, std::move(message), app_output_notifier_);
+  }
+  console.info("main_task", "Returned from app_main()");
+}
+
+// A reset ends the running app: its hello is cancelled, its line never printed. Joining waits
+// for nothing: finished workers are joined now, the others when they have stopped.
+void VirtualDevice::stop_hello() {
+  if (hello_) {
+    hello_->cancel();
+    stopping_.push_back(std::move(hello_));
+  }
+  std::erase_if(stopping_, [](const std::unique_ptr<HelloTask>& task) { return task->done(); });
+}
+
+Bytes VirtualDevice::take_app_output() {
+  std::erase_if(stopping_, [](const std::unique_ptr<HelloTask>& task) { return task->done(); });
+  if (!hello_ || state_ != State::Running) return {};
+  const auto line = hello_->take_line();
+  if (!line) return {};
+  hello_.reset();  // done: the join is immediate
+  return text(*line + "\r\n");
 }
 
 Bytes VirtualDevice::on_app_bytes(ByteView in) {

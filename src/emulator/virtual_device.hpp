@@ -6,12 +6,15 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "emulator/command_handler.hpp"
 #include "emulator/efuse_controller.hpp"
 #include "emulator/factory_test_app.hpp"
+#include "emulator/hello_broker.hpp"
 #include "emulator/register_space.hpp"
 #include "emulator/spi_flash_controller.hpp"
 #include "emulator/virtual_flash.hpp"
@@ -26,7 +29,15 @@ struct DeviceConfig {
   MacAddress mac{0x7c, 0xdf, 0xa1, 0x00, 0x00, 0x00};  // factory MAC burned into a new device
   std::uint32_t initial_baud = 115200;
   DeviceFaults faults;  // what this device gets wrong (docs/emulator.md, Fault injection)
+  // The production app's device hello after each normal boot (docs/emulator.md, Device hello);
+  // none: the app does not touch the network.
+  std::optional<HelloBroker> broker;
 };
+
+class BootContext;
+struct LoadedApp;
+class BootConsole;
+class HelloTask;
 
 class VirtualDevice {
  public:
@@ -50,6 +61,12 @@ class VirtualDevice {
   // go to it line by line.
   Bytes reset_normal_boot();
   void set_faults(DeviceFaults faults);
+  // Console bytes the running app printed on its own since the last call (the device hello's
+  // line, which a worker thread produces); empty when there are none. Event-loop thread only.
+  Bytes take_app_output();
+  // Called from the hello's worker thread once take_app_output has something: the server wakes
+  // its loop. Set before the first normal boot.
+  void set_app_output_notifier(std::function<void()> notify) { app_output_notifier_ = std::move(notify); }
   // Events the server must act on (baud changes); loader resets are already applied.
   std::vector<LoaderEvent> take_events();
 
@@ -71,6 +88,8 @@ class VirtualDevice {
   void load_efuses();
   Bytes boot(bool power_on);
   Bytes on_app_bytes(ByteView in);
+  void run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app);
+  void stop_hello();
 
   DeviceConfig config_;
   EfuseController efuse_;
@@ -89,6 +108,9 @@ class VirtualDevice {
   std::uint64_t host_bytes_ = 0;         // since the last reset (drop_after)
   std::uint64_t noise_state_ = 0;        // bitflip's deterministic generator
   bool powered_off_ = false;             // efuse_power_loss struck: silent until the next reset
+  std::function<void()> app_output_notifier_;
+  std::unique_ptr<HelloTask> hello_;                  // this boot's device hello, if one runs
+  std::vector<std::unique_ptr<HelloTask>> stopping_;  // of earlier boots: cancelled, not yet joined
 };
 
 // "7c:df:a1:00:00:01"
