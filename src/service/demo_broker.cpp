@@ -172,7 +172,7 @@ std::string DemoBroker::registration_section() const {
   return fmt::format(
       "\n# The demo's local Mosquitto (started by `espfab demo`): devices go on its allowed list.\n"
       "[registration]\nbroker = \"{}\"\nca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"\n"
-      "timeout_ms = 3000\nattempts = 2\n",
+      "timeout_ms = 3000\nattempts = 2\ndevice_hello = true\n",
       url(), (dir_ / "ca.crt").string(), (dir_ / "admin.crt").string(), (dir_ / "admin.key").string());
 }
 

@@ -31,7 +31,10 @@ class DemoBroker {
   DemoBroker(const DemoBroker&) = delete;
   DemoBroker& operator=(const DemoBroker&) = delete;
 
-  std::string url() const;  // mqtts://localhost:PORT (the server certificate names localhost)
+  std::string url() const;
+  std::filesystem::path ca_file() const {
+    return dir_ / "ca.crt";
+  }  // mqtts://localhost:PORT (the server certificate names localhost)
   // The station profile's [registration] section for this broker.
   std::string registration_section() const;
 

@@ -88,6 +88,8 @@ DemoResult StationService::demo(const DemoRequest& request, const station::Stati
     broker.emplace(*mosquitto, request.dir / "broker", ca);
     write_text_file_atomic(assets.profile, read_text_file(assets.profile) + broker->registration_section());
     result.registration = "mosquitto dynamic security at " + broker->url();
+    // The emulated production firmware says hello to it with the identity the station gives it.
+    args.insert(args.end(), {"--broker", broker->url(), "--broker-ca", broker->ca_file().string()});
   } else {
     result.registration = "manifest (mosquitto and its dynamic-security plugin are not installed)";
   }

@@ -28,6 +28,7 @@ std::vector<StepDecl> provisioning_steps() {
       {"verify-boot", 2, false, true, step_verify_boot},
       {"final-lock", 3, true, true, step_final_lock},
       {"register", 1, false, true, step_register},
+      {"verify-hello", 1, false, true, step_verify_hello},
       {"label", 1, false, true, step_label},
   };
 }

@@ -23,6 +23,7 @@ StepOutcome step_burn_fe_key(DeviceContext& ctx);
 StepOutcome step_flash_production(DeviceContext& ctx);
 StepOutcome step_burn_efuses(DeviceContext& ctx);
 StepOutcome step_verify_boot(DeviceContext& ctx);
+StepOutcome step_verify_hello(DeviceContext& ctx);
 StepOutcome step_final_lock(DeviceContext& ctx);
 StepOutcome step_register(DeviceContext& ctx);
 StepOutcome step_label(DeviceContext& ctx);

@@ -52,7 +52,7 @@ const std::map<std::string, std::set<std::string>> kSectionKeys{
     {"serial", {"prefix", "width", "first"}},
     {"registration",
      {"manifest", "manifest_format", "broker", "ca_file", "cert_file", "key_file", "username", "password_env",
-      "password_file", "topic_prefix", "timeout_ms", "attempts"}},
+      "password_file", "topic_prefix", "timeout_ms", "attempts", "device_hello", "hello_timeout_ms"}},
     {"label", {"printer", "dir", "formats", "queue", "address", "width_mm", "height_mm", "dpi"}},
     {"security", {}},  // checked by security/security_profile_file
 };
@@ -202,8 +202,17 @@ void read_registration(Reader& reader, const toml::table& section, const std::fi
       problems.add(*section.get("manifest_format"), error.message() + "; " + error.hint());
     }
   }
+  spec.device_hello = reader.get<bool>(section, "device_hello", "true or false").value_or(false);
+  if (const auto timeout = reader.get<std::int64_t>(section, "hello_timeout_ms", "an integer")) {
+    if (*timeout < 1000 || *timeout > 600000) {
+      problems.add(*section.get("hello_timeout_ms"), "'hello_timeout_ms' must be 1000..600000");
+    } else {
+      spec.hello_timeout_ms = static_cast<unsigned>(*timeout);
+    }
+  }
   const auto broker = reader.get<std::string>(section, "broker", "a URL (mqtts://host:port)");
   if (!broker) {
+    if (spec.device_hello) problems.add(*section.get("device_hello"), "'device_hello' needs 'broker'");
     for (const char* key : {"ca_file", "cert_file", "key_file", "username", "password_env", "password_file"}) {
       if (section.get(key) != nullptr) problems.add(*section.get(key), fmt::format("'{}' needs 'broker'", key));
     }

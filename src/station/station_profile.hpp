@@ -65,6 +65,10 @@ struct RegistrationSpec {
   std::optional<registry::BrokerSettings> broker;
   std::filesystem::path manifest;  // used when there is no broker
   registry::ManifestFormat manifest_format = registry::ManifestFormat::JsonLines;
+  // After registration, boot the device and wait for its own MQTT hello (the production firmware
+  // connects with the identity it was given): proves identity injection end to end.
+  bool device_hello = false;
+  unsigned hello_timeout_ms = 15000;
 };
 
 // [label]: where labels go (files in a directory, a CUPS queue, a raw TCP 9100 printer) and their size.

@@ -4,6 +4,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include "station/provisioning_steps.hpp"
 
 namespace espfab::station {
@@ -23,5 +26,53 @@ StepOutcome deliver(DeviceContext& ctx, const char* kind) {
 StepOutcome step_register(DeviceContext& ctx) { return deliver(ctx, kRegisterItem); }
 
 StepOutcome step_label(DeviceContext& ctx) { return deliver(ctx, kLabelItem); }
+
+// The production firmware's own proof: after a normal boot it connects to the broker with the
+// certificate and key it finds in its esp_secure_cert partition, publishes <prefix>/<serial>/hello
+// and reports the broker's answer on its console ("espfab_hello: ... puback=N (...)").
+StepOutcome step_verify_hello(DeviceContext& ctx) {
+  const auto& spec = ctx.station.profile.registration;
+  StepOutcome out;
+  if (!spec.device_hello) {
+    out.details["note"] = "not asked for ([registration] device_hello)";
+    return out;
+  }
+  bool registered = false;
+  for (const auto& item : ctx.station.db.outbox(ctx.mac))
+    registered = registered || (item.kind == kRegisterItem && item.state == "done");
+  if (!registered) {
+    out.details["note"] = "registration still queued: the device cannot be heard yet";
+    return out;
+  }
+  constexpr std::string_view kHello = "espfab_hello: ";
+  const std::string console = ctx.fixture.boot(
+      [&](std::string_view text) {
+        const auto at = text.find(kHello);
+        return at != std::string_view::npos && text.find('\n', at) != std::string_view::npos;
+      },
+      std::chrono::milliseconds(spec.hello_timeout_ms));
+  ctx.console += ctx.fixture.take_console();
+  const auto at = console.find(kHello);
+  if (at == std::string::npos) {
+    out.verdict = StepVerdict::Fail;
+    out.reason = fmt::format("no espfab_hello line within {} ms after a normal boot", spec.hello_timeout_ms);
+    return out;
+  }
+  std::string line = console.substr(at + kHello.size(), console.find_first_of("\r\n", at) - at - kHello.size());
+  out.details["hello"] = line;
+  const auto puback = line.find("puback=");
+  if (puback == std::string::npos) {
+    // The device could not reach the broker (it reports why): not the identity's fault.
+    out.details["note"] = "the device could not reach the broker; its identity was not checked";
+    return out;
+  }
+  const int code = std::atoi(line.c_str() + puback + 7);
+  out.details["puback"] = code;
+  if (code != 0 && code != 16) {  // 16: accepted, nobody subscribed
+    out.verdict = StepVerdict::Fail;
+    out.reason = fmt::format("the broker refused the device's own hello: {}", line);
+  }
+  return out;
+}
 
 }  // namespace espfab::station

@@ -145,6 +145,13 @@ TEST(StationE2e, DemoProvisionsFiveOfSixAndRejectsTheStuckGpio) {
               fmt::format("EF1;SN:{};D:{};MAC:{}", serial, decoded.out.substr(decoded.out.find(";D:") + 3, 10), mac));
     const auto record = json::parse(read_text_file(records / (serial + ".json")));
     for (const auto& step : record["steps"]) {
+      if (step["name"] == "verify-hello") {
+        // The device's own firmware said hello with the identity it was given, and the broker took it.
+        ASSERT_TRUE(step["details"].contains("puback")) << step.dump();
+        const int puback = step["details"]["puback"];
+        EXPECT_TRUE(puback == 0 || puback == 16) << step.dump();
+        EXPECT_NE(step["details"]["hello"].get<std::string>().find("devices/" + serial + "/hello"), std::string::npos);
+      }
       if (step["name"] == "register") {
         EXPECT_NE(step["details"]["delivered_to"].get<std::string>().find(serial + " registered with mosquitto"),
                   std::string::npos)
