@@ -77,6 +77,18 @@ class Reader {
     return std::nullopt;
   }
 
+  // An integer in [min, max]; outside it is reported as "'key' must be min..max".
+  std::optional<std::int64_t> integer_in(const toml::table& table, const char* key, std::int64_t min,
+                                         std::int64_t max) {
+    const auto value = get<std::int64_t>(table, key, "an integer");
+    if (!value) return std::nullopt;
+    if (*value < min || *value > max) {
+      problems_.add(*table.get(key), fmt::format("'{}' must be {}..{}", key, min, max));
+      return std::nullopt;
+    }
+    return value;
+  }
+
   std::optional<std::filesystem::path> existing_file(const toml::table& table, const char* key) {
     const auto text = get<std::string>(table, key, "a file path");
     if (!text) return std::nullopt;
@@ -169,13 +181,8 @@ void read_ca(Reader& reader, const toml::table& ca, const std::filesystem::path&
     config.server_trust = file("server_trust");
     config.ca_certificate = file("ca_certificate");
     config.recipient = text("recipient");
-    if (const auto timeout = reader.get<std::int64_t>(ca, "timeout_ms", "an integer")) {
-      if (*timeout < 1000 || *timeout > 600000) {
-        problems.add(*ca.get("timeout_ms"), "'timeout_ms' must be 1000..600000");
-      } else {
-        config.timeout = std::chrono::milliseconds(*timeout);
-      }
-    }
+    if (const auto timeout = reader.integer_in(ca, "timeout_ms", 1000, 600000))
+      config.timeout = std::chrono::milliseconds(*timeout);
     if (config.server.empty()) problems.add("[ca] backend = \"cmp\" needs 'server' (http://host:port/path)");
     if (config.ca_certificate.empty())
       problems.add("[ca] backend = \"cmp\" needs 'ca_certificate' (the certificate devices chain to)");
@@ -203,13 +210,8 @@ void read_registration(Reader& reader, const toml::table& section, const std::fi
     }
   }
   spec.device_hello = reader.get<bool>(section, "device_hello", "true or false").value_or(false);
-  if (const auto timeout = reader.get<std::int64_t>(section, "hello_timeout_ms", "an integer")) {
-    if (*timeout < 1000 || *timeout > 600000) {
-      problems.add(*section.get("hello_timeout_ms"), "'hello_timeout_ms' must be 1000..600000");
-    } else {
-      spec.hello_timeout_ms = static_cast<unsigned>(*timeout);
-    }
-  }
+  if (const auto timeout = reader.integer_in(section, "hello_timeout_ms", 1000, 600000))
+    spec.hello_timeout_ms = static_cast<unsigned>(*timeout);
   const auto broker = reader.get<std::string>(section, "broker", "a URL (mqtts://host:port)");
   if (!broker) {
     if (spec.device_hello) problems.add(*section.get("device_hello"), "'device_hello' needs 'broker'");
@@ -232,20 +234,10 @@ void read_registration(Reader& reader, const toml::table& section, const std::fi
   if (const auto password_file = reader.get<std::string>(section, "password_file", "a file path"))
     settings.password_file = relative_to(path, *password_file);
   settings.topic_prefix = reader.get<std::string>(section, "topic_prefix", "a string").value_or(settings.topic_prefix);
-  if (const auto timeout = reader.get<std::int64_t>(section, "timeout_ms", "an integer")) {
-    if (*timeout < 100 || *timeout > 600000) {
-      problems.add(*section.get("timeout_ms"), "'timeout_ms' must be 100..600000");
-    } else {
-      settings.timeout = std::chrono::milliseconds(*timeout);
-    }
-  }
-  if (const auto attempts = reader.get<std::int64_t>(section, "attempts", "an integer")) {
-    if (*attempts < 1 || *attempts > 20) {
-      problems.add(*section.get("attempts"), "'attempts' must be 1..20");
-    } else {
-      settings.attempts = static_cast<unsigned>(*attempts);
-    }
-  }
+  if (const auto timeout = reader.integer_in(section, "timeout_ms", 100, 600000))
+    settings.timeout = std::chrono::milliseconds(*timeout);
+  if (const auto attempts = reader.integer_in(section, "attempts", 1, 20))
+    settings.attempts = static_cast<unsigned>(*attempts);
   try {
     registry::check_broker_settings(settings);
   } catch (const BadInputError& error) {
@@ -432,20 +424,10 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   }
 
   if (const auto stub = reader.existing_file(station, "stub")) out.stub = *stub;
-  if (const auto retry = reader.get<std::int64_t>(station, "outbox_retry_ms", "an integer")) {
-    if (*retry < 100 || *retry > 3600000) {
-      problems.add(*station.get("outbox_retry_ms"), "'outbox_retry_ms' must be 100..3600000");
-    } else {
-      out.outbox_retry_ms = static_cast<unsigned>(*retry);
-    }
-  }
-  if (const auto wait = reader.get<std::int64_t>(station, "outbox_wait_s", "an integer")) {
-    if (*wait < 0 || *wait > 86400) {
-      problems.add(*station.get("outbox_wait_s"), "'outbox_wait_s' must be 0..86400");
-    } else {
-      out.outbox_wait_s = static_cast<unsigned>(*wait);
-    }
-  }
+  if (const auto retry = reader.integer_in(station, "outbox_retry_ms", 100, 3600000))
+    out.outbox_retry_ms = static_cast<unsigned>(*retry);
+  if (const auto wait = reader.integer_in(station, "outbox_wait_s", 0, 86400))
+    out.outbox_wait_s = static_cast<unsigned>(*wait);
   out.ports = reader.strings(section("fixtures"), "ports");
   if (out.ports.empty() && !section("fixtures").empty()) problems.add("[fixtures] ports is empty");
 
@@ -500,25 +482,14 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   subject.serial_number =
       reader.get<std::string>(identity, "serial_number", "a string").value_or(subject.serial_number);
   subject.dns_names = reader.strings(identity, "dns_names");
-  if (const auto days = reader.get<std::int64_t>(identity, "validity_days", "an integer")) {
-    if (*days < 1 || *days > 36500) {
-      problems.add(*identity.get("validity_days"), "'validity_days' must be 1..36500");
-    } else {
-      out.identity.issue.validity = std::chrono::days(*days);
-    }
-  }
+  if (const auto days = reader.integer_in(identity, "validity_days", 1, 36500))
+    out.identity.issue.validity = std::chrono::days(*days);
 
   read_ca(reader, section("ca"), path, problems, out);
 
   const auto& serial = section("serial");
   out.serial.prefix = reader.get<std::string>(serial, "prefix", "a string").value_or(out.serial.prefix);
-  if (const auto width = reader.get<std::int64_t>(serial, "width", "an integer")) {
-    if (*width < 1 || *width > 20) {
-      problems.add(*serial.get("width"), "'width' must be 1..20");
-    } else {
-      out.serial.width = static_cast<unsigned>(*width);
-    }
-  }
+  if (const auto width = reader.integer_in(serial, "width", 1, 20)) out.serial.width = static_cast<unsigned>(*width);
   if (const auto first = reader.get<std::int64_t>(serial, "first", "an integer")) {
     if (*first < 0) {
       problems.add(*serial.get("first"), "'first' must be 0 or more");

@@ -279,7 +279,7 @@ pid_t spawn_espfab(const std::vector<std::string>& args, const std::filesystem::
   const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   EXPECT_EQ(spawned, 0);
-  return pid;
+  return spawned == 0 ? pid : -1;
 }
 
 // Device records whose `kind` item (register, label) has been tried and is still queued.
@@ -448,20 +448,8 @@ TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
 
 // Starts espfab, kills it with SIGKILL after `delay`; returns whether it was still running.
 bool run_and_kill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
-  const auto program = espfab_binary().string();
-  std::vector<std::string> all{program};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : all) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return false;
+  const pid_t pid = spawn_espfab(args, "/dev/null");
+  if (pid <= 0) return false;
   std::this_thread::sleep_for(delay);
   const bool running = ::kill(pid, SIGKILL) == 0;
   ::waitpid(pid, nullptr, 0);
