@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <thread>
 #include <tuple>
 
 #include "util/deadline.hpp"
@@ -541,6 +542,25 @@ void CmpCa::configure_context(OSSL_CMP_CTX* ctx, const SecretBytes& secret) cons
 }
 
 IssuedCertificate CmpCa::sign(X509_REQ* csr, const IssueProfile& profile) {
+  auto delay = config_.retry_backoff;
+  const unsigned attempts = std::max(1u, config_.attempts);
+  for (unsigned attempt = 1;; ++attempt) {
+    try {
+      return sign_once(csr, profile);
+    } catch (IoError& error) {
+      if (attempt == attempts) {
+        if (attempts > 1) error.with_context(fmt::format("after {} attempts", attempts));
+        throw;
+      }
+      log::get("pki")->warn("CMP server {} not reachable (attempt {} of {}): {}", url(), attempt, attempts,
+                            error.message());
+    }
+    std::this_thread::sleep_for(delay);
+    delay *= 2;
+  }
+}
+
+IssuedCertificate CmpCa::sign_once(X509_REQ* csr, const IssueProfile& profile) {
   EVP_PKEY* public_key = X509_REQ_get0_pubkey(csr);
   if (public_key == nullptr || X509_REQ_verify(csr, public_key) != 1) {
     crypto::last_openssl_error();

@@ -49,6 +49,11 @@ struct CmpCaConfig {
   // The recipient name in OpenSSL's "/CN=Test CMP Server/O=ACME" form; empty: OpenSSL's default
   // (the issuer of client_cert, else the empty name).
   std::string recipient{};
+  // A server that cannot be reached (refused, unreachable, an HTTP error) is tried this many times
+  // in all, `retry_backoff` apart (doubling); a rejection, a timeout or a protection failure is not
+  // retried.
+  unsigned attempts = 3;
+  std::chrono::milliseconds retry_backoff{500};
 };
 
 class CmpCa final : public CaBackend {
@@ -57,9 +62,9 @@ class CmpCa final : public CaBackend {
   // then wiped). Throws BadInputError naming the key at fault, IoError when a file cannot be read.
   explicit CmpCa(CmpCaConfig config);
 
-  // One P10CR transaction. The profile cannot be sent in a P10CR (the CA's own certificate
-  // profile decides validity, extensions and SANs); profile.client_auth / server_auth are checked
-  // on the returned certificate (PolicyRefusalError when its extendedKeyUsage forbids them).
+  // One P10CR transaction (bounded retries while the server cannot be reached). The profile cannot be sent in a P10CR
+  // (the CA's own certificate profile decides validity, extensions and SANs); profile.client_auth / server_auth are
+  // checked on the returned certificate (PolicyRefusalError when its extendedKeyUsage forbids them).
   IssuedCertificate sign(X509_REQ* csr, const IssueProfile& profile) override;
   std::string ca_certificate_pem() const override { return ca_certificate_pem_; }
   std::string describe() const override;
@@ -67,6 +72,7 @@ class CmpCa final : public CaBackend {
   const CmpCaConfig& config() const noexcept { return config_; }
 
  private:
+  IssuedCertificate sign_once(X509_REQ* csr, const IssueProfile& profile);
   SecretBytes load_secret() const;
   // Server, timeouts, protection, trust and recipient; sign() adds the CSR and the callbacks.
   void configure_context(OSSL_CMP_CTX* ctx, const SecretBytes& secret) const;

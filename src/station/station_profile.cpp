@@ -48,7 +48,7 @@ const std::map<std::string, std::set<std::string>> kSectionKeys{
       "validity_days"}},
     {"ca", {"backend",     "dir",         "module",       "token",          "key_label",  "key_id",     "pin_env",
             "pin_file",    "certificate", "state_dir",    "server",         "reference",  "secret_env", "secret_file",
-            "client_cert", "client_key",  "server_trust", "ca_certificate", "timeout_ms", "recipient"}},
+            "client_cert", "client_key",  "server_trust", "ca_certificate", "timeout_ms", "recipient",  "attempts"}},
     {"serial", {"prefix", "width", "first"}},
     {"registration",
      {"manifest", "manifest_format", "broker", "ca_file", "cert_file", "key_file", "username", "password_env",
@@ -133,7 +133,7 @@ void read_ca(Reader& reader, const toml::table& ca, const std::filesystem::path&
                                           "pin_env", "pin_file", "certificate", "state_dir"};
   const std::set<std::string> cmp_keys{"backend",        "server",      "reference",  "secret_env",
                                        "secret_file",    "client_cert", "client_key", "server_trust",
-                                       "ca_certificate", "timeout_ms",  "recipient"};
+                                       "ca_certificate", "timeout_ms",  "recipient",  "attempts"};
   const std::set<std::string>* allowed = nullptr;
   const auto text = [&](const char* key) { return reader.get<std::string>(ca, key, "a string").value_or(""); };
   const auto file = [&](const char* key) {
@@ -183,6 +183,8 @@ void read_ca(Reader& reader, const toml::table& ca, const std::filesystem::path&
     config.recipient = text("recipient");
     if (const auto timeout = reader.integer_in(ca, "timeout_ms", 1000, 600000))
       config.timeout = std::chrono::milliseconds(*timeout);
+    if (const auto attempts = reader.integer_in(ca, "attempts", 1, 10))
+      config.attempts = static_cast<unsigned>(*attempts);
     if (config.server.empty()) problems.add("[ca] backend = \"cmp\" needs 'server' (http://host:port/path)");
     if (config.ca_certificate.empty())
       problems.add("[ca] backend = \"cmp\" needs 'ca_certificate' (the certificate devices chain to)");

@@ -204,12 +204,18 @@ TEST_F(CmpCaTest, WrongSharedSecretIsACryptoErrorNamingTheServer) {
   EXPECT_EQ(std::string(error.what()).find("not-the-secret"), std::string::npos) << error.what();
 }
 
-TEST_F(CmpCaTest, ServerDownIsAnIoErrorAtOnce) {
+TEST_F(CmpCaTest, ServerDownIsAnIoErrorAfterBoundedRetries) {
   const std::string url = "http://127.0.0.1:" + std::to_string(test::free_port()) + "/pkix/";
-  CmpCa ca(pbm_config(url));
+  CmpCaConfig config = pbm_config(url);
+  config.attempts = 3;
+  config.retry_backoff = 100ms;
+  CmpCa ca(config);
   const auto start = Clock::now();
   const auto error = sign_expecting<IoError>(ca);
-  EXPECT_LT(seconds_since(start), 1.0);  // not the 10 s timeout
+  const double elapsed = seconds_since(start);
+  EXPECT_GE(elapsed, 0.29);  // 100 + 200 ms between the three attempts
+  EXPECT_LT(elapsed, 1.5);   // not the 10 s timeout
+  EXPECT_NE(error.describe().find("after 3 attempts"), std::string::npos) << error.describe();
   EXPECT_EQ(error.code(), "pki.cmp_unreachable");
   EXPECT_NE(error.message().find(url), std::string::npos) << error.message();
   EXPECT_NE(error.message().find("Connection refused"), std::string::npos) << error.message();
