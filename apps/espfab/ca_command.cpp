@@ -1,32 +1,124 @@
 // `espfab ca init|sign`: the local CA in a directory (P-256 key file 0600, self-signed certificate,
-// serial file and index of issued certificates). See docs/identity.md.
+// serial file and index of issued certificates), and `ca init --pkcs11`: the certificate and state
+// of a CA whose key is in a PKCS#11 token (an HSM). See docs/identity.md.
 #include <fmt/format.h>
 
+#include <array>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "pki/local_ca.hpp"
+#include "pki/pkcs11_ca.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::cli {
 namespace {
 
-struct InitArgs {
-  std::string dir;
-  std::string common_name = "espfab Local CA";
-  std::string organization;
-  unsigned days = 7300;
+constexpr const char* kLocalCaName = "espfab Local CA";
+constexpr const char* kHsmCaName = "espfab HSM CA";
+
+// `--pkcs11`: the CA key in a token; the PIN comes from an environment variable or a 0600 file.
+struct Pkcs11InitOptions {
+  bool enabled = false;
+  std::string module;
+  std::string token;
+  std::string key_label;
+  std::string key_id;
+  std::string pin_env;
+  std::string pin_file;
+  std::string certificate;
+  std::string state_dir;
+
+  bool any_option() const {
+    return !module.empty() || !token.empty() || !key_label.empty() || !key_id.empty() || !pin_env.empty() ||
+           !pin_file.empty() || !certificate.empty() || !state_dir.empty();
+  }
 };
 
-void init(const InitArgs& args) {
-  const pki::LocalCa ca = pki::LocalCa::init(
-      args.dir,
-      {.common_name = args.common_name, .organization = args.organization, .validity = std::chrono::days(args.days)});
+struct InitArgs {
+  std::string dir;
+  std::string common_name;
+  std::string organization;
+  unsigned days = 7300;
+  Pkcs11InitOptions pkcs11;
+};
+
+void init_local(const InitArgs& args) {
+  if (args.dir.empty()) {
+    throw BadInputError("cli.ca_init_dir", "no CA directory given",
+                        "espfab ca init DIR for a local CA, or espfab ca init --pkcs11 ... for a key in an HSM");
+  }
+  if (args.pkcs11.any_option()) {
+    throw BadInputError("cli.ca_init_pkcs11_options", "PKCS#11 options given without --pkcs11",
+                        "add --pkcs11 to create the certificate of a key in a token, or leave the options out");
+  }
+  const pki::LocalCa ca =
+      pki::LocalCa::init(args.dir, {.common_name = args.common_name.empty() ? kLocalCaName : args.common_name,
+                                    .organization = args.organization,
+                                    .validity = std::chrono::days(args.days)});
   std::cout << fmt::format("{}: created {}\n  ca.key (mode 0600), ca.crt, serial, index.txt\n", args.dir,
                            ca.describe());
+}
+
+void init_pkcs11(const InitArgs& args) {
+  const Pkcs11InitOptions& options = args.pkcs11;
+  const std::string hint =
+      "ca init --pkcs11 needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
+      "--pin-file FILE) --certificate OUT.pem --state-dir DIR; see docs/identity.md, \"PKCS#11 HSM CA\"";
+  if (!args.dir.empty()) {
+    throw BadInputError("cli.ca_init_dir", fmt::format("a CA directory ('{}') given with --pkcs11", args.dir),
+                        "the key stays in the token: give --certificate and --state-dir instead of DIR");
+  }
+  const std::array<std::pair<const std::string*, const char*>, 4> required{{{&options.module, "--pkcs11-module"},
+                                                                            {&options.token, "--token"},
+                                                                            {&options.certificate, "--certificate"},
+                                                                            {&options.state_dir, "--state-dir"}}};
+  for (const auto& [value, option] : required) {
+    if (value->empty()) throw BadInputError("cli.ca_init_pkcs11_options", fmt::format("{} is missing", option), hint);
+  }
+  pki::Pkcs11CaConfig config;
+  config.module = options.module;
+  config.token_label = options.token;
+  config.key_label = options.key_label;
+  config.key_id = options.key_id;
+  config.pin_env = options.pin_env;
+  config.pin_file = options.pin_file;
+  config.certificate = options.certificate;
+  config.state_dir = options.state_dir;
+  pki::CaCertificateSpec subject;
+  subject.common_name = args.common_name.empty() ? kHsmCaName : args.common_name;
+  subject.organization = args.organization;
+  subject.validity = std::chrono::days(args.days);
+  pki::self_sign_ca_certificate(config, subject);
+  // Opening it proves the result: the certificate, the state and the token's key belong together.
+  const std::string description = pki::Pkcs11Ca::open(config).describe();
+  std::cout << fmt::format("{}: created {}\n  state in {}: serial, index.txt\n", options.certificate, description,
+                           options.state_dir);
+  std::cout << "Station profile:\n  [ca]\n  backend = \"pkcs11\"\n"
+            << fmt::format("  module = \"{}\"\n  token = \"{}\"\n", options.module, options.token);
+  if (!options.key_label.empty()) std::cout << fmt::format("  key_label = \"{}\"\n", options.key_label);
+  if (!options.key_id.empty()) std::cout << fmt::format("  key_id = \"{}\"\n", options.key_id);
+  if (!options.pin_env.empty()) std::cout << fmt::format("  pin_env = \"{}\"\n", options.pin_env);
+  // Absolute paths: the profile may live elsewhere than the current directory.
+  if (!options.pin_file.empty()) {
+    std::cout << fmt::format("  pin_file = \"{}\"\n", std::filesystem::absolute(options.pin_file).string());
+  }
+  std::cout << fmt::format("  certificate = \"{}\"\n  state_dir = \"{}\"\n",
+                           std::filesystem::absolute(options.certificate).string(),
+                           std::filesystem::absolute(options.state_dir).string());
+}
+
+void init(const InitArgs& args) {
+  if (args.pkcs11.enabled) {
+    init_pkcs11(args);
+  } else {
+    init_local(args);
+  }
 }
 
 struct SignArgs {
@@ -52,18 +144,41 @@ void sign(const SignArgs& args) {
                            issued.subject, args.days, ca.describe());
 }
 
-const RegisterGroup kGroup{"ca", "The local company CA: create it, issue device certificates"};
+const RegisterGroup kGroup{"ca", "The company CA: create it (local or in an HSM), issue device certificates"};
 
 const RegisterCommand kInit{{
     "ca init",
-    "Create a local CA (P-256) in a new directory",
+    "Create a local CA (P-256) in a new directory, or the certificate of a CA key in an HSM (--pkcs11)",
     [](CLI::App& app) {
       auto args = std::make_shared<InitArgs>();
-      app.add_option("DIR", args->dir, "directory for the CA (created; must not hold a CA yet)")->required();
-      app.add_option("--cn", args->common_name, "the CA's common name")->capture_default_str();
+      app.add_option("DIR", args->dir, "directory for a local CA (created; must not hold a CA yet)");
+      app.add_option("--cn", args->common_name,
+                     fmt::format("the CA's common name (default '{}', with --pkcs11 '{}')", kLocalCaName, kHsmCaName));
       app.add_option("--org", args->organization, "the CA's organization");
       app.add_option("--days", args->days, "validity of the CA certificate")->capture_default_str();
-      app.footer("The key file is written with mode 0600; an existing CA is never overwritten (exit 6).\n");
+      Pkcs11InitOptions& pkcs11 = args->pkcs11;
+      const std::string group = "CA key in a PKCS#11 token";
+      app.add_flag("--pkcs11", pkcs11.enabled, "the CA key is in a PKCS#11 token (HSM); no DIR")->group(group);
+      app.add_option("--pkcs11-module", pkcs11.module, "the token vendor's PKCS#11 library")->group(group);
+      app.add_option("--token", pkcs11.token, "the token's label")->group(group);
+      app.add_option("--key-label", pkcs11.key_label, "the CA key's label (CKA_LABEL)")->group(group);
+      app.add_option("--key-id", pkcs11.key_id, "the CA key's id in hex (CKA_ID), e.g. 01")->group(group);
+      app.add_option("--pin-env", pkcs11.pin_env, "environment variable holding the user PIN")->group(group);
+      app.add_option("--pin-file", pkcs11.pin_file, "file holding the user PIN (mode 0600)")->group(group);
+      app.add_option("--certificate", pkcs11.certificate, "the CA certificate to write (PEM)")->group(group);
+      app.add_option("--state-dir", pkcs11.state_dir, "directory for serial and index.txt (created)")->group(group);
+      app.footer(
+          "Local CA: a new P-256 key in DIR/ca.key (mode 0600), the self-signed DIR/ca.crt, serial and index.txt.\n"
+          "With --pkcs11 the key (EC P-256 or RSA) is already in the token and never leaves it: espfab logs in\n"
+          "(PIN from --pin-env or a mode-0600 --pin-file, never the command line), has the token self-sign the\n"
+          "CA certificate, writes it to --certificate and a fresh state to --state-dir, and prints the station\n"
+          "profile's [ca] section. An existing CA (key, certificate or state) is never overwritten (exit 6).\n\n"
+          "Examples:\n"
+          "  espfab ca init build/ca --cn \"Example Devices CA\" --org Example\n"
+          "  read -rs ESPFAB_HSM_PIN && export ESPFAB_HSM_PIN\n"
+          "  espfab ca init --pkcs11 --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token espfab-ca \\\n"
+          "      --key-label ca-key --pin-env ESPFAB_HSM_PIN --certificate /etc/espfab/ca.crt \\\n"
+          "      --state-dir /var/lib/espfab/ca --cn \"Example Devices CA\" --org Example\n");
       app.callback([args] { init(*args); });
     },
 }};

@@ -1,5 +1,6 @@
 // `espfab secure-boot digest|sign|verify|info`: Secure Boot V2 (RSA-3072) like espsecure.py
 // digest_sbv2_public_key, sign_data --version 2, verify_signature --version 2, signature_info_v2.
+// `digest` and `sign` take the key from a PEM file or from a PKCS#11 token (an HSM).
 // See docs/security.md.
 #include <fmt/format.h>
 
@@ -10,7 +11,9 @@
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
+#include "pki/pkcs11_token.hpp"
 #include "security/secure_boot_v2.hpp"
+#include "service/hsm_signing_key.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::cli {
@@ -24,32 +27,102 @@ std::string spaced_hex(ByteView bytes) {
 
 void print_json(const nlohmann::json& json) { std::cout << json.dump(2) << "\n"; }
 
+// The signing key in a PKCS#11 token instead of a PEM file (docs/security.md, "Signing with an HSM
+// key"); the PIN comes from an environment variable or a 0600 file, never from the command line.
+struct HsmKeyOptions {
+  std::string module;
+  std::string token;
+  std::string key_label;
+  std::string key_id;
+  std::string pin_env;
+  std::string pin_file;
+
+  bool given() const {
+    return !module.empty() || !token.empty() || !key_label.empty() || !key_id.empty() || !pin_env.empty() ||
+           !pin_file.empty();
+  }
+
+  void add_to(CLI::App& app) {
+    app.add_option("--pkcs11-module", module, "HSM key: the token vendor's PKCS#11 library")->group("HSM key");
+    app.add_option("--token", token, "HSM key: the token's label")->group("HSM key");
+    app.add_option("--key-label", key_label, "HSM key: the private key's label (CKA_LABEL)")->group("HSM key");
+    app.add_option("--key-id", key_id, "HSM key: the private key's id in hex (CKA_ID), e.g. 01")->group("HSM key");
+    app.add_option("--pin-env", pin_env, "HSM key: environment variable holding the user PIN")->group("HSM key");
+    app.add_option("--pin-file", pin_file, "HSM key: file holding the user PIN (mode 0600)")->group("HSM key");
+  }
+
+  pki::Pkcs11KeyConfig config() const {
+    const std::string hint =
+        "an HSM key needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
+        "--pin-file FILE); see docs/security.md, \"Signing with an HSM key\"";
+    if (module.empty()) throw BadInputError("cli.hsm_options", "--pkcs11-module is missing for the HSM key", hint);
+    if (token.empty()) throw BadInputError("cli.hsm_options", "--token is missing for the HSM key", hint);
+    pki::Pkcs11KeyConfig config;
+    config.module = module;
+    config.token_label = token;
+    config.key_label = key_label;
+    config.key_id = key_id;
+    config.pin_env = pin_env;
+    config.pin_file = pin_file;
+    return config;
+  }
+};
+
+// Exactly one key source: PEM file(s) or the HSM key.
+void check_one_key_source(bool pem_given, const HsmKeyOptions& hsm, const char* pem_option) {
+  if (pem_given && hsm.given()) {
+    throw BadInputError(
+        "cli.key_and_hsm", fmt::format("{} and HSM key options given together", pem_option),
+        fmt::format("sign with either {} PEM or the key in the token (--pkcs11-module ...), not both", pem_option));
+  }
+  if (!pem_given && !hsm.given()) {
+    throw BadInputError("cli.no_key", "no key given",
+                        fmt::format("give {} PEM, or an HSM key: --pkcs11-module PATH --token LABEL --key-label L "
+                                    "--pin-env VAR (see --help)",
+                                    pem_option));
+  }
+}
+
+std::unique_ptr<service::HsmSigningKey> open_hsm_key(const HsmKeyOptions& hsm) {
+  auto key = service::HsmSigningKey::open(hsm.config());
+  std::cout << fmt::format("Using {}\n", key->describe());
+  return key;
+}
+
 struct DigestArgs {
   std::string key;
+  HsmKeyOptions hsm;
   std::string output;
 };
 
 void run_digest(const DigestArgs& args) {
-  const auto key = security::load_sbv2_key_file(args.key, false);
-  const auto digest = security::sbv2_public_key(key.get()).digest();
+  check_one_key_source(!args.key.empty(), args.hsm, "KEY");
+  security::KeyDigest digest{};
+  if (args.hsm.given()) {
+    digest = open_hsm_key(args.hsm)->public_key().digest();
+  } else {
+    const auto key = security::load_sbv2_key_file(args.key, false);
+    digest = security::sbv2_public_key(key.get()).digest();
+  }
   write_file_atomic(args.output, digest);
   std::cout << fmt::format("Public key digest: {}\nWrote 32 bytes to {}\n", spaced_hex(digest), args.output);
 }
 
 struct SignArgs {
   std::vector<std::string> keys;
+  HsmKeyOptions hsm;
   bool append = false;
   std::string output;
   std::string input;
 };
 
 void run_sign(const SignArgs& args) {
-  std::vector<std::unique_ptr<security::PemSigningKey>> owned;
+  check_one_key_source(!args.keys.empty(), args.hsm, "--key");
+  std::vector<std::unique_ptr<security::SigningKey>> owned;
   std::vector<const security::SigningKey*> keys;
-  for (const auto& path : args.keys) {
-    owned.push_back(security::PemSigningKey::from_file(path));
-    keys.push_back(owned.back().get());
-  }
+  if (args.hsm.given()) owned.push_back(open_hsm_key(args.hsm));
+  for (const auto& path : args.keys) owned.push_back(security::PemSigningKey::from_file(path));
+  for (const auto& key : owned) keys.push_back(key.get());
   const Bytes input = read_file(args.input);
   security::SignResult result;
   try {
@@ -145,9 +218,17 @@ const RegisterCommand digest_command{{
     "Write the SHA-256 public key digest that goes into a SECURE_BOOT_DIGESTn key block",
     [](CLI::App& app) {
       auto args = std::make_shared<DigestArgs>();
-      app.add_option("KEY", args->key, "RSA-3072 key PEM (private or public)")->required();
+      app.add_option("KEY", args->key, "RSA-3072 key PEM (private or public); or the HSM key options");
+      args->hsm.add_to(app);
       app.add_option("-o,--output", args->output, "32-byte digest file (written atomically)")->required();
-      app.footer("Same bytes as `espsecure.py digest_sbv2_public_key --keyfile KEY --output OUT`.\n");
+      app.footer(
+          "Same bytes as `espsecure.py digest_sbv2_public_key --keyfile KEY --output OUT`. For a key in a PKCS#11\n"
+          "token, give the HSM key options instead of KEY: espfab logs in, checks the key is RSA-3072 and signs a\n"
+          "test digest with it, then writes the digest of its public key.\n\n"
+          "Examples:\n"
+          "  espfab secure-boot digest sbv2_key1.pem -o key1_digest.bin\n"
+          "  espfab secure-boot digest --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token sbv2 \\\n"
+          "      --key-label sbv2-key --pin-file ~/.config/espfab/sbv2.pin -o key1_digest.bin\n");
       app.callback([args] { run_digest(*args); });
     },
 }};
@@ -157,9 +238,8 @@ const RegisterCommand sign_command{{
     "Sign a bootloader or app image with one to three RSA-3072 keys (espsecure sign_data --version 2)",
     [](CLI::App& app) {
       auto args = std::make_shared<SignArgs>();
-      app.add_option("--key,--keyfile", args->keys, "RSA-3072 private key PEM; repeat for up to 3 keys")
-          ->required()
-          ->take_all();
+      app.add_option("--key,--keyfile", args->keys, "RSA-3072 private key PEM; repeat for up to 3 keys")->take_all();
+      args->hsm.add_to(app);
       app.add_flag("--append", args->append, "keep the valid signature blocks already in IN and add these");
       app.add_option("-o,--output", args->output, "signed image (written atomically)")->required();
       app.add_option("IN", args->input, "image to sign")->required();
@@ -167,8 +247,15 @@ const RegisterCommand sign_command{{
           "IN is padded with 0xFF to a multiple of 4096 bytes, then one 4096-byte signature sector follows with\n"
           "one 1216-byte RSA-PSS signature block per key. With --append and a sector-aligned IN, the valid\n"
           "blocks of IN's signature sector are kept and the new ones added after them (3 at most).\n\n"
-          "Example:\n"
-          "  espfab secure-boot sign --key sbv2_key1.pem -o bootloader.signed.bin bootloader.bin\n");
+          "The key is either --key PEM (up to 3) or one RSA-3072 key in a PKCS#11 token (an HSM), named by\n"
+          "--pkcs11-module, --token, --key-label and/or --key-id, with the user PIN in the variable named by\n"
+          "--pin-env or in a mode-0600 file given by --pin-file (never on the command line). The private key\n"
+          "stays in the token; each signature is checked with the public key before it is written.\n\n"
+          "Examples:\n"
+          "  espfab secure-boot sign --key sbv2_key1.pem -o bootloader.signed.bin bootloader.bin\n"
+          "  read -rs ESPFAB_HSM_PIN && export ESPFAB_HSM_PIN    # the PIN, not echoed, not in the history\n"
+          "  espfab secure-boot sign --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token sbv2 \\\n"
+          "      --key-label sbv2-key --pin-env ESPFAB_HSM_PIN -o app.signed.bin app.bin\n");
       app.callback([args] { run_sign(*args); });
     },
 }};

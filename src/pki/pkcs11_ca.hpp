@@ -1,12 +1,12 @@
 // The company CA with its private key in a PKCS#11 token (an HSM; SoftHSM in tests). The key never
-// leaves the token: espfab loads the vendor's PKCS#11 module with libp11, logs in with the user PIN
-// and has the token sign each certificate (ECDSA P-256 or RSA keys, SHA-256). The CA certificate
+// leaves the token: espfab opens it with Pkcs11Key (pkcs11_token.hpp: libp11, the user PIN) and has
+// the token sign each certificate (ECDSA P-256 or RSA keys, SHA-256). The CA certificate
 // is a public PEM file; serial numbers and index.txt live in a state directory, as for the local
 // CA (certificate_builder.hpp). docs/identity.md, "PKCS#11 HSM CA".
 //
-// One module is used by one Pkcs11Ca at a time per process: PKCS#11 login state is per process,
-// and unloading a module ends every session of it, so a second open() of the same module while
-// the first is alive is refused.
+// One module is used by one Pkcs11Ca (or other Pkcs11Key) at a time per process: PKCS#11 login
+// state is per process, and unloading a module ends every session of it, so a second open() of the
+// same module while the first is alive is refused.
 #pragma once
 
 #include <cstddef>
@@ -32,9 +32,7 @@ struct Pkcs11CaConfig {
   std::filesystem::path state_dir{};    // serial, index.txt, lock
 };
 
-namespace detail {
-class Pkcs11Token;  // the loaded module, the logged-in token and the key (libp11), in pkcs11_ca.cpp
-}
+class Pkcs11Key;  // pkcs11_token.hpp
 
 class Pkcs11Ca final : public CaBackend {
  public:
@@ -64,10 +62,10 @@ class Pkcs11Ca final : public CaBackend {
   std::size_t issued_count() const;
 
  private:
-  Pkcs11Ca(Pkcs11CaConfig config, std::unique_ptr<detail::Pkcs11Token> token, std::string certificate_pem);
+  Pkcs11Ca(Pkcs11CaConfig config, std::unique_ptr<Pkcs11Key> key, std::string certificate_pem);
 
   Pkcs11CaConfig config_;
-  std::unique_ptr<detail::Pkcs11Token> token_;
+  std::unique_ptr<Pkcs11Key> key_;
   std::string certificate_pem_;
   X509Ptr certificate_;
 };

@@ -55,6 +55,28 @@ void SoftHsmToken::generate_key(const std::string& type, const std::string& labe
   if (result.exit_code != 0) throw std::runtime_error("pkcs11-tool --keypairgen failed: " + result.out + result.err);
 }
 
+std::filesystem::path SoftHsmToken::export_public_key_pem(const std::string& label) const {
+  const std::filesystem::path der = dir_ / (label + ".pub.der");
+  const std::filesystem::path pem = dir_ / (label + ".pub.pem");
+  const CommandResult read =
+      pkcs11_tool({"--read-object", "--type", "pubkey", "--label", label, "--output-file", der.string()});
+  if (read.exit_code != 0) throw std::runtime_error("pkcs11-tool --read-object failed: " + read.out + read.err);
+  const CommandResult convert =
+      run_command(find_tool("openssl", "openssl"),
+                  {"pkey", "-pubin", "-inform", "DER", "-in", der.string(), "-outform", "PEM", "-out", pem.string()});
+  if (convert.exit_code != 0) throw std::runtime_error("openssl pkey failed: " + convert.out + convert.err);
+  return pem;
+}
+
+pki::Pkcs11KeyConfig SoftHsmToken::key_config(const std::string& key_label) const {
+  pki::Pkcs11KeyConfig config;
+  config.module = kModule;
+  config.token_label = kToken;
+  config.key_label = key_label;
+  config.pin_env = kPinEnv;
+  return config;
+}
+
 pki::Pkcs11CaConfig SoftHsmToken::config(const std::string& key_label) const {
   pki::Pkcs11CaConfig config;
   config.module = kModule;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pki/pkcs11_ca.hpp"
+#include "pki/pkcs11_token.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 
@@ -36,6 +37,13 @@ class SoftHsmToken {
   // pkcs11-tool on the token, logged in with the user PIN.
   CommandResult pkcs11_tool(const std::vector<std::string>& args) const;
 
+  // The public key of the key pair labelled `label`, read from the token with pkcs11-tool and
+  // converted with the openssl CLI: <dir>/<label>.pub.pem (independent of espfab's code).
+  std::filesystem::path export_public_key_pem(const std::string& label) const;
+
+  // A key configuration for key `label` (PIN from kPinEnv), and the CA configuration on it
+  // (certificate and state under the temp dir).
+  pki::Pkcs11KeyConfig key_config(const std::string& key_label) const;
   // A CA configuration for key `label`: PIN from kPinEnv, certificate and state under the temp dir.
   pki::Pkcs11CaConfig config(const std::string& key_label = "ca-key") const;
 
