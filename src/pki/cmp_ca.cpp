@@ -2,15 +2,10 @@
 
 #include <openssl/cmperr.h>
 #include <openssl/err.h>
-#include <openssl/http.h>
-#include <openssl/httperr.h>
-#include <openssl/pem.h>
-#include <poll.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -19,6 +14,7 @@
 #include <thread>
 #include <tuple>
 
+#include "pki/cmp_transport.hpp"
 #include "util/deadline.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -28,12 +24,8 @@ namespace espfab::pki {
 
 namespace {
 
-constexpr const char* kContentType = "application/pkixcmp";
-constexpr long kMaxResponseBytes = 1024 * 1024;
-// PKIBody choices of RFC 4210 section 5.1.2 that OpenSSL's public header does not name.
-constexpr int kBodyError = 23;
-constexpr int kBodyCertConf = 24;
-constexpr int kBodyPollReq = 25;
+using detail::drain_openssl_errors;
+using detail::OpenSslErrors;
 
 struct CmpCtxDeleter {
   void operator()(OSSL_CMP_CTX* p) const noexcept { OSSL_CMP_CTX_free(p); }
@@ -43,51 +35,6 @@ struct X509StackDeleter {
 };
 using CmpCtxPtr = std::unique_ptr<OSSL_CMP_CTX, CmpCtxDeleter>;
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
-
-// The OpenSSL error queue as one line ("connect timeout; total timeout (request sent: P10CR)"),
-// emptied, plus the reasons seen so the failure can be classified.
-struct OpenSslErrors {
-  std::string text;
-  std::vector<unsigned long> codes;
-
-  bool has(int lib, int reason) const {
-    for (const auto code : codes)
-      if (ERR_GET_LIB(code) == lib && ERR_GET_REASON(code) == reason) return true;
-    return false;
-  }
-};
-
-OpenSslErrors drain_openssl_errors() {
-  OpenSslErrors errors;
-  const char* data = nullptr;
-  int flags = 0;
-  for (unsigned long code = 0; (code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0;) {
-    errors.codes.push_back(code);
-    const char* reason = ERR_reason_error_string(code);
-    std::string entry = reason != nullptr ? reason : fmt::format("error {:08x}", code);
-    if (ERR_GET_LIB(code) == ERR_LIB_SYS) entry = std::strerror(ERR_GET_REASON(code));
-    if ((flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0') entry += fmt::format(" ({})", data);
-    if (!errors.text.empty()) errors.text += "; ";
-    errors.text += entry;
-  }
-  if (errors.text.empty()) errors.text = "no detail from OpenSSL";
-  return errors;
-}
-
-bool is_timeout(const OpenSslErrors& errors) {
-  return errors.has(ERR_LIB_CMP, CMP_R_TOTAL_TIMEOUT) || errors.has(ERR_LIB_HTTP, HTTP_R_RETRY_TIMEOUT) ||
-         errors.has(ERR_LIB_BIO, BIO_R_CONNECT_TIMEOUT) || errors.has(ERR_LIB_BIO, BIO_R_TRANSFER_TIMEOUT);
-}
-
-std::string body_name(const OSSL_CMP_MSG* message) {
-  switch (OSSL_CMP_MSG_get_bodytype(message)) {
-    case OSSL_CMP_P10CR: return "P10CR";
-    case kBodyError: return "error";
-    case kBodyCertConf: return "certConf";
-    case kBodyPollReq: return "pollReq";
-    default: return fmt::format("body type {}", OSSL_CMP_MSG_get_bodytype(message));
-  }
-}
 
 // OpenSSL's CMP log lines go to the "pki" logger: its errors are repeated in the exception, so
 // they are debug lines; warnings ("grantedWithMods", ...) stay warnings.
@@ -103,24 +50,6 @@ int forward_cmp_log(const char*, const char*, int, OSSL_CMP_severity level, cons
 
 X509Ptr load_certificate(const std::filesystem::path& path, std::string_view key) {
   return certificate_from_pem(read_text_file(path), fmt::format("{} '{}'", key, path.string()));
-}
-
-// Every certificate in a PEM file (trust lists hold several).
-std::vector<X509Ptr> load_certificates(const std::filesystem::path& path, std::string_view key) {
-  const std::string text = read_text_file(path);
-  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-  std::vector<X509Ptr> certs;
-  while (bio) {
-    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!cert) break;
-    certs.push_back(std::move(cert));
-  }
-  ERR_clear_error();  // the end of the file reads as "no start line"
-  if (certs.empty()) {
-    throw BadInputError("pki.cmp_config", fmt::format("{} '{}' holds no PEM certificate", key, path.string()),
-                        "give a file with one or more -----BEGIN CERTIFICATE----- blocks");
-  }
-  return certs;
 }
 
 // "/CN=Test CMP Server/O=ACME" (OpenSSL's command-line form; "\/" is a literal slash).
@@ -185,10 +114,8 @@ struct Session {
     std::string hint;
   };
 
+  const CmpTransport& transport;
   std::string url;
-  std::string host;
-  std::string port;
-  std::string path;
   std::chrono::milliseconds timeout;
   Deadline deadline;
   X509* ca_certificate;
@@ -201,19 +128,11 @@ struct Session {
   std::vector<std::string> chain_pem{};  // set when the certificate is accepted
   bool accepted = false;
 
-  BioPtr connect();
-  OSSL_CMP_MSG* exchange(const OSSL_CMP_MSG* request);
   // Checks the new certificate; false (with `failure` set) when it must be refused in the certConf.
   bool accept(OSSL_CMP_CTX* ctx, X509* cert);
 
   void fail(ErrorKind kind, std::string code, std::string message, std::string hint) {
     failure = Failure{kind, std::move(code), std::move(message), std::move(hint)};
-  }
-  void fail_timeout(const std::string& detail) {
-    fail(ErrorKind::Timeout, "pki.cmp_timeout",
-         fmt::format("the CMP server {} did not answer the {} within the enrolment timeout of {} ({})", url,
-                     last_request, seconds_text(timeout), detail),
-         "check that the CA is up and not overloaded, or raise [ca] timeout");
   }
   void refuse(ErrorKind kind, std::string code, std::string message, std::string hint) {
     refusal_text = message;
@@ -226,11 +145,14 @@ struct Session {
 OSSL_CMP_MSG* transfer_callback(OSSL_CMP_CTX* ctx, const OSSL_CMP_MSG* request) {
   auto* session = static_cast<Session*>(OSSL_CMP_CTX_get_transfer_cb_arg(ctx));
   try {
-    return session->exchange(request);
+    session->last_request = cmp_body_name(request);
+    return session->transport.exchange(request, session->deadline, session->timeout).release();
+  } catch (const Error& e) {
+    session->fail(e.kind(), e.code(), e.message(), e.hint());
   } catch (const std::exception& e) {
     session->fail(ErrorKind::Internal, "pki.cmp_internal", e.what(), "");
-    return nullptr;
   }
+  return nullptr;
 }
 
 int certconf_callback(OSSL_CMP_CTX* ctx, X509* cert, int fail_info, const char** text) {
@@ -242,88 +164,6 @@ int certconf_callback(OSSL_CMP_CTX* ctx, X509* cert, int fail_info, const char**
   }
   *text = session->refusal_text.c_str();
   return fail_info | (1 << OSSL_CMP_PKIFAILUREINFO_incorrectData);
-}
-
-// A TCP connection of our own rather than OpenSSL's: OpenSSL 3.0 retries a refused connection
-// until the timeout, and a CA that is down must fail fast (IoError, transient).
-BioPtr Session::connect() {
-  BioPtr bio(BIO_new(BIO_s_connect()));
-  const std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (!bio || BIO_set_conn_hostname(bio.get(), bracketed.c_str()) != 1 ||
-      BIO_set_conn_port(bio.get(), port.c_str()) != 1 || BIO_set_nbio(bio.get(), 1) != 1) {
-    fail(ErrorKind::Crypto, "pki.cmp_internal", "cannot set up a connection: " + crypto::last_openssl_error(),
-         "the OpenSSL installation may be broken");
-    return nullptr;
-  }
-  for (;;) {
-    if (BIO_do_connect(bio.get()) > 0) return bio;
-    if (!BIO_should_retry(bio.get())) {
-      fail(ErrorKind::Io, "pki.cmp_unreachable",
-           fmt::format("cannot connect to the CMP server {}: {}", url, drain_openssl_errors().text),
-           "check that the CA is up and that [ca] server names the right host and port");
-      return nullptr;
-    }
-    int fd = -1;
-    BIO_get_fd(bio.get(), &fd);
-    pollfd wait{fd, POLLOUT, 0};
-    int ready = -1;
-    do {  // until the connection is made or refused, or the time is up
-      const auto left = deadline.remaining_ms();
-      ready = left.count() > 0 ? ::poll(&wait, 1, static_cast<int>(left.count())) : 0;
-    } while (ready < 0 && errno == EINTR);
-    if (ready == 0) {
-      fail_timeout("no TCP connection");
-      return nullptr;
-    }
-    if (ready < 0) {
-      const int error = errno;
-      fail(ErrorKind::Io, "pki.cmp_unreachable",
-           fmt::format("cannot connect to the CMP server {}: {}", url, std::strerror(error)),
-           "check the station's network");
-      return nullptr;
-    }
-  }
-}
-
-OSSL_CMP_MSG* Session::exchange(const OSSL_CMP_MSG* request) {
-  last_request = body_name(request);
-  if (deadline.expired()) {
-    fail_timeout("time was up before the request was sent");
-    return nullptr;
-  }
-  const BioPtr connection = connect();
-  if (!connection) return nullptr;
-  BioPtr body(BIO_new(BIO_s_mem()));
-  if (!body || i2d_OSSL_CMP_MSG_bio(body.get(), request) <= 0) {
-    fail(ErrorKind::Crypto, "pki.cmp_internal", "cannot encode the CMP request: " + crypto::last_openssl_error(),
-         "the OpenSSL installation may be broken");
-    return nullptr;
-  }
-  // OpenSSL's HTTP client counts whole seconds.
-  const auto seconds = std::max<long long>(1, (deadline.remaining_ms().count() + 999) / 1000);
-  const BioPtr response(OSSL_HTTP_transfer(
-      nullptr, host.c_str(), port.c_str(), path.c_str(), 0, nullptr, nullptr, connection.get(), nullptr, nullptr,
-      nullptr, 0, nullptr, kContentType, body.get(), kContentType, 1, kMaxResponseBytes, static_cast<int>(seconds), 0));
-  if (!response) {
-    const OpenSslErrors errors = drain_openssl_errors();
-    if (is_timeout(errors) || deadline.expired()) {
-      fail_timeout(errors.text);
-    } else {
-      fail(ErrorKind::Io, "pki.cmp_http",
-           fmt::format("the HTTP exchange with the CMP server {} failed after the {}: {}", url, last_request,
-                       errors.text),
-           "check that [ca] server is the CA's CMP URL (host, port and path) and that the CA is healthy");
-    }
-    return nullptr;
-  }
-  OSSL_CMP_MSG* answer = d2i_OSSL_CMP_MSG_bio(response.get(), nullptr);
-  if (answer == nullptr) {
-    fail(ErrorKind::Protocol, "pki.cmp_bad_response",
-         fmt::format("the CMP server {} answered the {} with something that is not a CMP message: {}", url,
-                     last_request, drain_openssl_errors().text),
-         "check that [ca] server is the CA's CMP URL");
-  }
-  return answer;
 }
 
 bool Session::accept(OSSL_CMP_CTX* ctx, X509* cert) {
@@ -382,41 +222,10 @@ bool Session::accept(OSSL_CMP_CTX* ctx, X509* cert) {
 
 }  // namespace
 
-CmpCa::CmpCa(CmpCaConfig config) : config_(std::move(config)) {
+CmpCa::CmpCa(CmpCaConfig config) : config_(std::move(config)), transport_(config_.server, config_.tls_trust) {
   const auto bad = [](const std::string& message, const std::string& hint) {
     return BadInputError("pki.cmp_config", message, hint);
   };
-  char* host = nullptr;
-  char* port = nullptr;
-  char* path = nullptr;
-  char* user = nullptr;
-  char* query = nullptr;
-  char* fragment = nullptr;
-  int ssl = 0;
-  int port_number = 0;
-  const bool parsed = OSSL_HTTP_parse_url(config_.server.c_str(), &ssl, &user, &host, &port, &port_number, &path,
-                                          &query, &fragment) == 1;
-  if (parsed) {
-    host_ = host;
-    port_ = port;
-    path_ = path;
-  }
-  const auto set = [](const char* part) { return part != nullptr && *part != '\0'; };
-  const bool extra = parsed && (set(user) || set(query) || set(fragment));
-  for (char* part : {host, port, path, user, query, fragment}) OPENSSL_free(part);
-  if (!parsed || (config_.server.rfind("http://", 0) != 0 && config_.server.rfind("https://", 0) != 0)) {
-    ERR_clear_error();
-    throw bad(fmt::format("[ca] server '{}' is not an http:// URL", config_.server),
-              "write it as http://host:port/path, e.g. http://ca.example:8080/pkix/");
-  }
-  if (ssl != 0) {
-    throw bad(fmt::format("[ca] server '{}': https is not supported", config_.server),
-              "use http://; CMP messages carry their own protection (shared secret or signature)");
-  }
-  if (extra) {
-    throw bad(fmt::format("[ca] server '{}' has a user, query or fragment", config_.server),
-              "write it as http://host:port/path");
-  }
   if (config_.timeout <= std::chrono::milliseconds::zero()) {
     throw bad("[ca] timeout must be positive", "the default is 10 s");
   }
@@ -454,7 +263,8 @@ CmpCa::CmpCa(CmpCaConfig config) : config_(std::move(config)) {
                 "give the key the station's CMP certificate was issued for");
     }
   }
-  if (!config_.server_trust.empty()) server_trust_ = load_certificates(config_.server_trust, "[ca] server_trust");
+  if (!config_.server_trust.empty())
+    server_trust_ = detail::load_certificates(config_.server_trust, "[ca] server_trust");
   if (config_.ca_certificate.empty()) {
     throw bad("[ca] ca_certificate is missing", "give the CA certificate (PEM) devices chain to");
   }
@@ -500,7 +310,7 @@ SecretBytes CmpCa::load_secret() const {
   return size == secret.size() ? std::move(secret) : SecretBytes(secret.view().first(size));
 }
 
-std::string CmpCa::url() const { return fmt::format("http://{}:{}{}", host_, port_, path_); }
+std::string CmpCa::url() const { return transport_.url(); }
 
 std::string CmpCa::describe() const {
   const std::string protection =
@@ -516,9 +326,6 @@ void CmpCa::configure_context(OSSL_CMP_CTX* ctx, const SecretBytes& secret) cons
   bool ok = OSSL_CMP_CTX_set_log_cb(ctx, forward_cmp_log) == 1 &&
             OSSL_CMP_CTX_set_log_verbosity(
                 ctx, logger->should_log(spdlog::level::trace) ? OSSL_CMP_LOG_DEBUG : OSSL_CMP_LOG_INFO) == 1 &&
-            OSSL_CMP_CTX_set1_server(ctx, host_.c_str()) == 1 &&
-            OSSL_CMP_CTX_set_serverPort(ctx, std::stoi(port_)) == 1 &&
-            OSSL_CMP_CTX_set1_serverPath(ctx, path_.c_str()) == 1 &&
             OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_MSG_TIMEOUT, seconds) == 1 &&
             OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_TOTAL_TIMEOUT, seconds) == 1;
   if (ok && client_cert_) {
@@ -568,10 +375,8 @@ IssuedCertificate CmpCa::sign_once(X509_REQ* csr, const IssueProfile& profile) {
                         "the request is damaged or was not signed by the device key");
   }
   const std::string subject = name_to_string(X509_REQ_get_subject_name(csr));
-  Session session{url(),
-                  host_,
-                  port_,
-                  path_,
+  Session session{transport_,
+                  url(),
                   config_.timeout,
                   Deadline(config_.timeout),
                   ca_certificate_.get(),

@@ -8,9 +8,13 @@
 // extraCerts and caPubs). A certificate that fails either check is rejected in the certConf, so
 // the CA learns it was not accepted, and sign() throws CryptoError.
 //
+// The messages travel over HTTP or, for an https:// server, over TLS with the server's certificate
+// verified against `tls_trust` and the URL's host (cmp_transport.hpp).
+//
 // Errors (messages name the server URL): server unreachable IoError (transient); no answer in
 // time TimeoutError; PKIStatus rejection PolicyRefusalError with the failInfo and statusString;
-// failed message protection (wrong secret or trust) CryptoError; anything else ProtocolError.
+// failed message protection (wrong secret or trust) or a TLS certificate that does not verify
+// CryptoError; anything else (a failed TLS handshake too) ProtocolError.
 #pragma once
 
 #include <openssl/cmp.h>
@@ -21,13 +25,19 @@
 #include <vector>
 
 #include "pki/ca_backend.hpp"
+#include "pki/cmp_transport.hpp"
 #include "util/crypto.hpp"
 #include "util/secret_bytes.hpp"
 
 namespace espfab::pki {
 
 struct CmpCaConfig {
-  std::string server;  // "http://host:port/path"; port 80 when left out
+  // "https://host:port/path" (TLS; port 443 when left out) or "http://host:port/path" (port 80).
+  std::string server;
+  // With https://: the certificates (PEM, one or more) the server's TLS certificate must chain to;
+  // required (there is no fallback to the system's CA store), refused with http://. The
+  // certificate must also be issued for the URL's host name or IP address.
+  std::filesystem::path tls_trust{};
   // Protection by a shared secret (PBM): the sender KID and where the secret is. Exactly one of
   // secret_env (an environment variable's name) and secret_file (mode 0600, one trailing newline
   // ignored) is set.
@@ -74,14 +84,12 @@ class CmpCa final : public CaBackend {
  private:
   IssuedCertificate sign_once(X509_REQ* csr, const IssueProfile& profile);
   SecretBytes load_secret() const;
-  // Server, timeouts, protection, trust and recipient; sign() adds the CSR and the callbacks.
+  // Timeouts, protection, trust and recipient; sign() adds the CSR and the callbacks.
   void configure_context(OSSL_CMP_CTX* ctx, const SecretBytes& secret) const;
   std::string url() const;
 
   CmpCaConfig config_;
-  std::string host_;
-  std::string port_;
-  std::string path_;
+  CmpTransport transport_;
   std::string ca_certificate_pem_;
   X509Ptr ca_certificate_;
   std::vector<X509Ptr> server_trust_;

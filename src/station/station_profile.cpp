@@ -46,9 +46,10 @@ const std::map<std::string, std::set<std::string>> kSectionKeys{
     {"identity",
      {"key_type", "container", "common_name", "organization", "organizational_unit", "serial_number", "dns_names",
       "validity_days"}},
-    {"ca", {"backend",     "dir",         "module",       "token",          "key_label",  "key_id",     "pin_env",
-            "pin_file",    "certificate", "state_dir",    "server",         "reference",  "secret_env", "secret_file",
-            "client_cert", "client_key",  "server_trust", "ca_certificate", "timeout_ms", "recipient",  "attempts"}},
+    {"ca", {"backend",    "dir",         "module",      "token",      "key_label",    "key_id",
+            "pin_env",    "pin_file",    "certificate", "state_dir",  "server",       "reference",
+            "secret_env", "secret_file", "client_cert", "client_key", "server_trust", "ca_certificate",
+            "timeout_ms", "recipient",   "attempts",    "tls_trust"}},
     {"serial", {"prefix", "width", "first"}},
     {"registration",
      {"manifest", "manifest_format", "broker", "ca_file", "cert_file", "key_file", "username", "password_env",
@@ -131,9 +132,9 @@ void read_ca(Reader& reader, const toml::table& ca, const std::filesystem::path&
   const std::set<std::string> local_keys{"backend", "dir"};
   const std::set<std::string> pkcs11_keys{"backend", "module",   "token",       "key_label", "key_id",
                                           "pin_env", "pin_file", "certificate", "state_dir"};
-  const std::set<std::string> cmp_keys{"backend",        "server",      "reference",  "secret_env",
-                                       "secret_file",    "client_cert", "client_key", "server_trust",
-                                       "ca_certificate", "timeout_ms",  "recipient",  "attempts"};
+  const std::set<std::string> cmp_keys{"backend",     "server",     "reference",    "secret_env",     "secret_file",
+                                       "client_cert", "client_key", "server_trust", "ca_certificate", "timeout_ms",
+                                       "recipient",   "attempts",   "tls_trust"};
   const std::set<std::string>* allowed = nullptr;
   const auto text = [&](const char* key) { return reader.get<std::string>(ca, key, "a string").value_or(""); };
   const auto file = [&](const char* key) {
@@ -179,13 +180,20 @@ void read_ca(Reader& reader, const toml::table& ca, const std::filesystem::path&
     config.client_cert = file("client_cert");
     config.client_key = file("client_key");
     config.server_trust = file("server_trust");
+    config.tls_trust = file("tls_trust");
     config.ca_certificate = file("ca_certificate");
     config.recipient = text("recipient");
     if (const auto timeout = reader.integer_in(ca, "timeout_ms", 1000, 600000))
       config.timeout = std::chrono::milliseconds(*timeout);
     if (const auto attempts = reader.integer_in(ca, "attempts", 1, 10))
       config.attempts = static_cast<unsigned>(*attempts);
-    if (config.server.empty()) problems.add("[ca] backend = \"cmp\" needs 'server' (http://host:port/path)");
+    if (config.server.empty())
+      problems.add("[ca] backend = \"cmp\" needs 'server' (https://host:port/path or http://host:port/path)");
+    const bool https = config.server.rfind("https://", 0) == 0;
+    if (https && config.tls_trust.empty())
+      problems.add("[ca] server is https:// and needs 'tls_trust' (the CA file of the server's TLS certificate)");
+    if (!https && !config.server.empty() && !config.tls_trust.empty())
+      problems.add(*ca.get("tls_trust"), "'tls_trust' is for an https:// server; [ca] server is not https://");
     if (config.ca_certificate.empty())
       problems.add("[ca] backend = \"cmp\" needs 'ca_certificate' (the certificate devices chain to)");
   } else {

@@ -233,5 +233,43 @@ TEST(StationProfile, PkcsElevenAndCmpCaBackends) {
   }
 }
 
+TEST(StationProfile, CmpOverHttpsTakesATlsTrustFile) {
+  test::TempDir dir;
+  const auto with_ca = [](const std::string& ca) {
+    std::string text = kGood;
+    text.replace(text.find("[ca]\ndir = \"ca\""), 15,
+                 "[ca]\nbackend = \"cmp\"\nreference = \"station-1\"\nsecret_env = \"ESPFAB_CMP_SECRET\"\n"
+                 "ca_certificate = \"company-ca.crt\"\n" +
+                     ca);
+    return text;
+  };
+  const auto cmp = load_station_profile(
+      write_profile(dir, with_ca("server = \"https://ca.factory:8443/pkix/\"\ntls_trust = \"tls-ca.pem\"")));
+  EXPECT_EQ(cmp.cmp.server, "https://ca.factory:8443/pkix/");
+  EXPECT_EQ(cmp.cmp.tls_trust, dir / "tls-ca.pem");
+
+  const auto problems = [&](const std::string& text) {
+    try {
+      load_station_profile(write_profile(dir, text));
+    } catch (const BadInputError& error) {
+      return error.message();
+    }
+    ADD_FAILURE() << "accepted: " << text;
+    return std::string();
+  };
+  std::string m = problems(with_ca("server = \"https://ca.factory/pkix/\""));
+  EXPECT_NE(m.find("https:// and needs 'tls_trust'"), std::string::npos) << m;
+  m = problems(with_ca("server = \"http://ca.factory/pkix/\"\ntls_trust = \"tls-ca.pem\""));
+  EXPECT_NE(m.find("'tls_trust' is for an https:// server"), std::string::npos) << m;
+  m = problems(with_ca("server = \"https://ca.factory/pkix/\"\ntls_trust = 7"));
+  EXPECT_NE(m.find("tls_trust"), std::string::npos) << m;
+  EXPECT_NE(m.find("a file path"), std::string::npos) << m;
+
+  std::string local = kGood;  // a key of the cmp backend under the local one
+  local.replace(local.find("[ca]\ndir = \"ca\""), 15, "[ca]\ndir = \"ca\"\ntls_trust = \"tls-ca.pem\"");
+  m = problems(local);
+  EXPECT_NE(m.find("'tls_trust' is not a key of [ca] backend = \"local\""), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace espfab::station
