@@ -12,6 +12,7 @@
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
+#include "hsm_key_options.hpp"
 #include "pki/local_ca.hpp"
 #include "pki/pkcs11_ca.hpp"
 #include "util/file_io.hpp"
@@ -25,19 +26,11 @@ constexpr const char* kHsmCaName = "espfab HSM CA";
 // `--pkcs11`: the CA key in a token; the PIN comes from an environment variable or a 0600 file.
 struct Pkcs11InitOptions {
   bool enabled = false;
-  std::string module;
-  std::string token;
-  std::string key_label;
-  std::string key_id;
-  std::string pin_env;
-  std::string pin_file;
+  HsmKeyOptions key;
   std::string certificate;
   std::string state_dir;
 
-  bool any_option() const {
-    return !module.empty() || !token.empty() || !key_label.empty() || !key_id.empty() || !pin_env.empty() ||
-           !pin_file.empty() || !certificate.empty() || !state_dir.empty();
-  }
+  bool any_option() const { return key.given() || !certificate.empty() || !state_dir.empty(); }
 };
 
 struct InitArgs {
@@ -74,20 +67,14 @@ void init_pkcs11(const InitArgs& args) {
     throw BadInputError("cli.ca_init_dir", fmt::format("a CA directory ('{}') given with --pkcs11", args.dir),
                         "the key stays in the token: give --certificate and --state-dir instead of DIR");
   }
-  const std::array<std::pair<const std::string*, const char*>, 4> required{{{&options.module, "--pkcs11-module"},
-                                                                            {&options.token, "--token"},
-                                                                            {&options.certificate, "--certificate"},
-                                                                            {&options.state_dir, "--state-dir"}}};
+  const pki::Pkcs11KeyConfig key = options.key.config(hint);
+  const std::array<std::pair<const std::string*, const char*>, 2> required{
+      {{&options.certificate, "--certificate"}, {&options.state_dir, "--state-dir"}}};
   for (const auto& [value, option] : required) {
     if (value->empty()) throw BadInputError("cli.ca_init_pkcs11_options", fmt::format("{} is missing", option), hint);
   }
   pki::Pkcs11CaConfig config;
-  config.module = options.module;
-  config.token_label = options.token;
-  config.key_label = options.key_label;
-  config.key_id = options.key_id;
-  config.pin_env = options.pin_env;
-  config.pin_file = options.pin_file;
+  static_cast<pki::Pkcs11KeyConfig&>(config) = key;
   config.certificate = options.certificate;
   config.state_dir = options.state_dir;
   pki::CaCertificateSpec subject;
@@ -100,13 +87,13 @@ void init_pkcs11(const InitArgs& args) {
   std::cout << fmt::format("{}: created {}\n  state in {}: serial, index.txt\n", options.certificate, description,
                            options.state_dir);
   std::cout << "Station profile:\n  [ca]\n  backend = \"pkcs11\"\n"
-            << fmt::format("  module = \"{}\"\n  token = \"{}\"\n", options.module, options.token);
-  if (!options.key_label.empty()) std::cout << fmt::format("  key_label = \"{}\"\n", options.key_label);
-  if (!options.key_id.empty()) std::cout << fmt::format("  key_id = \"{}\"\n", options.key_id);
-  if (!options.pin_env.empty()) std::cout << fmt::format("  pin_env = \"{}\"\n", options.pin_env);
+            << fmt::format("  module = \"{}\"\n  token = \"{}\"\n", key.module.string(), key.token_label);
+  if (!key.key_label.empty()) std::cout << fmt::format("  key_label = \"{}\"\n", key.key_label);
+  if (!key.key_id.empty()) std::cout << fmt::format("  key_id = \"{}\"\n", key.key_id);
+  if (!key.pin_env.empty()) std::cout << fmt::format("  pin_env = \"{}\"\n", key.pin_env);
   // Absolute paths: the profile may live elsewhere than the current directory.
-  if (!options.pin_file.empty()) {
-    std::cout << fmt::format("  pin_file = \"{}\"\n", std::filesystem::absolute(options.pin_file).string());
+  if (!key.pin_file.empty()) {
+    std::cout << fmt::format("  pin_file = \"{}\"\n", std::filesystem::absolute(key.pin_file).string());
   }
   std::cout << fmt::format("  certificate = \"{}\"\n  state_dir = \"{}\"\n",
                            std::filesystem::absolute(options.certificate).string(),
@@ -159,12 +146,7 @@ const RegisterCommand kInit{{
       Pkcs11InitOptions& pkcs11 = args->pkcs11;
       const std::string group = "CA key in a PKCS#11 token";
       app.add_flag("--pkcs11", pkcs11.enabled, "the CA key is in a PKCS#11 token (HSM); no DIR")->group(group);
-      app.add_option("--pkcs11-module", pkcs11.module, "the token vendor's PKCS#11 library")->group(group);
-      app.add_option("--token", pkcs11.token, "the token's label")->group(group);
-      app.add_option("--key-label", pkcs11.key_label, "the CA key's label (CKA_LABEL)")->group(group);
-      app.add_option("--key-id", pkcs11.key_id, "the CA key's id in hex (CKA_ID), e.g. 01")->group(group);
-      app.add_option("--pin-env", pkcs11.pin_env, "environment variable holding the user PIN")->group(group);
-      app.add_option("--pin-file", pkcs11.pin_file, "file holding the user PIN (mode 0600)")->group(group);
+      pkcs11.key.add_to(app, group, "the CA key");
       app.add_option("--certificate", pkcs11.certificate, "the CA certificate to write (PEM)")->group(group);
       app.add_option("--state-dir", pkcs11.state_dir, "directory for serial and index.txt (created)")->group(group);
       app.footer(

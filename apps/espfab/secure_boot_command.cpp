@@ -11,7 +11,7 @@
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
-#include "pki/pkcs11_token.hpp"
+#include "hsm_key_options.hpp"
 #include "security/secure_boot_v2.hpp"
 #include "service/hsm_signing_key.hpp"
 #include "util/file_io.hpp"
@@ -26,47 +26,6 @@ std::string spaced_hex(ByteView bytes) {
 }
 
 void print_json(const nlohmann::json& json) { std::cout << json.dump(2) << "\n"; }
-
-// The signing key in a PKCS#11 token instead of a PEM file (docs/security.md, "Signing with an HSM
-// key"); the PIN comes from an environment variable or a 0600 file, never from the command line.
-struct HsmKeyOptions {
-  std::string module;
-  std::string token;
-  std::string key_label;
-  std::string key_id;
-  std::string pin_env;
-  std::string pin_file;
-
-  bool given() const {
-    return !module.empty() || !token.empty() || !key_label.empty() || !key_id.empty() || !pin_env.empty() ||
-           !pin_file.empty();
-  }
-
-  void add_to(CLI::App& app) {
-    app.add_option("--pkcs11-module", module, "HSM key: the token vendor's PKCS#11 library")->group("HSM key");
-    app.add_option("--token", token, "HSM key: the token's label")->group("HSM key");
-    app.add_option("--key-label", key_label, "HSM key: the private key's label (CKA_LABEL)")->group("HSM key");
-    app.add_option("--key-id", key_id, "HSM key: the private key's id in hex (CKA_ID), e.g. 01")->group("HSM key");
-    app.add_option("--pin-env", pin_env, "HSM key: environment variable holding the user PIN")->group("HSM key");
-    app.add_option("--pin-file", pin_file, "HSM key: file holding the user PIN (mode 0600)")->group("HSM key");
-  }
-
-  pki::Pkcs11KeyConfig config() const {
-    const std::string hint =
-        "an HSM key needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
-        "--pin-file FILE); see docs/security.md, \"Signing with an HSM key\"";
-    if (module.empty()) throw BadInputError("cli.hsm_options", "--pkcs11-module is missing for the HSM key", hint);
-    if (token.empty()) throw BadInputError("cli.hsm_options", "--token is missing for the HSM key", hint);
-    pki::Pkcs11KeyConfig config;
-    config.module = module;
-    config.token_label = token;
-    config.key_label = key_label;
-    config.key_id = key_id;
-    config.pin_env = pin_env;
-    config.pin_file = pin_file;
-    return config;
-  }
-};
 
 // Exactly one key source: PEM file(s) or the HSM key.
 void check_one_key_source(bool pem_given, const HsmKeyOptions& hsm, const char* pem_option) {
@@ -84,7 +43,10 @@ void check_one_key_source(bool pem_given, const HsmKeyOptions& hsm, const char* 
 }
 
 std::unique_ptr<service::HsmSigningKey> open_hsm_key(const HsmKeyOptions& hsm) {
-  auto key = service::HsmSigningKey::open(hsm.config());
+  // The signing key in a token instead of a PEM file (docs/security.md, "Signing with an HSM key").
+  auto key = service::HsmSigningKey::open(
+      hsm.config("an HSM key needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
+                 "--pin-file FILE); see docs/security.md, \"Signing with an HSM key\""));
   std::cout << fmt::format("Using {}\n", key->describe());
   return key;
 }
@@ -219,7 +181,7 @@ const RegisterCommand digest_command{{
     [](CLI::App& app) {
       auto args = std::make_shared<DigestArgs>();
       app.add_option("KEY", args->key, "RSA-3072 key PEM (private or public); or the HSM key options");
-      args->hsm.add_to(app);
+      args->hsm.add_to(app, "HSM key", "the signing key");
       app.add_option("-o,--output", args->output, "32-byte digest file (written atomically)")->required();
       app.footer(
           "Same bytes as `espsecure.py digest_sbv2_public_key --keyfile KEY --output OUT`. For a key in a PKCS#11\n"
@@ -239,7 +201,7 @@ const RegisterCommand sign_command{{
     [](CLI::App& app) {
       auto args = std::make_shared<SignArgs>();
       app.add_option("--key,--keyfile", args->keys, "RSA-3072 private key PEM; repeat for up to 3 keys")->take_all();
-      args->hsm.add_to(app);
+      args->hsm.add_to(app, "HSM key", "the signing key");
       app.add_flag("--append", args->append, "keep the valid signature blocks already in IN and add these");
       app.add_option("-o,--output", args->output, "signed image (written atomically)")->required();
       app.add_option("IN", args->input, "image to sign")->required();

@@ -17,20 +17,9 @@ namespace espfab::pki {
 
 namespace {
 
-Pkcs11KeyConfig key_config(const Pkcs11CaConfig& config) {
-  Pkcs11KeyConfig key;
-  key.module = config.module;
-  key.token_label = config.token_label;
-  key.key_label = config.key_label;
-  key.key_id = config.key_id;
-  key.pin_env = config.pin_env;
-  key.pin_file = config.pin_file;
-  return key;
-}
-
 // Checks what can be checked before the token is touched (every login try counts).
 void check_config(const Pkcs11CaConfig& config) {
-  check_key_config(key_config(config));
+  check_key_config(config);
   const std::string hint = "see docs/identity.md, \"PKCS#11 HSM CA\"";
   if (config.state_dir.empty()) {
     throw BadInputError("pki.hsm_config", "no CA state directory is configured ([ca] state_dir)", hint);
@@ -42,7 +31,7 @@ void check_config(const Pkcs11CaConfig& config) {
 
 // The token's key, checked to be one a CA can sign with.
 std::unique_ptr<Pkcs11Key> open_ca_key(const Pkcs11CaConfig& config) {
-  std::unique_ptr<Pkcs11Key> key = Pkcs11Key::open(key_config(config));
+  std::unique_ptr<Pkcs11Key> key = Pkcs11Key::open(config);
   const int type = EVP_PKEY_get_base_id(key->key());
   if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA) {
     throw BadInputError("pki.hsm_key_type",

@@ -16,18 +16,13 @@
 
 #include "pki/ca_backend.hpp"
 #include "pki/certificate_builder.hpp"
+#include "pki/pkcs11_token.hpp"
 
 namespace espfab::pki {
 
-// Profile keys ([ca] backend = "pkcs11"): module, token, key_label, key_id, pin_env, pin_file,
-// certificate, state_dir.
-struct Pkcs11CaConfig {
-  std::filesystem::path module = "/usr/lib/softhsm/libsofthsm2.so";  // the token vendor's PKCS#11 library
-  std::string token_label{};                                         // the token's label (CKA_LABEL of the token)
-  std::string key_label{};              // the private key's CKA_LABEL; empty: match by key_id alone
-  std::string key_id{};                 // the private key's CKA_ID in hex ("01"); empty: match by key_label alone
-  std::string pin_env{};                // name of the environment variable holding the user PIN ...
-  std::filesystem::path pin_file{};     // ... or a file holding it (one line, mode 0600 or stricter)
+// Profile keys ([ca] backend = "pkcs11"): module, token, key_label, key_id, pin_env, pin_file (the
+// key in the token, pkcs11_token.hpp), certificate, state_dir.
+struct Pkcs11CaConfig : Pkcs11KeyConfig {
   std::filesystem::path certificate{};  // the CA certificate, PEM (public)
   std::filesystem::path state_dir{};    // serial, index.txt, lock
 };

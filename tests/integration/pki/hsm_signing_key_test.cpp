@@ -18,6 +18,7 @@
 
 #include "security/secure_boot_v2.hpp"
 #include "softhsm_token.hpp"
+#include "support/expect_error.hpp"
 #include "support/run_command.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -25,6 +26,7 @@
 namespace espfab::service {
 namespace {
 
+using test::expect_error;
 using test::SoftHsmToken;
 
 constexpr const char* kKeyLabel = "sbv2-key";
@@ -54,22 +56,6 @@ test::CommandResult openssl_pss_verify(const std::filesystem::path& public_pem, 
 security::KeyDigest digest_of_pem(const std::filesystem::path& public_pem) {
   const crypto::EvpPkeyPtr key = crypto::load_public_key_pem(read_text_file(public_pem));
   return security::sbv2_public_key(key.get()).digest();
-}
-
-template <typename E>
-E expect_error(const std::function<void()>& action, const std::string& code) {
-  try {
-    action();
-  } catch (const E& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    EXPECT_FALSE(e.hint().empty()) << e.what();
-    return e;
-  } catch (const Error& e) {
-    ADD_FAILURE() << "expected " << code << ", got " << e.code() << ": " << e.what();
-    throw;
-  }
-  ADD_FAILURE() << "expected " << code << ", nothing thrown";
-  throw std::runtime_error("no error");
 }
 
 class HsmSigningKeyTest : public ::testing::Test {

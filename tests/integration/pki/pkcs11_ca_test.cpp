@@ -22,6 +22,7 @@
 #include "pki/device_key.hpp"
 #include "pki/local_ca.hpp"
 #include "softhsm_token.hpp"
+#include "support/expect_error.hpp"
 #include "support/run_command.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -29,6 +30,7 @@
 namespace espfab::pki {
 namespace {
 
+using test::expect_error;
 using test::SoftHsmToken;
 
 X509ReqPtr device_csr(int n, KeyType type = KeyType::EcP256) {
@@ -62,22 +64,6 @@ std::string private_key_access(const std::string& listing, const std::string& la
     if (in_key && line.find("Access:") != std::string::npos) return line;
   }
   return {};
-}
-
-template <typename E>
-E expect_error(const std::function<void()>& action, const std::string& code) {
-  try {
-    action();
-  } catch (const E& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    EXPECT_FALSE(e.hint().empty()) << e.what();
-    return e;
-  } catch (const Error& e) {
-    ADD_FAILURE() << "expected " << code << ", got " << e.code() << ": " << e.what();
-    throw;
-  }
-  ADD_FAILURE() << "expected " << code << ", nothing thrown";
-  throw std::runtime_error("no error");
 }
 
 class Pkcs11CaTest : public ::testing::Test {

@@ -79,10 +79,7 @@ pki::Pkcs11KeyConfig SoftHsmToken::key_config(const std::string& key_label) cons
 
 pki::Pkcs11CaConfig SoftHsmToken::config(const std::string& key_label) const {
   pki::Pkcs11CaConfig config;
-  config.module = kModule;
-  config.token_label = kToken;
-  config.key_label = key_label;
-  config.pin_env = kPinEnv;
+  static_cast<pki::Pkcs11KeyConfig&>(config) = key_config(key_label);
   config.certificate = dir_ / "ca" / "ca.crt";
   config.state_dir = dir_ / "ca" / "state";
   return config;
