@@ -4,11 +4,11 @@
 // to loopback only) on a free port; stopped when destroyed.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "cmp/logged_process.hpp"
 
 namespace espfab::test {
 
@@ -17,20 +17,16 @@ class CmpMockServer {
   // `args` are the server options after -port/-max_msgs (e.g. -srv_ref, -srv_secret, -rsp_cert).
   // Throws std::runtime_error when the server does not start; its output goes to `log_file`.
   CmpMockServer(std::filesystem::path log_file, const std::vector<std::string>& args);
-  ~CmpMockServer();
-  CmpMockServer(const CmpMockServer&) = delete;
-  CmpMockServer& operator=(const CmpMockServer&) = delete;
 
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/pkix/"; }
-  std::string log() const;
+  std::string log() const { return process_.log(); }
   // HTTP requests the mock has received ("Received request" lines in its output).
   int requests() const;
 
  private:
-  std::filesystem::path log_file_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  LoggedProcess process_;
 };
 
 // A loopback port nothing listens on (bound and released).

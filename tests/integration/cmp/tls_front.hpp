@@ -3,10 +3,10 @@
 // 127.0.0.1:backend_port. Stopped, with the children it forked per connection, when destroyed.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
+
+#include "cmp/logged_process.hpp"
 
 namespace espfab::test {
 
@@ -15,20 +15,16 @@ class TlsFront {
   // Throws std::runtime_error when socat does not start; its log (-d -d) goes to `log_file`.
   TlsFront(std::filesystem::path log_file, const std::filesystem::path& cert, const std::filesystem::path& key,
            int backend_port);
-  ~TlsFront();
-  TlsFront(const TlsFront&) = delete;
-  TlsFront& operator=(const TlsFront&) = delete;
 
   int port() const { return port_; }
   std::string url(const std::string& host = "127.0.0.1") const {
     return "https://" + host + ":" + std::to_string(port_) + "/pkix/";
   }
-  std::string log() const;
+  std::string log() const { return process_.log(); }
 
  private:
-  std::filesystem::path log_file_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  LoggedProcess process_;
 };
 
 }  // namespace espfab::test
