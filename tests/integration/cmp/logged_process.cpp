@@ -51,6 +51,9 @@ LoggedProcess::~LoggedProcess() {
   ::kill(-pid_, SIGTERM);
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  // A child the server forked for a connection while the signal was on its way is still in the
+  // group; nothing of the group may outlive the test.
+  ::kill(-pid_, SIGKILL);
 }
 
 std::string LoggedProcess::log() const {
