@@ -22,13 +22,22 @@ void verify(const AuditArgs& args) {
     print_json({{"ok", result.ok},
                 {"entries", result.entries},
                 {"first_bad_line", result.first_bad_line},
-                {"problem", result.problem}});
+                {"problem", result.problem},
+                {"missing", result.missing},
+                {"open_intents", result.open_intents}});
   } else if (result.ok) {
-    std::cout << fmt::format("audit log intact: {} entries, hash chain verified\n", result.entries);
-  } else {
+    std::cout << fmt::format(
+        "audit log intact: {} entries, hash chain verified, every burn and certificate the DB and the CA index know "
+        "of has its lines\n",
+        result.entries);
+  } else if (result.first_bad_line != 0) {
     std::cout << fmt::format("audit log BROKEN at line {}: {} ({} entries verified before it)\n", result.first_bad_line,
                              result.problem, result.entries);
+  } else {
+    std::cout << fmt::format("audit log INCOMPLETE: {}\n", result.problem);
+    for (const auto& line : result.missing) std::cout << "  " << line << "\n";
   }
+  for (const auto& line : result.open_intents) std::cout << "  open: " << line << "\n";
   if (!result.ok) throw ExitRequest{kExitCheckFailed};
 }
 
@@ -43,7 +52,11 @@ const RegisterCommand command{{
           ->required()
           ->check(CLI::ExistingFile);
       app.add_flag("--json", args->json, "print {ok, entries, first_bad_line, problem}");
-      app.footer("Exit: 0 the chain verifies, 1 it is broken (the line and the reason are printed).\n");
+      app.footer(
+          "Checks the hash chain, then completeness against the station DB and the CA's index: every\n"
+          "certificate and every burned eFuse block has its audit lines, and no finished device left a\n"
+          "write-ahead intent (efuse.burn.begin, identity.sign.begin) without its completion.\n\n"
+          "Exit: 0 intact and complete, 1 broken (the line and the reason) or incomplete (what is missing).\n");
       app.callback([args] { verify(*args); });
     },
 }};

@@ -51,14 +51,18 @@ void run(const DemoArgs& args) {
     for (const auto& planned : result.devices) {
       if (planned.mac != d.mac) continue;
       const bool rejects = planned.fault.find("gpio_stuck") != std::string::npos;
-      as_planned = as_planned && (rejects ? d.result == "rejected" : d.result == "provisioned");
+      as_planned =
+          as_planned && d.outcome == (rejects ? station::DeviceOutcome::Rejected : station::DeviceOutcome::Provisioned);
     }
   }
   if (args.json) {
     nlohmann::json devices = nlohmann::json::array();
     for (const auto& d : summary.devices) {
-      devices.push_back(
-          {{"serial", d.serial}, {"mac", d.mac}, {"result", d.result}, {"reason", d.reason}, {"seconds", d.seconds}});
+      devices.push_back({{"serial", d.serial},
+                         {"mac", d.mac},
+                         {"result", station::to_string(d.outcome)},
+                         {"reason", d.reason},
+                         {"seconds", d.seconds}});
     }
     print_json({{"devices", devices},
                 {"records_dir", summary.records_dir.string()},
@@ -67,8 +71,12 @@ void run(const DemoArgs& args) {
                 {"seconds", summary.seconds},
                 {"registration", result.registration},
                 {"outbox_pending", summary.outbox_pending},
+                {"rehearsal", service::to_json(result.rehearsal)},
                 {"as_planned", as_planned}});
   } else {
+    std::cout << fmt::format("\nrehearsal on one virtual chip: {} in {:.1f} s ({})\n",
+                             result.rehearsal.passed ? "passed" : "FAILED", result.rehearsal.seconds,
+                             result.rehearsal.dir.string());
     std::cout << fmt::format("\n{} devices in {:.1f} s\n", summary.devices.size(), summary.seconds)
               << device_table(summary.devices) << "\nfaults injected by the emulator:\n";
     for (const auto& planned : result.devices) {
@@ -106,8 +114,9 @@ const RegisterCommand command{{
                    "print {\"devices\":[{serial,mac,result,reason,seconds}],\"records_dir\",\"labels_dir\"}");
       app.footer(
           "First run: creates a demo CA (DIR/ca) and a Secure Boot V2 key (DIR/keys, 0600). Every run:\n"
-          "builds and signs the images, writes DIR/station.toml, starts espfab-emu with the devices behind\n"
-          "rfc2217://, and runs the station on them: flash + hardware test, serial, certificate,\n"
+          "builds and signs the images, writes DIR/station.toml, rehearses it on one virtual chip (as\n"
+          "`espfab check --rehearse` does), starts espfab-emu with the devices behind rfc2217://, and runs\n"
+          "the station on them (preflight check first): flash + hardware test, serial, certificate,\n"
           "esp_secure_cert, flash encryption + Secure Boot + JTAG off, encrypted production firmware, verified\n"
           "boot, secure download mode, registration with a local Mosquitto (dynamic security, client\n"
           "certificates; the manifest when mosquitto is not installed), a QR label (PNG) per device.\n"

@@ -27,7 +27,7 @@ std::string device_table(const std::vector<station::DeviceResult>& devices) {
   std::string out = fmt::format("  {:<13} {:<18} {:<12} {:>7}  {}\n", "SERIAL", "MAC", "RESULT", "TIME", "REASON");
   for (const auto& d : devices) {
     out += fmt::format("  {:<13} {:<18} {:<12} {:>6.1f}s  {}\n", d.serial.empty() ? "-" : d.serial,
-                       d.mac.empty() ? "-" : d.mac, d.result, d.seconds, d.reason);
+                       d.mac.empty() ? "-" : d.mac, station::to_string(d.outcome), d.seconds, d.reason);
   }
   return out;
 }

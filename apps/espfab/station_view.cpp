@@ -64,9 +64,13 @@ class TerminalView {
         line.detail = fmt::format("{:.1f} s{}", e.seconds, e.message.empty() ? "" : "  " + e.message);
         break;
       case Kind::FixtureStopped:
-        line.step = "stopped";
+        line.step = e.outcome.empty() ? "stopped" : e.outcome;
         line.detail = e.message;
         break;
+      case Kind::Warning:
+        lines_.erase(e.fixture);
+        std::cerr << fmt::format("warning[{}]: {}\n", e.step, e.message);
+        return;
     }
     draw();
   }
@@ -97,7 +101,9 @@ void plain_line(const station::StationEvent& e) {
   } else if (e.kind == Kind::DeviceFinished) {
     std::cerr << fmt::format("{}: {} {} in {:.1f} s\n", e.fixture, who.empty() ? "device" : who, e.outcome, e.seconds);
   } else if (e.kind == Kind::FixtureStopped) {
-    std::cerr << fmt::format("{}: stopped: {}\n", e.fixture, e.message);
+    std::cerr << fmt::format("{}: {}: {}\n", e.fixture, e.outcome.empty() ? "stopped" : e.outcome, e.message);
+  } else if (e.kind == Kind::Warning) {
+    std::cerr << fmt::format("warning[{}]: {}\n", e.step, e.message);
   }
 }
 

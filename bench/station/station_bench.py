@@ -56,7 +56,8 @@ def run_station(espfab, emu, work, profile, n):
     subprocess.run(["rm", "-rf", os.path.join(work, "station-data")], check=True)
     emulator = Emulator(emu, n, state)
     try:
-        cmd = [espfab, "--log-level", "error", "run", "--profile", profile, "--count", str(n), "--json"]
+        cmd = [espfab, "--log-level", "error", "run", "--profile", profile, "--count", str(n), "--json",
+               "--no-rehearsal"]
         for url in emulator.urls:
             cmd += ["--port", url]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ struct IssuedCertificate {
   std::string subject;  // RFC 2253
 };
 
+// One certificate the CA issued, as its index records it.
+struct IndexEntry {
+  std::string serial_hex;
+  std::string not_after;
+  std::string subject;  // RFC 2253
+  std::string sha256;   // lower-case hex of the DER
+};
+
 class CaBackend {
  public:
   virtual ~CaBackend() = default;
@@ -34,6 +43,9 @@ class CaBackend {
   // The certificate devices chain to (for esp_secure_cert's CA record and for verification).
   virtual std::string ca_certificate_pem() const = 0;
   virtual std::string describe() const = 0;
+  // Every certificate the CA issued, when it keeps an index the station can read (local and
+  // PKCS#11 CAs keep index.txt); nullopt for a remote CA. Audits compare it with the audit log.
+  virtual std::optional<std::vector<IndexEntry>> issued_index() const { return std::nullopt; }
 };
 
 }  // namespace espfab::pki

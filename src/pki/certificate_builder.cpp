@@ -239,6 +239,21 @@ IssuedCertificate issue_certificate(X509_REQ* csr, const IssueProfile& profile, 
   return issued;
 }
 
+std::vector<IndexEntry> read_index(const std::filesystem::path& state_dir) {
+  std::ifstream in(state_dir / kIndexFile);
+  std::vector<IndexEntry> entries;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (std::size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) {
+      fields.push_back(line.substr(start, tab - start));
+    }
+    fields.push_back(line.substr(start));
+    if (fields.size() == 4) entries.push_back({fields[0], fields[1], fields[2], fields[3]});
+  }
+  return entries;
+}
+
 std::size_t issued_count(const std::filesystem::path& state_dir) {
   std::ifstream in(state_dir / kIndexFile);
   std::size_t lines = 0;

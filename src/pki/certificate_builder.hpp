@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pki/ca_backend.hpp"
 #include "pki/openssl_types.hpp"
@@ -63,5 +64,7 @@ IssuedCertificate issue_certificate(X509_REQ* csr, const IssueProfile& profile, 
 
 // Lines of index.txt, for audits and tests.
 std::size_t issued_count(const std::filesystem::path& state_dir);
+// Every line of index.txt (ca_backend.hpp's IndexEntry), in issue order.
+std::vector<IndexEntry> read_index(const std::filesystem::path& state_dir);
 
 }  // namespace espfab::pki

@@ -80,6 +80,8 @@ std::string LocalCa::describe() const {
 
 std::size_t LocalCa::issued_count() const { return pki::issued_count(dir_); }
 
+std::optional<std::vector<IndexEntry>> LocalCa::issued_index() const { return read_index(dir_); }
+
 std::string verify_chain(const std::string& certificate_pem, const std::string& ca_pem) {
   const X509Ptr cert = certificate_from_pem(certificate_pem);
   const X509Ptr ca = certificate_from_pem(ca_pem, "CA certificate");

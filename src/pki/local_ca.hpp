@@ -36,6 +36,7 @@ class LocalCa final : public CaBackend {
   IssuedCertificate sign(X509_REQ* csr, const IssueProfile& profile) override;
   std::string ca_certificate_pem() const override { return certificate_pem_; }
   std::string describe() const override;
+  std::optional<std::vector<IndexEntry>> issued_index() const override;
 
   const std::filesystem::path& directory() const noexcept { return dir_; }
   // Lines of index.txt, for audits and tests.

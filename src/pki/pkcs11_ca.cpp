@@ -140,6 +140,8 @@ std::string Pkcs11Ca::describe() const {
 
 std::size_t Pkcs11Ca::issued_count() const { return pki::issued_count(config_.state_dir); }
 
+std::optional<std::vector<IndexEntry>> Pkcs11Ca::issued_index() const { return read_index(config_.state_dir); }
+
 std::string self_sign_ca_certificate(const Pkcs11CaConfig& config, const CaCertificateSpec& subject) {
   check_config(config);
   if (std::filesystem::exists(config.certificate) || has_issuance_state(config.state_dir)) {

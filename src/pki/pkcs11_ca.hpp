@@ -51,6 +51,7 @@ class Pkcs11Ca final : public CaBackend {
   std::string ca_certificate_pem() const override { return certificate_pem_; }
   // "PKCS#11 CA CN=... (token 'espfab-ca', key 'ca-key' id 01, EC P-256, module ...)"; never the PIN.
   std::string describe() const override;
+  std::optional<std::vector<IndexEntry>> issued_index() const override;
 
   const Pkcs11CaConfig& config() const noexcept { return config_; }
   // Lines of index.txt, for audits and tests.

@@ -258,7 +258,9 @@ std::array<BlockWords, efuse::kBlockCount> planned_bits(const BurnPlan& plan) {
   return planned;
 }
 
-void check_not_stale(const BurnPlan& plan, const EfuseImage& planned_from, const EfuseImage& now) {
+}  // namespace
+
+void check_plan_explains(const BurnPlan& plan, const EfuseImage& planned_from, const EfuseImage& now) {
   const auto planned = planned_bits(plan);
   for (unsigned b = 0; b < efuse::kBlockCount; ++b) {
     for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) {
@@ -280,8 +282,6 @@ void check_not_stale(const BurnPlan& plan, const EfuseImage& planned_from, const
   }
 }
 
-}  // namespace
-
 EfuseImage read_efuses(EfuseRegisters& registers) {
   return EfuseImage::read([&registers](std::uint32_t address) { return registers.read(address); });
 }
@@ -296,7 +296,7 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
                                 const BurnObserver& observer, std::span<const SecretBytes> secret_keys) {
   Controller controller(registers_);
   BurnReport report;
-  check_not_stale(plan, planned_from, read_efuses(registers_));
+  check_plan_explains(plan, planned_from, read_efuses(registers_));
   // A missing device key is refused before anything burns, unless its blocks are done already.
   for (const auto& batch : plan.batches) {
     if (batch.after_boot_verified && !options.boot_verified) continue;

@@ -40,6 +40,11 @@ class EfuseRegisters {
   virtual void pause(unsigned milliseconds) = 0;
 };
 
+// Throws PolicyRefusalError("security.burn.stale_plan") when `now` differs from `planned_from`
+// anywhere outside the bits `plan` sets (what an interrupted run of the plan can leave), and
+// DeviceStatusError when the eFuses report read errors. The executor checks this before it burns.
+void check_plan_explains(const BurnPlan& plan, const EfuseImage& planned_from, const EfuseImage& now);
+
 // The eFuse read registers and error registers of a device, as one snapshot.
 EfuseImage read_efuses(EfuseRegisters& registers);
 

@@ -33,6 +33,7 @@ class Problems {
 };
 
 const std::set<std::string> kSecurityKeys{"flash_encryption",
+                                          "secure_boot",
                                           "flash_encryption_mode",
                                           "flash_encryption_key_block",
                                           "secure_boot_keys",
@@ -71,6 +72,77 @@ std::filesystem::path relative_to(const std::filesystem::path& file, const std::
   return p.is_absolute() ? p : file.parent_path() / p;
 }
 
+// flash_encryption = "xts-128" | "xts-256", or false / "off" to provision without it (explicitly).
+void read_flash_encryption(const toml::table& security, Problems& problems, SecurityProfileFile& out) {
+  const toml::node* node = security.get("flash_encryption");
+  if (node == nullptr) {
+    problems.add(
+        "[security] says nothing about flash encryption: set flash_encryption = \"xts-256\" (or "
+        "\"xts-128\"), or flash_encryption = false to provision without it on purpose");
+    return;
+  }
+  if (const auto on = node->value<bool>()) {
+    if (*on) {
+      problems.add(node->source(), "flash_encryption = true: say which mode, \"xts-256\" or \"xts-128\"");
+    } else {
+      out.opt_outs.push_back("flash_encryption = false");
+    }
+    return;
+  }
+  if (const auto fe = choice(security, "flash_encryption", {"off", "xts-128", "xts-256"}, problems)) {
+    if (*fe == "off") {
+      out.opt_outs.push_back("flash_encryption = \"off\"");
+    } else {
+      out.profile.flash_encryption = *fe == "xts-128" ? XtsKeyLength::Aes128 : XtsKeyLength::Aes256;
+    }
+  }
+}
+
+// secure_boot_keys = [1 to 3 PEM files]; without keys, `secure_boot = false` must say it is meant.
+void read_secure_boot_keys(const toml::table& security, const std::filesystem::path& path, Problems& problems,
+                           SecurityProfileFile& out) {
+  const auto enabled = get<bool>(security, "secure_boot", problems, "true or false");
+  const toml::node* keys = security.get("secure_boot_keys");
+  const toml::array* list = keys ? keys->as_array() : nullptr;
+  if (enabled == false) {
+    if (list != nullptr && !list->empty()) {
+      problems.add(keys->source(), "secure_boot = false but 'secure_boot_keys' lists keys: remove one of the two");
+    }
+    out.opt_outs.push_back("secure_boot = false");
+    return;
+  }
+  if (keys == nullptr || (list != nullptr && list->empty())) {
+    const std::string what = keys == nullptr ? "[security] has no 'secure_boot_keys'" : "'secure_boot_keys' is empty";
+    const std::string fix =
+        ": Secure Boot V2 is never turned off by omission; list 1 to 3 RSA-3072 PEM keys, or say "
+        "secure_boot = false to provision without it on purpose";
+    if (keys == nullptr) {
+      problems.add(what + fix);
+    } else {
+      problems.add(keys->source(), what + fix);
+    }
+    return;
+  }
+  if (list == nullptr || list->size() > 3) {
+    problems.add(keys->source(), "'secure_boot_keys' must be a list of 1 to 3 PEM file paths");
+    return;
+  }
+  for (const auto& item : *list) {
+    const auto file = item.value<std::string>();
+    if (!file) {
+      problems.add(item.source(), "each secure boot key is a PEM file path (a string)");
+      continue;
+    }
+    const auto key_path = relative_to(path, *file);
+    try {
+      const auto key = load_sbv2_key_file(key_path, false);
+      out.profile.secure_boot_digests.push_back(sbv2_public_key(key.get()).digest());
+    } catch (const Error& error) {
+      problems.add(item.source(), fmt::format("{}: {}", key_path.string(), error.message()));
+    }
+  }
+}
+
 }  // namespace
 
 SecurityProfileFile load_security_profile(const std::filesystem::path& path) {
@@ -95,9 +167,7 @@ SecurityProfileFile load_security_profile(const std::filesystem::path& path) {
         problems.add(node.source(), fmt::format("unknown key '{}' in [security] (a typo?)", key.str()));
       }
     }
-    if (const auto fe = choice(*security, "flash_encryption", {"off", "xts-128", "xts-256"}, problems)) {
-      if (*fe != "off") p.flash_encryption = *fe == "xts-128" ? XtsKeyLength::Aes128 : XtsKeyLength::Aes256;
-    }
+    read_flash_encryption(*security, problems, out);
     if (const auto mode = choice(*security, "flash_encryption_mode", {"release", "development"}, problems)) {
       p.flash_encryption_release = *mode == "release";
     }
@@ -109,27 +179,7 @@ SecurityProfileFile load_security_profile(const std::filesystem::path& path) {
         p.flash_encryption_key_block = static_cast<unsigned>(*block);
       }
     }
-    if (const toml::node* keys = security->get("secure_boot_keys")) {
-      const toml::array* list = keys->as_array();
-      if (list == nullptr || list->size() > 3) {
-        problems.add(keys->source(), "'secure_boot_keys' must be a list of 1 to 3 PEM file paths");
-      } else {
-        for (const auto& item : *list) {
-          const auto file = item.value<std::string>();
-          if (!file) {
-            problems.add(item.source(), "each secure boot key is a PEM file path (a string)");
-            continue;
-          }
-          const auto key_path = relative_to(path, *file);
-          try {
-            const auto key = load_sbv2_key_file(key_path, false);
-            p.secure_boot_digests.push_back(sbv2_public_key(key.get()).digest());
-          } catch (const Error& error) {
-            problems.add(item.source(), fmt::format("{}: {}", key_path.string(), error.message()));
-          }
-        }
-      }
-    }
+    read_secure_boot_keys(*security, path, problems, out);
     p.secure_boot_aggressive_revoke =
         get<bool>(*security, "aggressive_revoke", problems, "true or false").value_or(false);
     p.revoke_unused_digest_slots =

@@ -18,8 +18,14 @@ struct SecurityProfileFile {
   // [images]: the signed bootloader and production app (paths relative to the profile file).
   std::optional<std::filesystem::path> bootloader;
   std::optional<std::filesystem::path> app;
+  // What the profile turned off on purpose ("secure_boot = false", "flash_encryption = false"):
+  // shown as a warning on every run and kept in every device record.
+  std::vector<std::string> opt_outs;
 };
 
+// Secure Boot and flash encryption are never off by omission: a profile must name its Secure Boot
+// keys or say `secure_boot = false`, and give `flash_encryption` a mode or say
+// `flash_encryption = false`; an empty key list is an error, not a silent "off".
 // Throws BadInputError("security.profile") listing every problem, one per line.
 SecurityProfileFile load_security_profile(const std::filesystem::path& path);
 

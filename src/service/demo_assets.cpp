@@ -7,6 +7,7 @@
 #include "pki/local_ca.hpp"
 #include "security/sbv2_key.hpp"
 #include "security/secure_boot_v2.hpp"
+#include "station/preflight.hpp"
 #include "util/crypto.hpp"
 #include "util/file_io.hpp"
 
@@ -27,6 +28,16 @@ Bytes filler(std::size_t size, std::uint32_t seed) {
   return out;
 }
 
+// The firmware contract's strings a real build of the espfab components carries in its read-only
+// data (the preflight looks for them): the factory-test ready line's format, the identity log tag.
+std::string contract_strings(const std::string& project) {
+  if (project == "factory-test") {
+    return R"({"ft":1,"event":"ready","fw":"factory-test","version":"%s","mac":"%s"})" + std::string(1, '\0');
+  }
+  return std::string(station::kIdentityLogTag) + std::string(1, '\0') + "serial=%s cert_sha256=%s" +
+         std::string(1, '\0');
+}
+
 Bytes build_app(const std::string& project, const std::string& version, std::size_t code_size) {
   image::AppDescriptor desc;
   desc.version = version;
@@ -35,7 +46,10 @@ Bytes build_app(const std::string& project, const std::string& version, std::siz
   desc.date = "Dec  2 2026";
   desc.idf_version = "v5.5.1";
   std::vector<image::SegmentInput> segments;
-  segments.push_back({0x3C000020, image::serialize_app_descriptor(desc), ".flash.appdesc", 0});
+  Bytes rodata = image::serialize_app_descriptor(desc);  // esp_app_desc_t, then .rodata
+  const std::string strings = contract_strings(project);
+  rodata.insert(rodata.end(), strings.begin(), strings.end());
+  segments.push_back({0x3C000020, std::move(rodata), ".flash.appdesc", 0});
   segments.push_back(
       {0x42000020, filler(code_size, static_cast<std::uint32_t>(code_size)), ".flash.text", image::kSegmentExecutable});
   segments.push_back({0x40370000, filler(0x400, 7), ".iram0.text", image::kSegmentExecutable});

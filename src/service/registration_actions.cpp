@@ -1,6 +1,7 @@
 // StationService's register/deregister: one device, by hand, with the profile's registrar.
 #include <fmt/format.h>
 
+#include "service/station_db_access.hpp"
 #include "service/station_service.hpp"
 #include "station/device_record.hpp"
 #include "station/handoff_targets.hpp"
@@ -10,41 +11,23 @@
 #include "util/error.hpp"
 
 namespace espfab::service {
-namespace {
-
-std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile) {
-  const auto file = station::database_path(profile);
-  if (!std::filesystem::exists(file)) {
-    throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", file.string()),
-                        "run the station with this profile first (espfab run --profile ...)");
-  }
-  return station::open_station_db(file);
-}
-
-}  // namespace
 
 std::string StationService::register_device(const std::filesystem::path& profile_path, const std::string& device) {
   const auto profile = station::load_station_profile(profile_path);
   const auto db = open_existing_db(profile);
-  const auto row = db->find_device(device);
-  if (!row) {
-    throw BadInputError("service.unknown_device",
-                        fmt::format("no device {} in {}", device, station::database_path(profile).string()),
-                        "give the MAC (7c:df:a1:00:00:01) or the serial number of a device this station provisioned");
-  }
-  const auto certificate = db->certificate(row->mac);
-  if (row->serial.empty() || !certificate) {
-    throw PolicyRefusalError(
-        "service.not_provisioned",
-        fmt::format("device {} has no serial and certificate yet (status {})", device, row->status),
-        "only a device that got its identity can be registered; finish provisioning it first");
+  const auto row = find_existing_device(*db, profile, device);
+  const auto certificate = db->certificate(row.mac);
+  if (row.serial.empty() || !certificate) {
+    throw PolicyRefusalError("service.not_provisioned",
+                             fmt::format("device {} has no serial and certificate yet (status {})", device, row.status),
+                             "only a device that got its identity can be registered; finish provisioning it first");
   }
   const auto registrar = station::make_registrar(profile);
-  const auto result = registrar->register_device({row->serial, row->mac, certificate->pem});
-  for (const auto& item : db->outbox(row->mac)) {
+  const auto result = registrar->register_device({row.serial, row.mac, certificate->pem});
+  for (const auto& item : db->outbox(row.mac)) {
     if (item.kind == station::kRegisterItem && item.state != "done") db->outbox_attempt(item.id, true, "");
   }
-  station::refresh_record_handoff(*db, station::records_path(profile), row->mac);
+  station::refresh_record_handoff(*db, station::records_path(profile), row.mac);
   return result;
 }
 

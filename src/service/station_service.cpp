@@ -5,9 +5,12 @@
 #include <fstream>
 #include <mutex>
 
+#include "pki/certificate_builder.hpp"
 #include "service/demo_assets.hpp"
 #include "service/demo_broker.hpp"
 #include "service/emulator_launcher.hpp"
+#include "service/station_db_access.hpp"
+#include "station/audit_completeness.hpp"
 #include "station/device_record.hpp"
 #include "station/station_db.hpp"
 #include "util/error.hpp"
@@ -35,7 +38,45 @@ class EventLog {
   std::ofstream out_;
 };
 
+[[noreturn]] void throw_preflight_failed(const station::PreflightReport& report) {
+  std::string message =
+      fmt::format("the profile failed its preflight check with {} error(s); no fixture was touched:", report.errors());
+  for (const auto& f : report.findings) {
+    if (f.severity != station::PreflightFinding::Severity::Error) continue;
+    message += fmt::format("\n  {}: [{}] {}\n    fix: {}", f.where, f.check, f.message, f.hint);
+  }
+  throw BadInputError("station.preflight", message,
+                      fmt::format("`espfab check --profile {}` lists every finding", report.profile.string()));
+}
+
+void require_rehearsal(const station::StationProfile& profile, const std::string& content_hash, bool waived) {
+  if (waived) {
+    std::filesystem::create_directories(profile.data_dir);
+    station::AuditLog audit(station::audit_log_path(profile), profile.station_id);
+    audit.append({"station.no_rehearsal",
+                  "",
+                  "",
+                  {{"profile", profile.file.string()},
+                   {"content_hash", content_hash},
+                   {"rehearsed", rehearsal_passed(profile.data_dir, content_hash)}}});
+    return;
+  }
+  if (rehearsal_passed(profile.data_dir, content_hash)) return;
+  throw PolicyRefusalError(
+      "station.not_rehearsed",
+      fmt::format("the profile {} (content hash {}…) has not passed a rehearsal on the virtual chip: its images, "
+                  "keys or settings are not proven to give a chip that boots",
+                  profile.file.string(), content_hash.substr(0, 12)),
+      fmt::format("run `espfab check --profile {} --rehearse` first (or pass --no-rehearsal, which the audit log "
+                  "records)",
+                  profile.file.string()));
+}
+
 }  // namespace
+
+RehearsalResult StationService::rehearse(const RehearsalRequest& request, const station::StationObserver& observer) {
+  return service::rehearse(request, code_version_, observer);
+}
 
 std::vector<DemoDevice> demo_device_plan(unsigned devices) {
   std::vector<DemoDevice> plan;
@@ -47,19 +88,41 @@ std::vector<DemoDevice> demo_device_plan(unsigned devices) {
   return plan;
 }
 
+station::PreflightReport StationService::check(const std::filesystem::path& profile,
+                                               const station::PreflightOptions& options) {
+  return station::run_preflight(profile, options);
+}
+
 station::RunSummary StationService::run(const RunRequest& request, const station::StationObserver& observer) {
+  station::PreflightOptions preflight_options;
+  preflight_options.probe_targets = request.probe_targets;
+  const auto preflight = check(request.profile, preflight_options);
+  if (!preflight.passed()) throw_preflight_failed(preflight);
   const auto profile = station::load_station_profile(request.profile);
+  require_rehearsal(profile, preflight.content_hash, request.no_rehearsal);
   EventLog log(profile.data_dir / "events.jsonl");
+  std::vector<std::string> warnings;
+  for (const auto& finding : preflight.findings) {
+    warnings.push_back(fmt::format("{}: {}: {}", finding.check, finding.where, finding.message));
+    station::StationEvent event;
+    event.kind = station::StationEvent::Kind::Warning;
+    event.step = finding.check;
+    event.message = fmt::format("{}: {} ({})", finding.where, finding.message, finding.hint);
+    log.write(event);
+    if (observer) observer(event);
+  }
   station::RunOptions options;
   options.ports = request.ports;
   options.count = request.count;
   options.idle_timeout = request.idle_timeout;
   options.cancel = request.cancel;
   options.code_version = code_version_;
-  return station::run_station(profile, options, [&](const station::StationEvent& event) {
+  auto summary = station::run_station(profile, options, [&](const station::StationEvent& event) {
     log.write(event);
     if (observer) observer(event);
   });
+  summary.warnings = std::move(warnings);
+  return summary;
 }
 
 DemoResult StationService::demo(const DemoRequest& request, const station::StationObserver& observer) {
@@ -93,6 +156,8 @@ DemoResult StationService::demo(const DemoRequest& request, const station::Stati
   } else {
     result.registration = "manifest (mosquitto and its dynamic-security plugin are not installed)";
   }
+  // The profile is proven on one virtual chip before the line starts (as `espfab run` demands).
+  result.rehearsal = rehearse({assets.profile, request.emulator}, observer);
   EmulatorLauncher emulator(request.emulator, args, request.devices, request.dir / "emulator.log");
   for (std::size_t i = 0; i < result.devices.size() && i < emulator.macs().size(); ++i) {
     result.devices[i].mac = emulator.macs()[i];
@@ -109,20 +174,10 @@ DemoResult StationService::demo(const DemoRequest& request, const station::Stati
 std::vector<nlohmann::json> StationService::report(const std::filesystem::path& profile_path,
                                                    const ReportFilter& filter) {
   const auto profile = station::load_station_profile(profile_path);
-  const auto db_file = station::database_path(profile);
-  if (!std::filesystem::exists(db_file)) {
-    throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", db_file.string()),
-                        "run the station with this profile first (espfab run --profile ...)");
-  }
-  const auto db = station::open_station_db(db_file);
+  const auto db = open_existing_db(profile);
   std::vector<nlohmann::json> out;
   if (!filter.device.empty()) {
-    const auto device = db->find_device(filter.device);
-    if (!device) {
-      throw BadInputError("service.unknown_device", fmt::format("no device {} in {}", filter.device, db_file.string()),
-                          "give the MAC (7c:df:a1:00:00:01) or the serial number");
-    }
-    out.push_back(station::build_device_record(*db, device->mac));
+    out.push_back(station::build_device_record(*db, find_existing_device(*db, profile, filter.device).mac));
     return out;
   }
   for (const auto& device : db->devices(filter.since)) {
@@ -140,7 +195,18 @@ std::vector<nlohmann::json> StationService::report(const std::filesystem::path& 
 
 station::AuditVerification StationService::verify_audit(const std::filesystem::path& profile_path) {
   const auto profile = station::load_station_profile(profile_path);
-  return station::verify_audit_log(station::audit_log_path(profile));
+  const auto file = station::audit_log_path(profile);
+  auto result = station::verify_audit_log(file);
+  if (!result.ok || !std::filesystem::exists(station::database_path(profile))) return result;
+  // The CA's own index (local and PKCS#11 CAs): read from its state directory, no key needed.
+  std::optional<std::vector<pki::IndexEntry>> index;
+  if (profile.ca_backend == station::StationProfile::CaBackendKind::Local) index = pki::read_index(profile.ca_dir);
+  if (profile.ca_backend == station::StationProfile::CaBackendKind::Pkcs11) {
+    index = pki::read_index(profile.pkcs11.state_dir);
+  }
+  const auto db = station::open_station_db(station::database_path(profile));
+  station::check_audit_completeness(station::read_audit_entries(file), *db, index, result);
+  return result;
 }
 
 }  // namespace espfab::service

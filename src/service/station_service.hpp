@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "service/rehearsal.hpp"
 #include "station/audit_log.hpp"
+#include "station/preflight.hpp"
 #include "station/station_runner.hpp"
 
 namespace espfab::service {
@@ -23,6 +25,9 @@ struct RunRequest {
   std::optional<unsigned> count;
   std::optional<std::chrono::milliseconds> idle_timeout;
   const std::atomic<bool>* cancel = nullptr;
+  bool probe_targets = true;  // the preflight tries the broker and the label printer (warnings)
+  // Run a profile whose content hash has not passed a rehearsal (recorded in the audit log).
+  bool no_rehearsal = false;
 };
 
 struct DemoRequest {
@@ -45,7 +50,8 @@ struct DemoResult {
   std::filesystem::path dir;
   std::filesystem::path profile;
   std::vector<DemoDevice> devices;
-  std::string registration;  // "mosquitto at mqtts://localhost:PORT" or why the manifest stands in
+  std::string registration;   // "mosquitto at mqtts://localhost:PORT" or why the manifest stands in
+  RehearsalResult rehearsal;  // of the demo profile, before the run
 };
 
 struct ReportFilter {
@@ -56,12 +62,28 @@ struct ReportFilter {
 class StationService {
  public:
   explicit StationService(std::string code_version) : code_version_(std::move(code_version)) {}
+  // The preflight of `profile` (everything that needs no device; station/preflight.hpp).
+  station::PreflightReport check(const std::filesystem::path& profile, const station::PreflightOptions& options = {});
+  // The profile end to end on one virtual chip (service/rehearsal.hpp), recorded in the data dir.
+  RehearsalResult rehearse(const RehearsalRequest& request, const station::StationObserver& observer);
+  // Runs the preflight first: with any error, throws BadInputError("station.preflight") listing
+  // them and touches no fixture; its warnings go to the observer and the events log. Then refuses
+  // (PolicyRefusalError "station.not_rehearsed") a profile whose content hash has not passed a
+  // rehearsal, unless request.no_rehearsal (an audit line says so).
   station::RunSummary run(const RunRequest& request, const station::StationObserver& observer);
   DemoResult demo(const DemoRequest& request, const station::StationObserver& observer);
   // One summary object per device ({serial, mac, status, reason, updated, certificate_sha256}),
   // or with `filter.device` the device's full record.
   std::vector<nlohmann::json> report(const std::filesystem::path& profile, const ReportFilter& filter);
   station::AuditVerification verify_audit(const std::filesystem::path& profile);
+  // Operator recovery (docs/station.md, "Faults and recovery"): a device's state and last steps;
+  // resume a faulted (or interrupted) device the next time its fixture sees it; scrap a device
+  // (status scrapped, certificate revoked). Each writes an audit line with the operator's reason.
+  nlohmann::json device_status(const std::filesystem::path& profile, const std::string& device);
+  nlohmann::json device_resume(const std::filesystem::path& profile, const std::string& device,
+                               const std::string& reason);
+  nlohmann::json device_scrap(const std::filesystem::path& profile, const std::string& device,
+                              const std::string& reason);
   // Registers a provisioned device (MAC or serial in the station DB) with the profile's registrar
   // now, outside a run; a queued registration in the outbox is marked delivered. Returns what
   // the registrar did.

@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <fstream>
+#include <set>
 
 #include "station/station_db.hpp"
 #include "util/bytes.hpp"
@@ -113,6 +115,38 @@ std::string AuditLog::append(const AuditEntry& entry) {
   out += make(entry);
   write_all(lock.fd(), out, file_);
   return prev;
+}
+
+std::vector<nlohmann::json> read_audit_entries(const std::filesystem::path& file) {
+  std::vector<nlohmann::json> entries;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_object()) entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+std::vector<nlohmann::json> open_intents(const std::vector<nlohmann::json>& entries, const std::string& mac) {
+  std::set<std::string> named;
+  for (const auto& e : entries) {
+    const auto& details = e.value("details", nlohmann::json::object());
+    if (details.is_object() && details.contains("intent") && details["intent"].is_string()) {
+      named.insert(details["intent"].get<std::string>());
+    }
+  }
+  std::vector<nlohmann::json> open;
+  for (const auto& e : entries) {
+    const std::string action = e.value("action", "");
+    if (action.size() < std::strlen(kIntentSuffix) ||
+        action.compare(action.size() - std::strlen(kIntentSuffix), std::string::npos, kIntentSuffix) != 0) {
+      continue;
+    }
+    if (!mac.empty() && e.value("mac", "") != mac) continue;
+    if (named.count(e.value("hash", "")) == 0) open.push_back(e);
+  }
+  return open;
 }
 
 AuditVerification verify_audit_log(const std::filesystem::path& file) {

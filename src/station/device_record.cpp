@@ -42,6 +42,15 @@ nlohmann::json build_device_record(StationDb& db, const std::string& mac) {
                              {"issued", cert->issued},
                              {"pem", cert->pem}};
   }
+  nlohmann::json revoked = nlohmann::json::array();
+  for (const auto& r : db.revocations(mac)) {
+    revoked.push_back({{"serial_number", r.certificate.certificate_serial},
+                       {"sha256", r.certificate.sha256},
+                       {"issued", r.certificate.issued},
+                       {"revoked", r.revoked},
+                       {"reason", r.reason}});
+  }
+  if (!revoked.empty()) record["revoked_certificates"] = revoked;
   nlohmann::json efuses = nlohmann::json::object();
   for (const char* stage : {"connect", "before-burn", "after-burn", "final"}) {
     if (auto snapshot = db.efuse_snapshot(mac, stage)) efuses[stage] = *snapshot;
@@ -84,7 +93,9 @@ std::filesystem::path write_device_record(const DeviceContext& ctx, const Device
                        {"profile", ctx.station.profile.file.string()},
                        {"profile_sha256", ctx.station.profile.sha256},
                        {"run_id", ctx.station.run_id}};
-  record["result"] = {{"result", result.result}, {"reason", result.reason}, {"seconds", result.seconds}};
+  // Security the profile turned off on purpose ("secure_boot = false"): kept with every device.
+  record["security_opt_outs"] = ctx.station.profile.security_opt_outs;
+  record["result"] = {{"result", to_string(result.outcome)}, {"reason", result.reason}, {"seconds", result.seconds}};
   const std::string& console = ctx.console;
   record["console_excerpt"] =
       console.size() > kConsoleExcerpt ? console.substr(console.size() - kConsoleExcerpt) : console;

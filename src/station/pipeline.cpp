@@ -3,14 +3,11 @@
 #include <fmt/format.h>
 
 #include "station/device_record.hpp"
+#include "station/error_policy.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
 namespace {
-
-bool transient(ErrorKind kind) {
-  return kind == ErrorKind::Timeout || kind == ErrorKind::Protocol || kind == ErrorKind::Io;
-}
 
 std::string_view outcome_name(StepVerdict verdict) {
   switch (verdict) {
@@ -19,6 +16,7 @@ std::string_view outcome_name(StepVerdict verdict) {
     case StepVerdict::Fail: return "fail";
     case StepVerdict::Stop: return "error";
     case StepVerdict::Retry: return "fail";
+    case StepVerdict::Interrupt: return "interrupted";
   }
   return "error";
 }
@@ -27,7 +25,87 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+using Emit =
+    std::function<void(StationEvent::Kind, const std::string&, const std::string&, const std::string&, double)>;
+
+// An error's outcome under the station's error policy (error_policy.hpp, docs/errors.md); the
+// record keeps its kind, code and hint.
+StepOutcome outcome_of(const Error& error) {
+  const auto policy = error_policy(error);
+  StepOutcome outcome;
+  outcome.reason = error.describe();
+  outcome.details["error"] = {{"kind", to_string(error.kind())},
+                              {"code", error.code()},
+                              {"hint", error.hint()},
+                              {"side", to_string(policy.side)},
+                              {"policy", to_string(policy.action)}};
+  switch (policy.action) {
+    case ErrorAction::RetryThenBlameDevice: outcome.verdict = StepVerdict::Retry; break;
+    case ErrorAction::BlameDevice: outcome.verdict = StepVerdict::Fail; break;
+    case ErrorAction::StopFixture: outcome.verdict = StepVerdict::Interrupt; break;
+    case ErrorAction::StopStation:
+      outcome.verdict = StepVerdict::Interrupt;
+      outcome.stop_station = true;
+      break;
+  }
+  return outcome;
+}
+
+// Runs a step's body up to its attempts; a Retry (a body's own, or a device-side error) runs it
+// again on a fresh session. Anything but an espfab::Error is a bug: Interrupt.
+StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& emit) {
+  StepOutcome outcome;
+  for (unsigned attempt = 1;; ++attempt) {
+    try {
+      outcome = step.body(ctx);
+    } catch (const Error& error) {
+      outcome = outcome_of(error);
+    } catch (const std::exception& error) {
+      outcome = outcome_of(InternalError("station.unexpected", fmt::format("internal error: {}", error.what())));
+    }
+    if (outcome.verdict == StepVerdict::Retry && attempt < step.attempts) {
+      emit(StationEvent::Kind::StepProgress, step.name, "",
+           fmt::format("attempt {} failed ({}), retrying", attempt, outcome.reason), 0);
+      ctx.fixture.close_session();
+      continue;
+    }
+    if (outcome.verdict == StepVerdict::Retry) outcome.verdict = StepVerdict::Fail;
+    return outcome;
+  }
+}
+
+// The step's result, committed to the DB before anything else happens, and its event. A DB that
+// cannot take it interrupts the device (the station stops): nothing may go on unrecorded.
+void record(DeviceContext& ctx, const StepDecl& step, StepOutcome& outcome, const std::string& started, double seconds,
+            const Emit& emit) {
+  if (!ctx.mac.empty()) {
+    try {
+      ctx.station.db.record_step({ctx.mac, ctx.station.run_id, step.name, std::string(outcome_name(outcome.verdict)),
+                                  started, seconds, outcome.measurements, outcome.reason, outcome.details});
+    } catch (const Error& error) {
+      const auto reason = fmt::format("{} (its result '{}' could not be recorded: {})", outcome.reason,
+                                      outcome_name(outcome.verdict), error.describe());
+      outcome = outcome_of(error);
+      outcome.reason = reason;
+      outcome.stop_station = true;
+    }
+  }
+  emit(StationEvent::Kind::StepFinished, step.name, std::string(outcome_name(outcome.verdict)), outcome.reason,
+       seconds);
+}
+
 }  // namespace
+
+std::string_view to_string(DeviceOutcome outcome) {
+  switch (outcome) {
+    case DeviceOutcome::Provisioned: return "provisioned";
+    case DeviceOutcome::Rejected: return "rejected";
+    case DeviceOutcome::Fault: return "fault";
+    case DeviceOutcome::Skipped: return "skipped";
+    case DeviceOutcome::Interrupted: return "interrupted";
+  }
+  return "?";
+}
 
 void DeviceContext::progress(const std::string& step, std::uint64_t done, std::uint64_t total) const {
   if (!observer) return;
@@ -48,11 +126,11 @@ void DeviceContext::wipe_secrets() {
   secure_cert_partition.wipe();
 }
 
-DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps) {
+DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps, const StepDecl* on_reject) {
   const auto device_start = std::chrono::steady_clock::now();
   DeviceResult result;
   result.fixture = ctx.fixture_name;
-  result.result = "provisioned";
+  result.outcome = DeviceOutcome::Provisioned;
   auto emit = [&](StationEvent::Kind kind, const std::string& step = {}, const std::string& outcome = {},
                   const std::string& message = {}, double seconds = 0) {
     if (!ctx.observer) return;
@@ -67,73 +145,80 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     event.seconds = seconds;
     ctx.observer(event);
   };
+  // Ends the device with `outcome` at `step`.
+  const auto end_with = [&](DeviceOutcome outcome, const std::string& step, const StepOutcome& step_outcome) {
+    result.outcome = outcome;
+    result.reason = step_outcome.verdict == StepVerdict::Skip ? step_outcome.reason
+                                                              : fmt::format("{}: {}", step, step_outcome.reason);
+    result.stop_station = step_outcome.stop_station;
+  };
   emit(StationEvent::Kind::DeviceStarted);
 
   for (std::size_t index = 0; index < steps.size(); ++index) {
     const StepDecl& step = steps[index];
     const std::string started = utc_now_iso();
-    if (index > 0 && step.skip_when_done && ctx.station.db.step_done(ctx.mac, step.name)) {
-      ctx.station.db.record_step({ctx.mac,
-                                  ctx.station.run_id,
-                                  step.name,
-                                  "skipped",
-                                  started,
-                                  0.0,
-                                  nlohmann::json::array(),
-                                  "",
-                                  {{"reason", "done in an earlier run"}}});
+    bool done = false;
+    try {
+      done = index > 0 && step.skip_when_done && ctx.station.db.step_done(ctx.mac, step.name);
+      if (done) {
+        ctx.station.db.record_step({ctx.mac,
+                                    ctx.station.run_id,
+                                    step.name,
+                                    "skipped",
+                                    started,
+                                    0.0,
+                                    nlohmann::json::array(),
+                                    "",
+                                    {{"reason", "done in an earlier run"}}});
+      }
+    } catch (const Error& error) {
+      end_with(DeviceOutcome::Interrupted, step.name, outcome_of(error));
+      result.stop_station = true;
+      break;
+    }
+    if (done) {
       emit(StationEvent::Kind::StepFinished, step.name, "skipped", "done in an earlier run");
       continue;
     }
     emit(StationEvent::Kind::StepStarted, step.name);
     const auto step_start = std::chrono::steady_clock::now();
-    StepOutcome outcome;
-    std::string error_code;
-    for (unsigned attempt = 1;; ++attempt) {
-      error_code.clear();
-      try {
-        outcome = step.body(ctx);
-      } catch (const Error& error) {
-        error_code = error.code();
-        outcome = StepOutcome{transient(error.kind()) ? StepVerdict::Retry : StepVerdict::Fail, error.describe()};
-      } catch (const std::exception& error) {
-        outcome = StepOutcome{StepVerdict::Stop, fmt::format("internal error: {}", error.what())};
-      }
-      if (outcome.verdict == StepVerdict::Retry && attempt < step.attempts) {
-        emit(StationEvent::Kind::StepProgress, step.name, "",
-             fmt::format("attempt {} failed ({}), retrying", attempt, outcome.reason));
-        ctx.fixture.close_session();
-        continue;
-      }
-      if (outcome.verdict == StepVerdict::Retry) outcome.verdict = StepVerdict::Fail;
-      break;
-    }
+    StepOutcome outcome = attempt_step(ctx, step, emit);
     // Once anything irreversible happened, a failure is a fault for an engineer, not a reject.
     if (outcome.verdict == StepVerdict::Fail && (ctx.security_burned || step.irreversible)) {
       outcome.verdict = StepVerdict::Stop;
     }
-    const double seconds = seconds_since(step_start);
-    if (!error_code.empty()) outcome.details["error_code"] = error_code;
-    if (!ctx.mac.empty()) {
-      ctx.station.db.record_step({ctx.mac, ctx.station.run_id, step.name, std::string(outcome_name(outcome.verdict)),
-                                  started, seconds, outcome.measurements, outcome.reason, outcome.details});
-    }
-    emit(StationEvent::Kind::StepFinished, step.name, std::string(outcome_name(outcome.verdict)), outcome.reason,
-         seconds);
+    record(ctx, step, outcome, started, seconds_since(step_start), emit);
     if (outcome.verdict == StepVerdict::Skip) {
-      result.result = "skipped";
-      result.reason = outcome.reason;
+      end_with(DeviceOutcome::Skipped, step.name, outcome);
       break;
     }
     if (outcome.verdict == StepVerdict::Fail) {
-      result.result = "rejected";
-      result.reason = fmt::format("{}: {}", step.name, outcome.reason);
+      end_with(DeviceOutcome::Rejected, step.name, outcome);
       break;
     }
     if (outcome.verdict == StepVerdict::Stop) {
-      result.result = "fault";
-      result.reason = fmt::format("{}: {}", step.name, outcome.reason);
+      end_with(DeviceOutcome::Fault, step.name, outcome);
       break;
+    }
+    if (outcome.verdict == StepVerdict::Interrupt) {
+      end_with(DeviceOutcome::Interrupted, step.name, outcome);
+      break;
+    }
+  }
+
+  if (result.outcome == DeviceOutcome::Rejected && on_reject != nullptr && !ctx.mac.empty()) {
+    // The device may not leave the fixture with anything it must not keep (its identity).
+    ctx.reject_reason = result.reason;
+    const std::string started = utc_now_iso();
+    emit(StationEvent::Kind::StepStarted, on_reject->name);
+    const auto step_start = std::chrono::steady_clock::now();
+    StepOutcome outcome = attempt_step(ctx, *on_reject, emit);
+    if (outcome.verdict == StepVerdict::Fail) outcome.verdict = StepVerdict::Stop;
+    record(ctx, *on_reject, outcome, started, seconds_since(step_start), emit);
+    if (outcome.verdict == StepVerdict::Stop || outcome.verdict == StepVerdict::Interrupt) {
+      result.outcome = outcome.verdict == StepVerdict::Stop ? DeviceOutcome::Fault : DeviceOutcome::Interrupted;
+      result.reason += fmt::format("; then {}: {}", on_reject->name, outcome.reason);
+      result.stop_station = outcome.stop_station;
     }
   }
 
@@ -143,17 +228,22 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
   result.mac = ctx.mac;
   result.serial = ctx.serial;
   result.seconds = seconds_since(device_start);
-  if (!ctx.mac.empty() && result.result != "skipped") {
+  if (!ctx.mac.empty() && result.outcome != DeviceOutcome::Skipped) {
     try {
-      ctx.station.db.set_status(ctx.mac, result.result, result.reason);
+      // An interrupted device stays in progress: the next run resumes it where the DB says.
+      const auto status = result.outcome == DeviceOutcome::Interrupted ? std::string("in_progress")
+                                                                       : std::string(to_string(result.outcome));
+      ctx.station.db.set_status(ctx.mac, status, result.reason);
       result.record = write_device_record(ctx, result).string();
     } catch (const Error& error) {
-      result.result = "fault";
+      // The DB or the disk failed: the device is not blamed; the station stops.
+      if (result.outcome != DeviceOutcome::Fault) result.outcome = DeviceOutcome::Interrupted;
+      result.stop_station = true;
       result.reason += (result.reason.empty() ? "" : "; ") + std::string("record not written: ") + error.describe();
     }
   }
   ctx.fixture.close_session();
-  emit(StationEvent::Kind::DeviceFinished, "", result.result, result.reason, result.seconds);
+  emit(StationEvent::Kind::DeviceFinished, "", std::string(to_string(result.outcome)), result.reason, result.seconds);
   return result;
 }
 

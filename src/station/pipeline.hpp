@@ -65,14 +65,19 @@ struct DeviceContext {
   std::string certificate_pem;
   std::string certificate_sha256;
   bool security_burned = false;  // anything irreversible happened to this device in this run
+  std::string reject_reason;     // set before the pipeline's on-reject step runs
   std::string console;           // boot consoles, for the record
 
   void progress(const std::string& step, std::uint64_t done, std::uint64_t total) const;
   void wipe_secrets();
 };
 
-// Skip: the device needs nothing (already provisioned, or locked by someone else and left untouched).
-enum class StepVerdict { Continue, Fail, Retry, Stop, Skip };
+// Continue: next step. Fail: Reject/Repair. Retry: run the step again (up to its attempts). Stop: a
+// fault of the device after something irreversible (for an engineer). Skip: the device needs
+// nothing (already provisioned, or locked by someone else and left untouched). Interrupt: the
+// station itself failed (docs/errors.md): the device is not blamed and stays resumable; the
+// fixture stops (and with `stop_station` every fixture).
+enum class StepVerdict { Continue, Fail, Retry, Stop, Skip, Interrupt };
 
 struct StepOutcome {
   StepOutcome() = default;
@@ -86,6 +91,7 @@ struct StepOutcome {
   std::string reason;
   nlohmann::json measurements = nlohmann::json::array();
   nlohmann::json details = nlohmann::json::object();
+  bool stop_station = false;  // with Interrupt: the error concerns every fixture (DB, disk, CA)
 };
 
 struct StepDecl {
@@ -96,18 +102,31 @@ struct StepDecl {
   std::function<StepOutcome(DeviceContext&)> body;
 };
 
+// How a device's time in the fixture ended.
+enum class DeviceOutcome {
+  Provisioned,
+  Rejected,     // Reject/Repair: nothing irreversible happened (or the chip was refused untouched)
+  Fault,        // for an engineer: the chip has irreversible eFuses but did not end as planned
+  Skipped,      // nothing to do (already provisioned, locked by someone else)
+  Interrupted,  // the station failed, not the device: its state is kept, a later run resumes it
+};
+std::string_view to_string(DeviceOutcome outcome);
+
 struct DeviceResult {
   std::string fixture;
   std::string mac;
   std::string serial;
-  std::string result;  // provisioned, rejected, fault, skipped
+  DeviceOutcome outcome = DeviceOutcome::Provisioned;
   std::string reason;
   double seconds = 0;
-  std::string record;  // path of the device record
+  std::string record;         // path of the device record
+  bool stop_station = false;  // Interrupted by an error that concerns every fixture
 };
 
 // Runs `steps` for the device on ctx.fixture. The first step must identify the device (set
-// ctx.mac). Never throws for device problems: they end as rejected/fault results.
-DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps);
+// ctx.mac). When the device is rejected, `on_reject` (if given) runs before the fixture lets it
+// go, recorded like a step; if it does not pass, the device is a fault instead. Never throws for
+// device problems: they end as rejected/fault results.
+DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps, const StepDecl* on_reject = nullptr);
 
 }  // namespace espfab::station

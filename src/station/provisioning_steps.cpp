@@ -33,6 +33,8 @@ std::vector<StepDecl> provisioning_steps() {
   };
 }
 
+StepDecl retire_identity_step() { return {"retire-identity", 3, false, false, step_retire_identity}; }
+
 loader::Session& device_session(DeviceContext& ctx) {
   if (auto* session = ctx.fixture.session()) return *session;
   return ctx.fixture.connect();

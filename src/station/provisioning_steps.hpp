@@ -11,6 +11,8 @@
 namespace espfab::station {
 
 std::vector<StepDecl> provisioning_steps();
+// The pipeline's on-reject step (step_retire_identity).
+StepDecl retire_identity_step();
 
 StepOutcome step_connect(DeviceContext& ctx);
 StepOutcome step_flash_factory(DeviceContext& ctx);
@@ -27,6 +29,9 @@ StepOutcome step_verify_hello(DeviceContext& ctx);
 StepOutcome step_final_lock(DeviceContext& ctx);
 StepOutcome step_register(DeviceContext& ctx);
 StepOutcome step_label(DeviceContext& ctx);
+// Run when a device is rejected: a device that got an identity leaves the fixture without it (its
+// certificate revoked, its identity partition erased and read back erased).
+StepOutcome step_retire_identity(DeviceContext& ctx);
 
 // Shared by the step bodies.
 loader::Session& device_session(DeviceContext& ctx);  // the open session, or a fresh connect

@@ -20,6 +20,9 @@ CREATE INDEX IF NOT EXISTS step_results_mac ON step_results(mac, step);
 CREATE TABLE IF NOT EXISTS certificates(
   mac TEXT PRIMARY KEY, serial TEXT NOT NULL, certificate_serial TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL,
   pem TEXT NOT NULL, issued TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revocations(
+  certificate_serial TEXT PRIMARY KEY, mac TEXT NOT NULL, serial TEXT NOT NULL, sha256 TEXT NOT NULL,
+  pem TEXT NOT NULL, issued TEXT NOT NULL, reason TEXT NOT NULL, revoked TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS efuse_snapshots(
   mac TEXT NOT NULL, stage TEXT NOT NULL, taken TEXT NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (mac, stage));
 CREATE TABLE IF NOT EXISTS outbox(
@@ -270,6 +273,77 @@ std::optional<CertificateRow> SqliteStationDb::certificate(const std::string& ma
   s.bind(1, mac);
   if (!s.step()) return std::nullopt;
   return CertificateRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
+}
+
+std::optional<CertificateRow> SqliteStationDb::revoke_certificate(const std::string& mac, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement s(db_, "SELECT mac, serial, certificate_serial, sha256, pem, issued FROM certificates WHERE mac = ?1");
+    s.bind(1, mac);
+    if (!s.step()) {
+      exec("COMMIT");
+      return std::nullopt;
+    }
+    CertificateRow row{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
+    Statement(db_,
+              "INSERT OR REPLACE INTO revocations(certificate_serial, mac, serial, sha256, pem, issued, reason, "
+              "revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(1, row.certificate_serial)
+        .bind(2, row.mac)
+        .bind(3, row.serial)
+        .bind(4, row.sha256)
+        .bind(5, row.pem)
+        .bind(6, row.issued)
+        .bind(7, reason)
+        .bind(8, utc_now_iso())
+        .run();
+    Statement(db_, "DELETE FROM certificates WHERE mac = ?1").bind(1, mac).run();
+    exec("COMMIT");
+    return row;
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+void SqliteStationDb::store_revocation(const CertificateRow& row, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  Statement(db_,
+            "INSERT OR IGNORE INTO revocations(certificate_serial, mac, serial, sha256, pem, issued, reason, revoked) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .bind(1, row.certificate_serial)
+      .bind(2, row.mac)
+      .bind(3, row.serial)
+      .bind(4, row.sha256)
+      .bind(5, row.pem)
+      .bind(6, row.issued)
+      .bind(7, reason)
+      .bind(8, utc_now_iso())
+      .run();
+}
+
+std::vector<CertificateRow> SqliteStationDb::all_certificates() {
+  std::lock_guard lock(mutex_);
+  std::vector<CertificateRow> out;
+  Statement s(db_,
+              "SELECT mac, serial, certificate_serial, sha256, pem, issued FROM certificates UNION ALL "
+              "SELECT mac, serial, certificate_serial, sha256, pem, issued FROM revocations");
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
+  return out;
+}
+
+std::vector<RevocationRow> SqliteStationDb::revocations(const std::string& mac) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT mac, serial, certificate_serial, sha256, pem, issued, reason, revoked FROM revocations "
+              "WHERE mac = ?1 ORDER BY revoked");
+  s.bind(1, mac);
+  std::vector<RevocationRow> out;
+  while (s.step()) {
+    out.push_back({{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)}, s.text(6), s.text(7)});
+  }
+  return out;
 }
 
 void SqliteStationDb::store_efuse_snapshot(const std::string& mac, const std::string& stage,

@@ -32,6 +32,10 @@ class SqliteStationDb final : public StationDb {
 
   void store_certificate(const CertificateRow& row) override;
   std::optional<CertificateRow> certificate(const std::string& mac) override;
+  std::optional<CertificateRow> revoke_certificate(const std::string& mac, const std::string& reason) override;
+  void store_revocation(const CertificateRow& certificate, const std::string& reason) override;
+  std::vector<RevocationRow> revocations(const std::string& mac) override;
+  std::vector<CertificateRow> all_certificates() override;
 
   void store_efuse_snapshot(const std::string& mac, const std::string& stage, const nlohmann::json& summary) override;
   std::optional<nlohmann::json> efuse_snapshot(const std::string& mac, const std::string& stage) override;

@@ -48,6 +48,14 @@ struct CertificateRow {
   std::string issued;
 };
 
+// A certificate withdrawn from its device (the device was rejected after its identity was issued,
+// or scrapped); the certificate row is gone, so a reworked device gets a new identity.
+struct RevocationRow {
+  CertificateRow certificate;
+  std::string reason;
+  std::string revoked;  // ISO-8601 UTC
+};
+
 struct OutboxItem {
   std::int64_t id = 0;
   std::string kind;  // "register", "label"
@@ -85,6 +93,13 @@ class StationDb {
   // One certificate per MAC: a re-issue (the key was lost before injection) replaces the row.
   virtual void store_certificate(const CertificateRow& row) = 0;
   virtual std::optional<CertificateRow> certificate(const std::string& mac) = 0;
+  // Moves the MAC's certificate to the revocations in one transaction; nullopt when it has none.
+  virtual std::optional<CertificateRow> revoke_certificate(const std::string& mac, const std::string& reason) = 0;
+  // A certificate that never reached the certificates table (issued while the station stopped).
+  virtual void store_revocation(const CertificateRow& certificate, const std::string& reason) = 0;
+  virtual std::vector<RevocationRow> revocations(const std::string& mac) = 0;
+  // Every certificate the DB knows of (issued and revoked), for audits.
+  virtual std::vector<CertificateRow> all_certificates() = 0;
 
   virtual void store_efuse_snapshot(const std::string& mac, const std::string& stage,
                                     const nlohmann::json& summary) = 0;

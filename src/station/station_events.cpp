@@ -13,6 +13,7 @@ std::string_view to_string(StationEvent::Kind kind) {
     case StationEvent::Kind::StepFinished: return "step_finished";
     case StationEvent::Kind::DeviceFinished: return "device_finished";
     case StationEvent::Kind::FixtureStopped: return "fixture_stopped";
+    case StationEvent::Kind::Warning: return "warning";
   }
   return "unknown";
 }

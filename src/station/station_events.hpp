@@ -11,7 +11,17 @@
 namespace espfab::station {
 
 struct StationEvent {
-  enum class Kind { Waiting, DeviceStarted, StepStarted, StepProgress, StepFinished, DeviceFinished, FixtureStopped };
+  // Warning: a preflight warning (step = the check), once at the start of a run.
+  enum class Kind {
+    Waiting,
+    DeviceStarted,
+    StepStarted,
+    StepProgress,
+    StepFinished,
+    DeviceFinished,
+    FixtureStopped,
+    Warning
+  };
   Kind kind = Kind::Waiting;
   std::string fixture;  // "fixture 1"
   std::string mac;

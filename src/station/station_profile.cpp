@@ -39,7 +39,7 @@ class Problems {
 
 // The keys each section accepts; anything else is reported as a likely typo.
 const std::map<std::string, std::set<std::string>> kSectionKeys{
-    {"station", {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s"}},
+    {"station", {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "auto_resume"}},
     {"fixtures", {"ports"}},
     {"images", {"bootloader", "partition_table", "factory_test_app", "production_app"}},
     {"test", {"request_timeout_ms", "boot_timeout_ms", "measurement"}},
@@ -438,6 +438,7 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
     out.outbox_retry_ms = static_cast<unsigned>(*retry);
   if (const auto wait = reader.integer_in(station, "outbox_wait_s", 0, 86400))
     out.outbox_wait_s = static_cast<unsigned>(*wait);
+  out.auto_resume = reader.get<bool>(station, "auto_resume", "true or false").value_or(true);
   out.ports = reader.strings(section("fixtures"), "ports");
   if (out.ports.empty() && !section("fixtures").empty()) problems.add("[fixtures] ports is empty");
 
@@ -515,6 +516,7 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   try {
     auto security = security::load_security_profile(path);
     out.security = std::move(security.profile);
+    out.security_opt_outs = std::move(security.opt_outs);
     if (security.bootloader) out.images.bootloader = *security.bootloader;
     if (security.app) out.images.production_app = *security.app;
   } catch (const BadInputError& error) {

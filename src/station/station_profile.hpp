@@ -94,6 +94,9 @@ struct StationProfile {
   // station runs; at the end of a run the station waits up to outbox_wait_s for it to drain.
   unsigned outbox_retry_ms = 2000;
   unsigned outbox_wait_s = 30;
+  // A faulted device whose eFuses are consistent with its plan resumes when its fixture sees it
+  // again (else it waits for `espfab device resume`).
+  bool auto_resume = true;
   StationImages images;
   TestPlan test;
   IdentitySpec identity;
@@ -104,6 +107,7 @@ struct StationProfile {
   pki::Pkcs11CaConfig pkcs11;
   pki::CmpCaConfig cmp;
   security::SecurityProfile security;
+  std::vector<std::string> security_opt_outs;  // "secure_boot = false", ...: a warning on every run and record
   SerialScheme serial;
   RegistrationSpec registration;
   LabelSpec label;

@@ -25,18 +25,30 @@ struct Shared {
   StationObserver observer;
   std::mutex results_mutex;
   std::vector<DeviceResult> results;
+  std::atomic<bool> station_stop{false};  // a station-side error: every fixture stops
+  std::string station_stopped;            // why (under results_mutex)
 };
 
-bool cancelled(const RunOptions& options) { return options.cancel && options.cancel->load(); }
+bool cancelled(const Shared& shared) {
+  return (shared.options.cancel && shared.options.cancel->load()) || shared.station_stop.load();
+}
 
-void sleep_for(const RunOptions& options, std::chrono::milliseconds time) {
+void sleep_for(const Shared& shared, std::chrono::milliseconds time) {
   const auto end = std::chrono::steady_clock::now() + time;
-  while (!cancelled(options) && std::chrono::steady_clock::now() < end) {
+  while (!cancelled(shared) && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-void fixture_worker(Shared& shared, const std::string& url, const std::string& name) {
+void add_result(Shared& shared, DeviceResult result) {
+  std::lock_guard lock(shared.results_mutex);
+  shared.results.push_back(std::move(result));
+}
+
+// One fixture: wait for a device, provision it, wait for the next, until the count, the idle
+// timeout, a cancel, a fault or a station stop. Returns how it ended (never throws for devices).
+FixtureReport fixture_worker(Shared& shared, const std::string& url, const std::string& name) {
+  FixtureReport report{name, url, FixtureState::Finished, ""};
   auto emit = [&](StationEvent::Kind kind, std::string message) {
     StationEvent event;
     event.kind = kind;
@@ -48,18 +60,18 @@ void fixture_worker(Shared& shared, const std::string& url, const std::string& n
   try {
     fixture.emplace(url, shared.resources.profile.baud, shared.stub);
   } catch (const Error& error) {
-    emit(StationEvent::Kind::FixtureStopped, fmt::format("cannot open {}: {}", url, error.describe()));
-    return;
+    return {name, url, FixtureState::Stopped, fmt::format("cannot open {}: {}", url, error.describe())};
   }
   const auto steps = provisioning_steps();
+  const auto retire_identity = retire_identity_step();
   const auto& options = shared.options;
   std::string last_device;  // the MAC of the device handled last ("locked" when unreadable)
   std::string last_waiting;
   auto idle_since = std::chrono::steady_clock::now();
-  while (!cancelled(options) && shared.budget.load() > 0) {
+  while (!cancelled(shared) && shared.budget.load() > 0) {
     if (options.idle_timeout && std::chrono::steady_clock::now() - idle_since > *options.idle_timeout) {
-      emit(StationEvent::Kind::FixtureStopped, "no new device arrived in time");
-      return;
+      report.reason = "no new device arrived in time";
+      return report;
     }
     std::string who;
     std::string waiting;
@@ -79,16 +91,15 @@ void fixture_worker(Shared& shared, const std::string& url, const std::string& n
         if (shared.budget.fetch_sub(1) <= 0) break;
         DeviceResult refused;
         refused.fixture = name;
-        refused.result = "rejected";
+        refused.outcome = DeviceOutcome::Rejected;
         refused.reason = "connect: " + error.describe() + " (left untouched)";
         StationEvent event;
         event.kind = StationEvent::Kind::DeviceFinished;
         event.fixture = name;
-        event.outcome = refused.result;
+        event.outcome = to_string(refused.outcome);
         event.message = refused.reason;
         shared.observer(event);
-        std::lock_guard lock(shared.results_mutex);
-        shared.results.push_back(std::move(refused));
+        add_result(shared, std::move(refused));
         continue;
       }
     } catch (const Error& error) {
@@ -98,30 +109,69 @@ void fixture_worker(Shared& shared, const std::string& url, const std::string& n
       fixture->close_session();
       if (waiting != last_waiting) emit(StationEvent::Kind::Waiting, waiting);
       last_waiting = waiting;
-      sleep_for(options, options.poll);
+      sleep_for(shared, options.poll);
       continue;
     }
     last_waiting.clear();
     if (shared.budget.fetch_sub(1) <= 0) break;
     DeviceContext ctx(shared.resources, *fixture, name, shared.observer);
-    DeviceResult result = run_pipeline(ctx, steps);
-    last_device = result.mac.empty() || result.result == "provisioned" ? (result.mac.empty() ? "locked" : result.mac)
-                                                                       : result.mac;
-    if (result.result == "provisioned" &&
+    DeviceResult result = run_pipeline(ctx, steps, &retire_identity);
+    last_device = result.mac.empty() || result.outcome == DeviceOutcome::Provisioned
+                      ? (result.mac.empty() ? "locked" : result.mac)
+                      : result.mac;
+    if (result.outcome == DeviceOutcome::Provisioned &&
         shared.resources.profile.security.final_lock != security::SecurityProfile::FinalLock::None) {
       last_device = "locked";  // from now on its ROM will not tell its MAC
     }
     idle_since = std::chrono::steady_clock::now();
-    const bool fault = result.result == "fault";
-    {
-      std::lock_guard lock(shared.results_mutex);
-      shared.results.push_back(std::move(result));
+    const DeviceOutcome outcome = result.outcome;
+    const bool stop_station = result.stop_station;
+    const std::string reason = result.reason;
+    add_result(shared, std::move(result));
+    if (outcome == DeviceOutcome::Fault) {
+      return {name, url, FixtureState::Fault, "stopped for an engineer after a device fault: " + reason};
     }
-    if (fault) {
-      emit(StationEvent::Kind::FixtureStopped, "stopped for an engineer after a fault (see the device record)");
-      return;
+    if (outcome == DeviceOutcome::Interrupted) {
+      if (stop_station) {
+        {
+          std::lock_guard lock(shared.results_mutex);
+          if (shared.station_stopped.empty()) shared.station_stopped = reason;
+        }
+        shared.station_stop = true;
+      }
+      return {name, url, FixtureState::Stopped,
+              fmt::format("stopped by a station error (the device is resumable): {}", reason)};
     }
   }
+  if (shared.station_stop) {
+    std::lock_guard lock(shared.results_mutex);
+    return {name, url, FixtureState::Stopped, "the station stopped: " + shared.station_stopped};
+  }
+  report.reason = shared.budget.load() <= 0 ? "the device count was reached" : "cancelled";
+  return report;
+}
+
+// The one way a fixture thread ends: its report, an event that says why, and nothing escapes.
+FixtureReport guarded_fixture(Shared& shared, const std::string& url, const std::string& name) {
+  FixtureReport report;
+  try {
+    report = fixture_worker(shared, url, name);
+  } catch (const std::exception& error) {
+    report = {name, url, FixtureState::Stopped, fmt::format("internal error: {}", error.what())};
+  } catch (...) {
+    report = {name, url, FixtureState::Stopped, "internal error: an unknown exception"};
+  }
+  StationEvent event;
+  event.kind = StationEvent::Kind::FixtureStopped;
+  event.fixture = name;
+  event.outcome = to_string(report.state);
+  event.message = report.reason;
+  try {
+    shared.observer(event);
+  } catch (...) {
+    // An observer that fails (a closed terminal) must not end the thread another way.
+  }
+  return report;
 }
 
 std::string make_run_id(const std::string& station) {
@@ -131,6 +181,15 @@ std::string make_run_id(const std::string& station) {
 }
 
 }  // namespace
+
+std::string_view to_string(FixtureState state) {
+  switch (state) {
+    case FixtureState::Finished: return "finished";
+    case FixtureState::Fault: return "fault";
+    case FixtureState::Stopped: return "stopped";
+  }
+  return "?";
+}
 
 std::filesystem::path database_path(const StationProfile& profile) { return profile.data_dir / "station.db"; }
 std::filesystem::path audit_log_path(const StationProfile& profile) { return profile.data_dir / "audit.jsonl"; }
@@ -176,7 +235,10 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                   observer(event);
                 },
                 {},
+                {},
+                {false},
                 {}};
+  std::vector<FixtureReport> fixture_reports(ports.size());
   std::atomic<bool> fixtures_done(false);
   std::size_t outbox_pending = 0;
   {
@@ -188,8 +250,9 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
       for (;;) {
         try {
           outbox_pending = outbox.retry_pending();
-        } catch (const Error&) {
-          // The DB itself failed; the items stay queued for the next try or the next run.
+        } catch (const std::exception&) {
+          // The DB itself failed (or a bug): the items stay queued for the next try or the next
+          // run; a registrar or printer error is the item's own and is kept with it.
         }
         if (fixtures_done && !give_up)
           give_up = std::chrono::steady_clock::now() + std::chrono::seconds(profile.outbox_wait_s);
@@ -203,8 +266,9 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
     {
       std::vector<std::jthread> workers;
       for (std::size_t i = 0; i < ports.size(); ++i) {
-        workers.emplace_back(
-            [&shared, &ports, i] { fixture_worker(shared, ports[i], fmt::format("fixture {}", i + 1)); });
+        workers.emplace_back([&shared, &ports, &fixture_reports, i] {
+          fixture_reports[i] = guarded_fixture(shared, ports[i], fmt::format("fixture {}", i + 1));
+        });
       }
     }
     fixtures_done = true;
@@ -212,6 +276,8 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   RunSummary summary;
   summary.run_id = resources.run_id;
   summary.devices = std::move(shared.results);
+  summary.fixtures = std::move(fixture_reports);
+  summary.station_stopped = shared.station_stopped;
   summary.records_dir = resources.records_dir;
   summary.labels_dir = profile.labels_dir;
   summary.outbox_pending = outbox_pending;

@@ -27,14 +27,32 @@ struct RunOptions {
   std::string code_version;
 };
 
+// How a fixture's worker ended. Every worker ends through one path that says why.
+enum class FixtureState {
+  Finished,  // the count was reached, no device came in time, or the run was cancelled
+  Fault,     // stopped for an engineer after a device fault (see the device's record)
+  Stopped,   // stopped by an error of its own (port that cannot be opened) or of the station
+};
+std::string_view to_string(FixtureState state);
+
+struct FixtureReport {
+  std::string name;  // "fixture 1"
+  std::string url;
+  FixtureState state = FixtureState::Finished;
+  std::string reason;
+};
+
 struct RunSummary {
   std::string run_id;
   std::vector<DeviceResult> devices;
+  std::vector<FixtureReport> fixtures;  // one per port, in order
+  std::string station_stopped;          // why every fixture was stopped (a DB, disk or CA failure), or ""
   std::filesystem::path records_dir;
   std::filesystem::path labels_dir;
   std::filesystem::path database;
   std::filesystem::path audit_log;
-  std::size_t outbox_pending = 0;  // registrations and labels still queued at the end (retried next run)
+  std::vector<std::string> warnings;  // the preflight's warnings ("check: where: message")
+  std::size_t outbox_pending = 0;     // registrations and labels still queued at the end (retried next run)
   double seconds = 0;
 };
 

@@ -5,6 +5,8 @@
 #include <bit>
 
 #include "loader/device_info.hpp"
+#include "security/burn_plan.hpp"
+#include "security/efuse_burner.hpp"
 #include "station/efuse_snapshot.hpp"
 #include "station/factory_test_client.hpp"
 #include "station/provisioning_steps.hpp"
@@ -32,6 +34,23 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
   return out;
+}
+
+// "" when a faulted device's eFuses are its before-burn snapshot plus bits its plan sets (what an
+// interrupted run leaves): it can resume. Else why not.
+std::string resume_refusal(DeviceContext& ctx, const security::EfuseImage& now) {
+  const auto snapshot = ctx.station.db.efuse_snapshot(ctx.mac, "before-burn");
+  if (!snapshot) return "";
+  const auto& fw = ctx.station.firmware;
+  const std::vector<security::PlanImage> images{{"bootloader", *fw.bootloader}, {"app", *fw.production_app}};
+  try {
+    const auto planned_from = efuse_from_json(*snapshot);
+    const auto plan = security::plan_burn(ctx.station.profile.security, planned_from, images);
+    security::check_plan_explains(plan, planned_from, now);
+  } catch (const Error& error) {
+    return error.message();
+  }
+  return "";
 }
 
 }  // namespace
@@ -81,12 +100,23 @@ StepOutcome step_connect(DeviceContext& ctx) {
     return {
         StepVerdict::Skip, fmt::format("already provisioned as {}: not touched again", device.serial), {}, out.details};
   }
+  if (device.status == "scrapped") {
+    return {StepVerdict::Skip, fmt::format("scrapped ({}): left untouched", device.reason), {}, out.details};
+  }
   if (device.status == "fault") {
-    return {
-        StepVerdict::Skip,
-        fmt::format("this device is marked for an engineer ({}); clear it with `espfab report` first", device.reason),
-        {},
-        out.details};
+    // A fault leaves the device where the DB says; with auto_resume and eFuses its plan explains,
+    // the resume logic takes it on like after a crash. Otherwise an engineer decides.
+    const auto why_not = ctx.station.profile.auto_resume ? resume_refusal(ctx, efuses) : "[station] auto_resume is off";
+    if (!why_not.empty()) {
+      return {StepVerdict::Skip,
+              fmt::format("this device is marked for an engineer ({}); not resumed automatically: {}. "
+                          "See `espfab device status {}`, then `espfab device resume|scrap`",
+                          device.reason, why_not, ctx.mac),
+              {},
+              out.details};
+    }
+    ctx.station.audit.append({"device.auto_resume", ctx.mac, ctx.serial, {{"fault", device.reason}}});
+    out.details["auto_resumed_after"] = device.reason;
   }
   const auto locked = lockdown_found(efuses);
   const bool we_burned = known && db.efuse_snapshot(ctx.mac, "before-burn").has_value();

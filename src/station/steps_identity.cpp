@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "flash/reader.hpp"
 #include "image/identity_partitions.hpp"
 #include "pki/csr.hpp"
@@ -24,12 +26,61 @@ std::string certificate_sha256(const std::string& pem) {
   return to_hex(ByteView(digest.data(), digest.size()));
 }
 
+// An "identity.sign.begin" an earlier run left open (it stopped between the intent and the
+// "identity.issued" line) is reconciled from the DB and the CA index: the certificate the DB holds,
+// or one the CA issued for this serial that nobody recorded (its key is lost: revoked), or none.
+void reconcile_sign_intents(DeviceContext& ctx) {
+  auto& db = ctx.station.db;
+  const auto entries = read_audit_entries(ctx.station.audit.file());
+  for (const auto& intent : open_intents(entries, ctx.mac)) {
+    if (intent.value("action", "") != "identity.sign.begin") continue;
+    nlohmann::json found = {{"intent", intent.value("hash", "")}};
+    std::set<std::string> audited;
+    for (const auto& e : entries) {
+      const auto& d = e.value("details", nlohmann::json::object());
+      if (d.is_object() && d.contains("certificate_sha256")) audited.insert(d["certificate_sha256"].get<std::string>());
+    }
+    std::set<std::string> known;
+    if (const auto cert = db.certificate(ctx.mac)) known.insert(cert->sha256);
+    for (const auto& r : db.revocations(ctx.mac)) known.insert(r.certificate.sha256);
+    nlohmann::json certificates = nlohmann::json::array();
+    if (const auto cert = db.certificate(ctx.mac); cert && audited.count(cert->sha256) == 0) {
+      certificates.push_back({{"certificate_serial", cert->certificate_serial},
+                              {"certificate_sha256", cert->sha256},
+                              {"state", "issued and recorded in the station DB"}});
+    }
+    const auto index = ctx.station.ca.issued_index();
+    if (index) {
+      const std::string cn = "CN=" + ctx.serial;
+      for (const auto& entry : *index) {
+        const bool ends_with_cn = entry.subject.size() >= cn.size() &&
+                                  entry.subject.compare(entry.subject.size() - cn.size(), cn.size(), cn) == 0;
+        const bool for_this_device = entry.subject.find(cn + ",") != std::string::npos || ends_with_cn;
+        if (!for_this_device || known.count(entry.sha256) != 0 || audited.count(entry.sha256) != 0) continue;
+        // Signed, then lost before the station recorded it: the key died with the station.
+        certificates.push_back({{"certificate_serial", entry.serial_hex},
+                                {"certificate_sha256", entry.sha256},
+                                {"state", "issued by the CA but never recorded; its key is lost: revoked"}});
+        db.store_revocation({ctx.mac, ctx.serial, entry.serial_hex, entry.sha256, "", ""},
+                            "issued while the station stopped; the private key was lost");
+      }
+    }
+    found["certificates"] = certificates;
+    found["found"] =
+        certificates.empty() ? (index ? "nothing was issued" : "unknown: this CA keeps no index to ask") : "issued";
+    ctx.station.audit.append({"identity.sign.reconciled", ctx.mac, ctx.serial, found});
+  }
+}
+
 // Key pair, CSR, signature; the certificate (public) goes to the DB and the audit log, the key
 // stays in ctx.device_key.
 nlohmann::json issue(DeviceContext& ctx, bool reissue) {
   const auto& identity = ctx.station.profile.identity;
   ctx.device_key = pki::generate_key(identity.key_type);
   const auto csr = pki::make_csr(ctx.device_key.get(), identity.subject, {ctx.serial, ctx.mac});
+  // Write-ahead: the intent before the CA signs, so a stop in between is found and reconciled.
+  const auto intent = ctx.station.audit.append(
+      {"identity.sign.begin", ctx.mac, ctx.serial, {{"ca", ctx.station.ca.describe()}, {"reissue", reissue}}});
   const auto issued = ctx.station.ca.sign(csr.get(), identity.issue);
   ctx.certificate_pem = issued.certificate_pem;
   ctx.certificate_sha256 = certificate_sha256(issued.certificate_pem);
@@ -40,7 +91,9 @@ nlohmann::json issue(DeviceContext& ctx, bool reissue) {
                                 {"subject", issued.subject},
                                 {"key", pki::key_type_name(identity.key_type)},
                                 {"ca", ctx.station.ca.describe()}};
-  ctx.station.audit.append({reissue ? "identity.reissued" : "identity.issued", ctx.mac, ctx.serial, facts});
+  auto completion = facts;
+  completion["intent"] = intent;
+  ctx.station.audit.append({reissue ? "identity.reissued" : "identity.issued", ctx.mac, ctx.serial, completion});
   return facts;
 }
 
@@ -59,6 +112,7 @@ StepOutcome step_allocate_serial(DeviceContext& ctx) {
 }
 
 StepOutcome step_issue_identity(DeviceContext& ctx) {
+  reconcile_sign_intents(ctx);
   StepOutcome out;
   if (const auto existing = ctx.station.db.certificate(ctx.mac)) {
     // Issued before the station stopped; inject-identity finds out whether the device holds it.
@@ -112,6 +166,54 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
   secure_wipe(bytes->data(), bytes->size());
   ctx.secure_cert_partition = std::move(tlv);
   out.details["certificate_sha256"] = ctx.certificate_sha256;
+  return out;
+}
+
+StepOutcome step_retire_identity(DeviceContext& ctx) {
+  StepOutcome out;
+  auto& db = ctx.station.db;
+  if (!db.certificate(ctx.mac)) {
+    out.details["note"] = "no identity was issued to this device";
+    return out;
+  }
+  // The certificate first (the DB alone, always possible), then the partition on the device.
+  const auto revoked = db.revoke_certificate(ctx.mac, ctx.reject_reason);
+  const nlohmann::json revocation = {{"certificate_serial", revoked->certificate_serial},
+                                     {"certificate_sha256", revoked->sha256},
+                                     {"reason", ctx.reject_reason}};
+  ctx.station.audit.append({"identity.revoked", ctx.mac, ctx.serial, revocation});
+  out.details["revoked"] = revocation;
+  const auto& partition = *ctx.station.firmware.secure_cert;
+  auto erased = std::make_shared<const Bytes>(partition.size, std::uint8_t{0xFF});
+  out.details["regions"] =
+      write_regions(ctx, "retire-identity", {{partition.offset, erased, partition.name, false}}, true, nullptr);
+  Bytes read_back = flash::read_flash(device_session(ctx), partition.offset, partition.size, {});
+  const bool clean = read_back == *erased;
+  secure_wipe(read_back.data(), read_back.size());
+  if (!clean) {
+    return {StepVerdict::Stop,
+            fmt::format("the {} partition at 0x{:x} does not read back erased: the device still holds (part of) "
+                        "its identity",
+                        partition.name, partition.offset),
+            {},
+            out.details};
+  }
+  const nlohmann::json erase = {
+      {"partition", partition.name}, {"offset", partition.offset}, {"size", partition.size}, {"read_back", "erased"}};
+  ctx.station.audit.append({"identity.erased", ctx.mac, ctx.serial, erase});
+  out.details["erased"] = erase;
+  // A reworked device starts its identity afresh: these steps are no longer done.
+  for (const char* step : {"issue-identity", "inject-identity"}) {
+    db.record_step({ctx.mac,
+                    ctx.station.run_id,
+                    step,
+                    "retired",
+                    utc_now_iso(),
+                    0.0,
+                    nlohmann::json::array(),
+                    "",
+                    {{"reason", "the identity was revoked and erased after the device was rejected"}}});
+  }
   return out;
 }
 

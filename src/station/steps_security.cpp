@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <map>
 
 #include "flash/reader.hpp"
 #include "image/secure_cert_tlv.hpp"
@@ -95,27 +96,82 @@ std::string prepare_flash_encryption_key(DeviceContext& ctx, const security::Efu
                            "an engineer must inspect this device (espfab efuse summary)");
 }
 
-// Runs the plan's batches (the final lock only with `boot_verified`), auditing every block burned.
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
+  return out;
+}
+
+// The open "efuse.burn.begin" intents of this device (an earlier run stopped between a block's
+// program cycle and its audit line), by block.
+std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx) {
+  std::map<unsigned, std::string> open;
+  for (const auto& intent : open_intents(read_audit_entries(ctx.station.audit.file()), ctx.mac)) {
+    if (intent.value("action", "") != "efuse.burn.begin") continue;
+    const auto& details = intent["details"];
+    if (details.contains("block")) open[details["block"].get<unsigned>()] = intent.value("hash", "");
+  }
+  return open;
+}
+
+// Runs the plan's batches (the final lock only with `boot_verified`). Write-ahead audit: an
+// "efuse.burn.begin" intent before each block's program cycle, the `audit_action` completion
+// naming it after; an intent left open by an earlier run is reconciled from the block's read-back
+// ("efuse.burn.reconciled": burned before the stop, or not and burned now).
 nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, bool boot_verified,
                             const char* audit_action) {
   if (!ctx.planned_from) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
   security::EfuseBurner burner(registers);
+  const std::string plan_text = plan_to_json(plan).dump();
+  const auto plan_digest =
+      crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(plan_text.data()), plan_text.size()));
+  const std::string plan_sha256 = to_hex(ByteView(plan_digest.data(), plan_digest.size()));
+  auto open = open_burn_intents(ctx);
+  std::string intent;
+  const auto reconcile = [&](unsigned block, const std::string& found) {
+    const auto it = open.find(block);
+    if (it == open.end()) return;
+    ctx.station.audit.append(
+        {"efuse.burn.reconciled", ctx.mac, ctx.serial, {{"intent", it->second}, {"block", block}, {"found", found}}});
+    open.erase(it);
+  };
   const auto observer = [&](const security::BurnStep& step, bool finished) {
+    const nlohmann::json what = {{"batch", step.batch}, {"block", step.block}, {"fields", step.fields}};
     if (!finished) {
       ctx.security_burned = true;
+      auto begin = what;
+      begin["plan_sha256"] = plan_sha256;
+      intent = ctx.station.audit.append({"efuse.burn.begin", ctx.mac, ctx.serial, begin});
       return;
     }
-    if (step.outcome != security::BurnStep::Outcome::Burned) return;
-    ctx.station.audit.append(
-        {audit_action,
-         ctx.mac,
-         ctx.serial,
-         {{"batch", step.batch}, {"block", step.block}, {"fields", step.fields}, {"attempts", step.attempts}}});
+    if (step.outcome == security::BurnStep::Outcome::AlreadyDone) {
+      reconcile(step.block, "burned before the station stopped (" + step.note + ")");
+      return;
+    }
+    auto done = what;
+    done["attempts"] = step.attempts;
+    done["intent"] = intent;
+    if (step.outcome == security::BurnStep::Outcome::Unverifiable) done["note"] = step.note;
+    ctx.station.audit.append({audit_action, ctx.mac, ctx.serial, done});
+    reconcile(step.block, "not burned before the station stopped; burned now");
   };
   security::BurnOptions options;
   options.boot_verified = boot_verified;
-  const auto report = burner.execute(plan, *ctx.planned_from, ctx.fe_key ? &*ctx.fe_key : nullptr, options, observer);
+  security::BurnReport report;
+  try {
+    report = burner.execute(plan, *ctx.planned_from, ctx.fe_key ? &*ctx.fe_key : nullptr, options, observer);
+  } catch (const DeviceStatusError& error) {
+    if (error.code() != "security.burn.efuse_errors" || open.empty()) throw;
+    // Not someone else's eFuses: this station's own program cycle was cut (a power loss).
+    std::vector<std::string> blocks;
+    for (const auto& [block, hash] : open) blocks.push_back(std::string(chip::esp32s3_efuse::kBlocks[block].name));
+    throw DeviceStatusError("station.burn_interrupted",
+                            fmt::format("this station's burn of {} was interrupted (the chip lost power or the link "
+                                        "died during the program cycle) and the eFuses now read with errors",
+                                        join(blocks)),
+                            "an engineer must inspect this chip (espfab efuse summary); do not burn it again");
+  }
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& step : report.steps) {
     const char* outcome = step.outcome == security::BurnStep::Outcome::Burned        ? "burned"
@@ -134,12 +190,6 @@ nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, 
 std::shared_ptr<Bytes> padded(ByteView data, std::size_t alignment) {
   auto out = std::make_shared<Bytes>(data.begin(), data.end());
   out->resize((out->size() + alignment - 1) / alignment * alignment, 0xFF);
-  return out;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
   return out;
 }
 

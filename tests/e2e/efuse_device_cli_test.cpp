@@ -336,7 +336,7 @@ TEST(EfuseDeviceCli, ABadProfileListsEveryProblemWithItsLine) {
   const auto result = run_espfab({"efuse", "burn", "--port", emu.url(), "--profile", profile.string(), "--confirm"});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   for (const char* expected : {"bad.toml:2:", "flash_encryptoin", "bad.toml:3:", "maybe", "bad.toml:4:", "missing.pem",
-                               "bad.toml:6:", "nowhere.bin", "4 problem(s)"}) {
+                               "bad.toml:6:", "nowhere.bin", "says nothing about flash encryption", "5 problem(s)"}) {
     EXPECT_NE(result.err.find(expected), std::string::npos) << expected << "\n" << result.err;
   }
   EXPECT_EQ(summary(emu.url()), virgin);

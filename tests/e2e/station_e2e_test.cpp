@@ -55,7 +55,7 @@ std::vector<std::string> run_args(const std::filesystem::path& profile, const Em
                                   unsigned count) {
   std::vector<std::string> args{
       "--log-level",         "error",          "run", "--profile", profile.string(), "--count",
-      std::to_string(count), "--idle-timeout", "20",  "--json"};
+      std::to_string(count), "--idle-timeout", "20",  "--json",    "--no-rehearsal"};
   for (const auto& url : emulator.urls()) {
     args.push_back("--port");
     args.push_back(url);

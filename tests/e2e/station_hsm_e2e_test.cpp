@@ -74,8 +74,9 @@ TEST(StationHsmE2e, TheStationSignsDeviceCertificatesWithTheTokenKey) {
   write_text_file_atomic(dir / "station.toml", profile);
 
   EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
-  const auto run = run_espfab({"--log-level", "error", "run", "--profile", (dir / "station.toml").string(), "--count",
-                               "1", "--idle-timeout", "20", "--json", "--port", emulator.urls().at(0)});
+  const auto run =
+      run_espfab({"--log-level", "error", "run", "--profile", (dir / "station.toml").string(), "--count", "1",
+                  "--idle-timeout", "20", "--json", "--no-rehearsal", "--port", emulator.urls().at(0)});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto summary = json::parse(run.out);
   ASSERT_EQ(summary["devices"].size(), 1u);

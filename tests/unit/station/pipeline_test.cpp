@@ -91,7 +91,7 @@ TEST(Pipeline, AllStepsContinueAndTheRecordIsWritten) {
                                            out.measurements.push_back({{"name", "m"}, {"value", 1}, {"pass", true}});
                                            return out;
                                          })});
-  EXPECT_EQ(result.result, "provisioned");
+  EXPECT_EQ(result.outcome, DeviceOutcome::Provisioned);
   EXPECT_EQ(ran, 1);
   EXPECT_EQ(s.db.find_device(kMac)->status, "provisioned");
   const auto steps = s.db.steps(kMac);
@@ -118,7 +118,7 @@ TEST(Pipeline, AFailRejectsTheDeviceAndStopsTheSteps) {
               later_ran = true;
               return StepOutcome{};
             })});
-  EXPECT_EQ(result.result, "rejected");
+  EXPECT_EQ(result.outcome, DeviceOutcome::Rejected);
   EXPECT_EQ(result.reason, "test: gpio stuck");
   EXPECT_FALSE(later_ran);
   EXPECT_EQ(s.db.find_device(kMac)->status, "rejected");
@@ -136,7 +136,7 @@ TEST(Pipeline, TransientErrorsAreRetriedUpToTheStepsAttempts) {
         return {};
       },
       3);
-  EXPECT_EQ(run_pipeline(ctx, {identify(), flaky}).result, "provisioned");
+  EXPECT_EQ(run_pipeline(ctx, {identify(), flaky}).outcome, DeviceOutcome::Provisioned);
   EXPECT_EQ(tries, 3);
 
   Station t;
@@ -150,8 +150,9 @@ TEST(Pipeline, TransientErrorsAreRetriedUpToTheStepsAttempts) {
                                                           },
                                                           2)});
   EXPECT_EQ(tries, 2);
-  EXPECT_EQ(result.result, "rejected");
-  EXPECT_EQ(t.db.steps(kMac).back().details["error_code"], "test.timeout");
+  EXPECT_EQ(result.outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(t.db.steps(kMac).back().details["error"]["code"], "test.timeout");
+  EXPECT_EQ(t.db.steps(kMac).back().details["error"]["kind"], "timeout");
 
   Station u;
   auto ctx3 = u.context();
@@ -163,7 +164,7 @@ TEST(Pipeline, TransientErrorsAreRetriedUpToTheStepsAttempts) {
         throw BadInputError("test.bad", "corrupt image");
       },
       3);
-  EXPECT_EQ(run_pipeline(ctx3, {identify(), bad_input}).result, "rejected");
+  EXPECT_EQ(run_pipeline(ctx3, {identify(), bad_input}).outcome, DeviceOutcome::Rejected);
   EXPECT_EQ(tries, 1) << "not transient: no retry";
 }
 
@@ -178,7 +179,7 @@ TEST(Pipeline, AFailureAfterSomethingIrreversibleIsAFault) {
                    return StepOutcome{};
                  }),
             step("verify", [](DeviceContext&) { return StepOutcome(StepVerdict::Fail, "wrong serial"); })});
-  EXPECT_EQ(result.result, "fault");
+  EXPECT_EQ(result.outcome, DeviceOutcome::Fault);
   EXPECT_EQ(s.db.find_device(kMac)->status, "fault");
   EXPECT_EQ(s.db.steps(kMac).back().outcome, "error");
 }
@@ -195,11 +196,87 @@ TEST(Pipeline, TeardownWipesSecretsEvenWhenAStepThrowsSomethingUnexpected) {
                                 return StepOutcome{};
                               }),
                          step("boom", [](DeviceContext&) -> StepOutcome { throw std::runtime_error("bug"); })});
-  EXPECT_EQ(result.result, "fault");
+  // A bug is the station's fault, not the device's: interrupted, left resumable, never rejected.
+  EXPECT_EQ(result.outcome, DeviceOutcome::Interrupted);
   EXPECT_NE(result.reason.find("internal error: bug"), std::string::npos);
+  EXPECT_EQ(s.db.find_device(kMac)->status, "in_progress");
   EXPECT_FALSE(ctx.fe_key.has_value());
   EXPECT_TRUE(ctx.secure_cert_partition.empty());
   EXPECT_FALSE(result.record.empty());
+}
+
+// The error policy (docs/errors.md): station-side errors never reject a device.
+TEST(Pipeline, StationErrorsInterruptTheDeviceInsteadOfRejectingIt) {
+  struct Case {
+    Error error;
+    bool stop_station;
+  };
+  const std::vector<Case> cases{
+      {DatabaseError("station.db_step", "disk I/O error"), true},
+      {IoError("station.audit_write", "No space left on device"), true},
+      {IoError("pki.cmp_unreachable", "CA down after 3 attempts"), true},
+      {InternalError("station.bug", "a bug"), false},
+      {CryptoError("pki.sign", "the CA could not sign"), false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.error.code());
+    Station s;
+    auto ctx = s.context();
+    int later = 0;
+    const auto result = run_pipeline(ctx, {identify(),
+                                           step(
+                                               "sign", [&](DeviceContext&) -> StepOutcome { throw c.error; }, 3),
+                                           step("later", [&](DeviceContext&) {
+                                             ++later;
+                                             return StepOutcome{};
+                                           })});
+    EXPECT_EQ(result.outcome, DeviceOutcome::Interrupted);
+    EXPECT_EQ(result.stop_station, c.stop_station);
+    EXPECT_EQ(later, 0);
+    EXPECT_EQ(s.db.find_device(kMac)->status, "in_progress") << "resumable, not rejected";
+    const auto last = s.db.steps(kMac).back();
+    EXPECT_EQ(last.outcome, "interrupted");
+    EXPECT_EQ(last.details["error"]["code"], c.error.code());
+    EXPECT_EQ(last.details["error"]["side"], "station");
+  }
+}
+
+TEST(Pipeline, ALinkErrorIsTheDevicesAndIsRetriedFirst) {
+  Station s;
+  auto ctx = s.context();
+  int tries = 0;
+  const auto result = run_pipeline(ctx, {identify(), step(
+                                                         "flash",
+                                                         [&](DeviceContext&) -> StepOutcome {
+                                                           ++tries;
+                                                           throw IoError("transport.hang_up", "the port hung up");
+                                                         },
+                                                         3)});
+  EXPECT_EQ(tries, 3);
+  EXPECT_EQ(result.outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(s.db.steps(kMac).back().details["error"]["side"], "device");
+}
+
+TEST(Pipeline, RejectRunsTheOnRejectStepAndItsFailureMakesAFault) {
+  Station s;
+  auto ctx = s.context();
+  std::string seen_reason;
+  const StepDecl cleanup{"retire-identity", 1, false, false, [&](DeviceContext& c) {
+                           seen_reason = c.reject_reason;
+                           return StepOutcome{};
+                         }};
+  const auto reject = step("test", [](DeviceContext&) { return StepOutcome(StepVerdict::Fail, "gpio stuck"); });
+  EXPECT_EQ(run_pipeline(ctx, {identify(), reject}, &cleanup).outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(seen_reason, "test: gpio stuck");
+  EXPECT_EQ(s.db.steps(kMac).back().step, "retire-identity");
+
+  Station t;
+  auto ctx2 = t.context();
+  const StepDecl failing{"retire-identity", 1, false, false,
+                         [](DeviceContext&) { return StepOutcome(StepVerdict::Fail, "partition not erased"); }};
+  const auto result = run_pipeline(ctx2, {identify(), reject}, &failing);
+  EXPECT_EQ(result.outcome, DeviceOutcome::Fault) << "it may not leave the fixture with its identity";
+  EXPECT_NE(result.reason.find("partition not erased"), std::string::npos);
 }
 
 TEST(Pipeline, AResumedRunSkipsWhatTheDbShowsDone) {
@@ -225,7 +302,7 @@ TEST(Pipeline, SkipEndsTheDeviceWithoutAResult) {
   auto ctx = s.context();
   const auto result = run_pipeline(
       ctx, {step("connect", [](DeviceContext&) { return StepOutcome(StepVerdict::Skip, "already provisioned"); })});
-  EXPECT_EQ(result.result, "skipped");
+  EXPECT_EQ(result.outcome, DeviceOutcome::Skipped);
   EXPECT_TRUE(result.record.empty());
 }
 

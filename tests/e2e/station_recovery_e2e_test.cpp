@@ -1,0 +1,181 @@
+// Issue 16 acceptance, with the built binaries: faults an operator can recover from. A device whose
+// link dies after something irreversible is a fault that resumes by itself (auto_resume) or by
+// `espfab device resume`, and can be scrapped; a full disk interrupts the station without a crash
+// and without blaming the device; a fixture that cannot be opened and a run where every device was
+// rejected exit non-zero with every fixture's state in --json; the audit log misses nothing.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/emulator_process.hpp"
+#include "support/run_command.hpp"
+#include "support/tcp_line.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
+#include "util/file_io.hpp"
+
+namespace espfab::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+fs::path emulator_binary() { return build_dir() / "apps" / "espfab-emu" / "espfab-emu"; }
+fs::path espfab_binary() { return build_dir() / "apps" / "espfab" / "espfab"; }
+
+fs::path assets(const TempDir& dir) {
+  const auto demo = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--assets-only",
+                                "--emulator", emulator_binary().string()});
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  return dir / "station.toml";
+}
+
+std::vector<std::string> run_args(const fs::path& profile, const std::vector<std::string>& ports) {
+  std::vector<std::string> args{"--log-level",    "error",          "run", "--profile",
+                                profile.string(), "--count",        "1",   "--json",
+                                "--no-rehearsal", "--idle-timeout", "15"};
+  for (const auto& port : ports) args.insert(args.end(), {"--port", port});
+  return args;
+}
+
+json parsed(const CommandResult& result) {
+  auto out = json::parse(result.out, nullptr, false);
+  EXPECT_FALSE(out.is_discarded()) << result.out << result.err;
+  return out;
+}
+
+void control(const EmulatorProcess& emulator, const std::string& command) {
+  TcpLine line(emulator.control());
+  line.send(command + "\n");
+  EXPECT_NE(line.read_until("\n").find("ok"), std::string::npos) << command;
+}
+
+void set_auto_resume(const fs::path& profile, bool on) {
+  std::string text = read_text_file(profile);
+  text.replace(text.find("[station]\n"), 10, fmt::format("[station]\nauto_resume = {}\n", on ? "true" : "false"));
+  write_text_file_atomic(profile, text);
+}
+
+// The link dies 200 kB into every connection: flash-production (after the flash-encryption key is
+// burned) can never finish. The device ends as a fault; the fixture stops; exit 1.
+json run_into_a_fault(const fs::path& profile, const EmulatorProcess& emulator) {
+  control(emulator, "fault 0 drop_after=200000");
+  const auto run = run_espfab(run_args(profile, {emulator.url()}));
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  const auto summary = parsed(run);
+  EXPECT_EQ(summary["devices"][0]["result"], "fault") << summary.dump(2);
+  EXPECT_NE(summary["devices"][0]["reason"].get<std::string>().find("flash-production"), std::string::npos);
+  EXPECT_EQ(summary["fixtures"][0]["state"], "fault");
+  control(emulator, "fault 0 clear");
+  return summary;
+}
+
+TEST(StationRecoveryE2e, AFaultResumesByItselfWhenItsEfusesAreConsistent) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
+  const auto faulted = run_into_a_fault(profile, emulator);
+  const std::string mac = faulted["devices"][0]["mac"];
+  const auto status = run_espfab({"device", "status", mac, "--profile", profile.string(), "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(parsed(status)["status"], "fault");
+  EXPECT_TRUE(parsed(status)["resumable"].get<bool>());
+
+  const auto again = run_espfab(run_args(profile, {emulator.url()}));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(parsed(again)["devices"][0]["result"], "provisioned") << again.out;
+  const std::string audit = read_text_file(dir / "station-data" / "audit.jsonl");
+  EXPECT_NE(audit.find("\"device.auto_resume\""), std::string::npos);
+  const auto verify = run_espfab({"audit", "verify", "--profile", profile.string(), "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+TEST(StationRecoveryE2e, WithoutAutoResumeTheOperatorResumesIt) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  set_auto_resume(profile, false);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
+  const auto faulted = run_into_a_fault(profile, emulator);
+  const std::string mac = faulted["devices"][0]["mac"];
+
+  // Not resumed by itself: skipped with what to do.
+  const auto skipped = run_espfab(run_args(profile, {emulator.url()}));
+  EXPECT_EQ(parsed(skipped)["devices"][0]["result"], "skipped") << skipped.out;
+  EXPECT_NE(parsed(skipped)["devices"][0]["reason"].get<std::string>().find("espfab device"), std::string::npos);
+
+  EXPECT_EQ(run_espfab({"device", "resume", mac, "--profile", profile.string()}).exit_code, 64) << "needs --reason";
+  const auto resume =
+      run_espfab({"device", "resume", mac, "--profile", profile.string(), "--reason", "cable replaced", "--json"});
+  ASSERT_EQ(resume.exit_code, 0) << resume.err;
+  EXPECT_EQ(parsed(resume)["status"], "in_progress");
+  const auto again = run_espfab(run_args(profile, {emulator.url()}));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(parsed(again)["devices"][0]["result"], "provisioned");
+  const std::string audit = read_text_file(dir / "station-data" / "audit.jsonl");
+  EXPECT_NE(audit.find("\"device.resume\""), std::string::npos);
+  EXPECT_NE(audit.find("cable replaced"), std::string::npos);
+  // A provisioned device cannot be resumed.
+  EXPECT_EQ(run_espfab({"device", "resume", mac, "--profile", profile.string(), "--reason", "x"}).exit_code, 6);
+}
+
+TEST(StationRecoveryE2e, ScrapRetiresTheDeviceAndRevokesItsCertificate) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
+  const auto faulted = run_into_a_fault(profile, emulator);
+  const std::string mac = faulted["devices"][0]["mac"];
+  const auto scrap =
+      run_espfab({"device", "scrap", mac, "--profile", profile.string(), "--reason", "cracked module", "--json"});
+  ASSERT_EQ(scrap.exit_code, 0) << scrap.err;
+  EXPECT_EQ(parsed(scrap)["status"], "scrapped");
+  EXPECT_FALSE(parsed(scrap)["certificate_revoked"].get<std::string>().empty());
+  const auto record = parsed(run_espfab({"report", "--profile", profile.string(), "--device", mac}));
+  EXPECT_FALSE(record.contains("certificate"));
+  EXPECT_EQ(record["revoked_certificates"].size(), 1u);
+  const auto again = run_espfab(run_args(profile, {emulator.url()}));
+  EXPECT_EQ(parsed(again)["devices"][0]["result"], "skipped");
+  EXPECT_NE(parsed(again)["devices"][0]["reason"].get<std::string>().find("scrapped"), std::string::npos);
+  const std::string audit = read_text_file(dir / "station-data" / "audit.jsonl");
+  EXPECT_NE(audit.find("\"device.scrapped\""), std::string::npos);
+  EXPECT_NE(audit.find("\"identity.revoked\""), std::string::npos);
+  EXPECT_EQ(run_espfab({"audit", "verify", "--profile", profile.string()}).exit_code, 0);
+}
+
+TEST(StationRecoveryE2e, AFixtureThatCannotBeOpenedAndAllRejectedExitNonZero) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {"--fault", "0:gpio_stuck=5:low"}});
+  const auto run = run_espfab(run_args(profile, {emulator.url(), "/dev/espfab-no-such-port"}));
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  const auto summary = parsed(run);
+  ASSERT_EQ(summary["fixtures"].size(), 2u);
+  EXPECT_EQ(summary["fixtures"][1]["state"], "stopped");
+  EXPECT_NE(summary["fixtures"][1]["reason"].get<std::string>().find("cannot open"), std::string::npos);
+  EXPECT_EQ(summary["devices"][0]["result"], "rejected");
+  EXPECT_NE(run.err.find("every device (1) was rejected"), std::string::npos) << run.err;
+}
+
+// A disk that fills up mid-run (each file limited to 160 KiB: SQLite and the records then get
+// EFBIG as on a full disk): the station stops cleanly, no crash, the device is not rejected and
+// finishes when the disk has room again.
+TEST(StationRecoveryE2e, AFullDiskInterruptsTheStationAndTheDeviceResumes) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
+  std::string command = "trap '' XFSZ; exec prlimit --fsize=163840 " + espfab_binary().string();
+  for (const auto& arg : run_args(profile, {emulator.url()})) command += " '" + arg + "'";
+  const auto full = run_command("/bin/bash", {"-c", command});
+  EXPECT_EQ(full.exit_code, 1) << full.out << full.err;
+  EXPECT_EQ(full.err.find("terminate called"), std::string::npos) << full.err;
+  const auto summary = parsed(full);
+  ASSERT_EQ(summary["devices"].size(), 1u) << summary.dump(2);
+  EXPECT_EQ(summary["devices"][0]["result"], "interrupted") << summary.dump(2);
+  EXPECT_FALSE(summary["station_stopped"].get<std::string>().empty());
+  const auto again = run_espfab(run_args(profile, {emulator.url()}));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(parsed(again)["devices"][0]["result"], "provisioned") << again.out;
+  EXPECT_EQ(run_espfab({"audit", "verify", "--profile", profile.string()}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace espfab::test
