@@ -114,7 +114,7 @@ std::vector<nlohmann::json> StationService::report(const std::filesystem::path& 
     throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", db_file.string()),
                         "run the station with this profile first (espfab run --profile ...)");
   }
-  const auto db = station::open_station_db(db_file);
+  const auto db = station::open_station_db(db_file, station::DbAccess::ReadOnly);
   std::vector<nlohmann::json> out;
   if (!filter.device.empty()) {
     const auto device = db->find_device(filter.device);
