@@ -7,6 +7,7 @@
 #include "cli_support.hpp"
 #include "efuse_burn_job.hpp"
 #include "security/key_purpose.hpp"
+#include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -16,12 +17,57 @@ namespace efuse = chip::esp32s3_efuse;
 
 namespace {
 
-Bytes parse_hex(const std::string& hex) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+constexpr const char* kPlanHint = "make one with `espfab efuse plan --port URL ... --out PLAN.json`";
+
+security::KeySource parse_source(const std::string& text) {
+  if (text == "device_flash_encryption_key") return security::KeySource::DeviceFlashEncryptionKey;
+  if (text == "public_digest") return security::KeySource::PublicDigest;
+  throw BadInputError("cli.plan_format",
+                      fmt::format("key source '{}' is neither device_flash_encryption_key nor public_digest", text),
+                      kPlanHint);
+}
+
+Bytes parse_digest(const std::string& hex) {
+  try {
+    return from_hex(hex);
+  } catch (Error& e) {
+    e.with_context(fmt::format("reading digest '{}'", hex));
+    throw;
   }
-  return out;
+}
+
+// Throws nlohmann::json::exception or espfab::Error for anything that does not fit.
+PlanFile parse_plan(const nlohmann::json& json) {
+  PlanFile file;
+  if (json.at("format") != kPlanFormat || json.at("chip") != "ESP32-S3") {
+    throw BadInputError("cli.plan_format", fmt::format("it is not an {} for ESP32-S3", kPlanFormat), kPlanHint);
+  }
+  const auto& blocks = json.at("planned_from");
+  for (unsigned b = 0; b < efuse::kBlockCount; ++b)
+    file.planned_from.block(b) = blocks.at(b).get<security::BlockWords>();
+  for (const auto& batch_json : json.at("batches")) {
+    security::BurnBatch batch;
+    batch.name = batch_json.at("name").get<std::string>();
+    batch.after_boot_verified = batch_json.at("after_boot_verified").get<bool>();
+    for (const auto& k : batch_json.at("key_blocks")) {
+      security::KeyBlockWrite write;
+      write.key_block = k.at("key_block").get<unsigned>();
+      write.purpose = parse_purpose(k.at("purpose").get<std::string>());
+      write.source = parse_source(k.at("source").get<std::string>());
+      write.key_half = k.at("key_half").get<unsigned>();
+      write.digest = parse_digest(k.at("digest").get<std::string>());
+      write.read_protect = k.at("read_protect").get<bool>();
+      write.write_protect = k.at("write_protect").get<bool>();
+      batch.key_blocks.push_back(std::move(write));
+    }
+    for (const auto& f : batch_json.at("fields")) {
+      batch.fields.push_back(
+          {f.at("field").get<std::string>(), f.at("value").get<std::uint64_t>(), f.at("why").get<std::string>()});
+    }
+    file.plan.batches.push_back(std::move(batch));
+  }
+  file.plan.skipped = json.at("already_done").get<std::vector<std::string>>();
+  return file;
 }
 
 }  // namespace
@@ -64,44 +110,17 @@ nlohmann::json plan_file_json(const security::BurnPlan& plan, const security::Ef
 }
 
 PlanFile load_plan_file(const std::string& path) {
-  PlanFile file;
+  const std::string text = read_text_file(path);
+  const auto bad = [&](const std::string& what) {
+    return BadInputError("cli.plan_format", fmt::format("{} is not a valid eFuse plan: {}", path, what), kPlanHint);
+  };
   try {
-    const auto json = nlohmann::json::parse(read_text_file(path));
-    if (json.at("format") != kPlanFormat || json.at("chip") != "ESP32-S3") {
-      throw BadInputError("cli.plan_format", path + " is not an espfab ESP32-S3 eFuse plan",
-                          "make one with `espfab efuse plan --port URL ... --out PLAN.json`");
-    }
-    const auto& blocks = json.at("planned_from");
-    for (unsigned b = 0; b < efuse::kBlockCount; ++b)
-      file.planned_from.block(b) = blocks.at(b).get<security::BlockWords>();
-    for (const auto& batch_json : json.at("batches")) {
-      security::BurnBatch batch;
-      batch.name = batch_json.at("name").get<std::string>();
-      batch.after_boot_verified = batch_json.at("after_boot_verified").get<bool>();
-      for (const auto& k : batch_json.at("key_blocks")) {
-        security::KeyBlockWrite write;
-        write.key_block = k.at("key_block").get<unsigned>();
-        write.purpose = parse_purpose(k.at("purpose").get<std::string>());
-        write.source = k.at("source") == "device_flash_encryption_key" ? security::KeySource::DeviceFlashEncryptionKey
-                                                                       : security::KeySource::PublicDigest;
-        write.key_half = k.at("key_half").get<unsigned>();
-        write.digest = parse_hex(k.at("digest").get<std::string>());
-        write.read_protect = k.at("read_protect").get<bool>();
-        write.write_protect = k.at("write_protect").get<bool>();
-        batch.key_blocks.push_back(std::move(write));
-      }
-      for (const auto& f : batch_json.at("fields")) {
-        batch.fields.push_back(
-            {f.at("field").get<std::string>(), f.at("value").get<std::uint64_t>(), f.at("why").get<std::string>()});
-      }
-      file.plan.batches.push_back(std::move(batch));
-    }
-    file.plan.skipped = json.at("already_done").get<std::vector<std::string>>();
+    return parse_plan(nlohmann::json::parse(text));
   } catch (const nlohmann::json::exception& e) {
-    throw BadInputError("cli.plan_format", fmt::format("{} is not a valid eFuse plan: {}", path, e.what()),
-                        "make one with `espfab efuse plan --port URL ... --out PLAN.json`");
+    throw bad(e.what());
+  } catch (const Error& e) {
+    throw bad(e.describe());
   }
-  return file;
 }
 
 }  // namespace espfab::cli

@@ -68,7 +68,8 @@ void run(const ImageBuildArgs& args) {
   try {
     output = image::elf_to_image(image::parse_elf(read_file(args.elf)), options, chip);
   } catch (Error& error) {
-    throw error.with_context(fmt::format("building an image from {}", args.elf));
+    error.with_context(fmt::format("building an image from {}", args.elf));
+    throw;
   }
   write_file_atomic(args.output, output);
   const auto built = image::parse_app_image(output, chip);

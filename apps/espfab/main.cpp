@@ -9,6 +9,7 @@
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "global_options.hpp"
+#include "util/file_io.hpp"
 #include "util/log.hpp"
 
 namespace espfab::cli {
@@ -107,6 +108,10 @@ int run(int argc, char** argv) {
   } catch (const ExitRequest& request) {
     return request.code;
   } catch (const Error& error) {
+    print_error(std::cerr, error);
+    return exit_code_for(error.kind());
+  } catch (const std::filesystem::filesystem_error& e) {
+    const IoError error = io_error_from(e);  // an OS error on a path, not a bug
     print_error(std::cerr, error);
     return exit_code_for(error.kind());
   } catch (const std::exception& e) {

@@ -290,7 +290,8 @@ class Pkcs11Key::Session {
       try {
         wanted_id = from_hex(config_.key_id);
       } catch (Error& e) {
-        throw e.with_context("in " + settings_.key_id);
+        e.with_context("in " + settings_.key_id);
+        throw;
       }
     }
     PKCS11_KEY* keys = nullptr;

@@ -36,7 +36,7 @@ nlohmann::json summary_of(const station::DeviceRow& row) {
 
 nlohmann::json StationService::device_status(const std::filesystem::path& profile_path, const std::string& device) {
   const auto profile = station::load_station_profile(profile_path);
-  const auto db = open_existing_db(profile);
+  const auto db = open_existing_db(profile, station::DbAccess::ReadOnly);
   const auto row = find_existing_device(*db, profile, device);
   auto out = summary_of(row);
   const auto steps = db->steps(row.mac);

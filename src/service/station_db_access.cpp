@@ -7,13 +7,14 @@
 
 namespace espfab::service {
 
-std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile) {
+std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile,
+                                                     station::DbAccess access) {
   const auto file = station::database_path(profile);
   if (!std::filesystem::exists(file)) {
     throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", file.string()),
                         "run the station with this profile first (espfab run --profile ...)");
   }
-  return station::open_station_db(file);
+  return station::open_station_db(file, access);
 }
 
 station::DeviceRow find_existing_device(station::StationDb& db, const station::StationProfile& profile,

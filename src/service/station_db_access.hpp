@@ -11,7 +11,8 @@
 namespace espfab::service {
 
 // Throws BadInputError("service.no_station_db") when the profile's station has no DB yet.
-std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile);
+std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile,
+                                                     station::DbAccess access = station::DbAccess::ReadWrite);
 
 // Throws BadInputError("service.unknown_device") when the DB has no such MAC or serial.
 station::DeviceRow find_existing_device(station::StationDb& db, const station::StationProfile& profile,

@@ -174,7 +174,7 @@ DemoResult StationService::demo(const DemoRequest& request, const station::Stati
 std::vector<nlohmann::json> StationService::report(const std::filesystem::path& profile_path,
                                                    const ReportFilter& filter) {
   const auto profile = station::load_station_profile(profile_path);
-  const auto db = open_existing_db(profile);
+  const auto db = open_existing_db(profile, station::DbAccess::ReadOnly);
   std::vector<nlohmann::json> out;
   if (!filter.device.empty()) {
     out.push_back(station::build_device_record(*db, find_existing_device(*db, profile, filter.device).mac));
@@ -204,7 +204,7 @@ station::AuditVerification StationService::verify_audit(const std::filesystem::p
   if (profile.ca_backend == station::StationProfile::CaBackendKind::Pkcs11) {
     index = pki::read_index(profile.pkcs11.state_dir);
   }
-  const auto db = station::open_station_db(station::database_path(profile));
+  const auto db = station::open_station_db(station::database_path(profile), station::DbAccess::ReadOnly);
   station::check_audit_completeness(station::read_audit_entries(file), *db, index, result);
   return result;
 }

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cctype>
+#include <cstring>
+
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -88,31 +91,68 @@ OutboxItem outbox_from(const Statement& s) {
           s.text(6)};
 }
 
+// "file:/data/station%3F.db?mode=ro": the path percent-encoded as SQLite's URI names want it.
+std::string sqlite_uri(const std::filesystem::path& file, const char* query) {
+  std::string uri = "file:";
+  for (const char c : file.string()) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("/-._~", c) != nullptr;
+    uri += plain ? std::string(1, c) : fmt::format("%{:02X}", static_cast<unsigned char>(c));
+  }
+  return uri + "?" + query;
+}
+
 constexpr const char* kDeviceColumns = "mac, COALESCE(serial, ''), status, reason, fixture, updated";
 constexpr const char* kOutboxColumns = "id, kind, mac, payload, state, attempts, last_error";
 
 }  // namespace
 
-std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file) {
-  return std::make_unique<SqliteStationDb>(file);
+std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file, DbAccess access) {
+  return std::make_unique<SqliteStationDb>(file, access);
 }
 
-SqliteStationDb::SqliteStationDb(const std::filesystem::path& file) : file_(file) {
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    const std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    throw DatabaseError("station.db_open", fmt::format("cannot open the station DB {}: {}", file.string(), reason),
-                        "check the path and its permissions ([station] data_dir in the profile)");
+SqliteStationDb::SqliteStationDb(const std::filesystem::path& file, DbAccess access) : file_(file) {
+  if (access == DbAccess::ReadOnly) {
+    open_read_only();
+    return;
   }
-  sqlite3_busy_timeout(db_, 10000);
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  open(file.c_str(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
   exec(kSchema);
 }
 
+void SqliteStationDb::open(const char* name, int flags) {
+  if (sqlite3_open_v2(name, &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw DatabaseError("station.db_open", fmt::format("cannot open the station DB {}: {}", file_.string(), reason),
+                        "check the path and its permissions ([station] data_dir in the profile)");
+  }
+  sqlite3_busy_timeout(db_, 10000);
+}
+
+// A WAL database is read through its -shm file. When a station has it open, that file exists and
+// mode=ro reads it; when nobody has it open and the directory is read-only (an archive, a read-only
+// mount), SQLite cannot create it and the file is opened as immutable: nobody can be writing it.
+void SqliteStationDb::open_read_only() {
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX;
+  open(sqlite_uri(file_, "mode=ro").c_str(), flags);
+  if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK) return;
+  sqlite3_close(db_);
+  db_ = nullptr;
+  open(sqlite_uri(file_, "immutable=1").c_str(), flags);
+  char* message = nullptr;
+  if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &message) == SQLITE_OK) return;
+  const std::string reason = message ? message : sqlite3_errmsg(db_);
+  sqlite3_free(message);
+  sqlite3_close(db_);
+  db_ = nullptr;
+  throw DatabaseError("station.db_open", fmt::format("cannot read the station DB {}: {}", file_.string(), reason),
+                      "check that the file is a station DB and readable");
+}
 SqliteStationDb::~SqliteStationDb() { sqlite3_close(db_); }
 
 void SqliteStationDb::exec(const char* sql) {

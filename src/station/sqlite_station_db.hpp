@@ -13,7 +13,7 @@ namespace espfab::station {
 
 class SqliteStationDb final : public StationDb {
  public:
-  explicit SqliteStationDb(const std::filesystem::path& file);
+  explicit SqliteStationDb(const std::filesystem::path& file, DbAccess access = DbAccess::ReadWrite);
   ~SqliteStationDb() override;
   SqliteStationDb(const SqliteStationDb&) = delete;
   SqliteStationDb& operator=(const SqliteStationDb&) = delete;
@@ -46,6 +46,8 @@ class SqliteStationDb final : public StationDb {
   void outbox_attempt(std::int64_t id, bool done, const std::string& error) override;
 
  private:
+  void open(const char* name, int flags);
+  void open_read_only();
   void exec(const char* sql);
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;

@@ -111,8 +111,13 @@ class StationDb {
   virtual void outbox_attempt(std::int64_t id, bool done, const std::string& error) = 0;
 };
 
-// The embedded default: SQLite at `file` (created when missing).
-std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file);
+enum class DbAccess {
+  ReadWrite,  // the station: the file (and its directory) are created when missing
+  ReadOnly,   // reports: never writes, works on a read-only copy or mount; the file must exist
+};
+
+// The embedded default: SQLite at `file`.
+std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file, DbAccess access = DbAccess::ReadWrite);
 
 // "2026-12-02T19:45:01.123Z"
 std::string utc_now_iso();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -340,8 +341,17 @@ void read_measurement(const toml::table& entry, Reader& reader, Problems& proble
     return;
   }
   spec.kind = found->second;
-  spec.min = reader.get<double>(entry, "min", "a number");
-  spec.max = reader.get<double>(entry, "max", "a number");
+  // A limit of nan or inf judges nothing (every comparison with nan is false).
+  const auto limit = [&](const char* key) -> std::optional<double> {
+    const auto value = reader.get<double>(entry, key, "a number");
+    if (value && !std::isfinite(*value)) {
+      problems.add(*entry.get(key), fmt::format("measurement '{}': '{}' must be a finite number", spec.name, key));
+      return std::nullopt;
+    }
+    return value;
+  };
+  spec.min = limit("min");
+  spec.max = limit("max");
   spec.unit = reader.get<std::string>(entry, "unit", "a string").value_or("");
   auto need = [&](const char* key) -> std::string {
     auto value = reader.get<std::string>(entry, key, "a string");
@@ -455,10 +465,10 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   out.images.factory_test_app = factory.value_or("");
 
   const auto& test = section("test");
-  out.test.request_timeout_ms = static_cast<unsigned>(
-      reader.get<std::int64_t>(test, "request_timeout_ms", "an integer").value_or(out.test.request_timeout_ms));
-  out.test.boot_timeout_ms = static_cast<unsigned>(
-      reader.get<std::int64_t>(test, "boot_timeout_ms", "an integer").value_or(out.test.boot_timeout_ms));
+  if (const auto timeout = reader.integer_in(test, "request_timeout_ms", 100, 600000))
+    out.test.request_timeout_ms = static_cast<unsigned>(*timeout);
+  if (const auto timeout = reader.integer_in(test, "boot_timeout_ms", 100, 600000))
+    out.test.boot_timeout_ms = static_cast<unsigned>(*timeout);
   if (const toml::node* list = test.get("measurement")) {
     if (const toml::array* entries = list->as_array()) {
       for (const auto& item : *entries) {

@@ -10,6 +10,7 @@
 #include "loader/stub.hpp"
 #include "pki/local_ca.hpp"
 #include "station/ca_backend_factory.hpp"
+#include "station/data_dir_lock.hpp"
 #include "station/handoff_targets.hpp"
 #include "station/provisioning_steps.hpp"
 #include "util/error.hpp"
@@ -204,6 +205,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   }
   const FirmwareSet firmware = load_firmware_set(profile.images);
   std::filesystem::create_directories(profile.data_dir);
+  const DataDirLock data_dir_lock(profile.data_dir);  // one station per data dir, for the whole run
   const auto db = open_station_db(database_path(profile));
   AuditLog audit(audit_log_path(profile), profile.station_id);
   const auto ca = make_ca_backend(profile);

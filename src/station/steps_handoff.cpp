@@ -4,9 +4,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <string_view>
 
+#include "station/hello_line.hpp"
 #include "station/provisioning_steps.hpp"
 
 namespace espfab::station {
@@ -60,13 +60,18 @@ StepOutcome step_verify_hello(DeviceContext& ctx) {
   }
   std::string line = console.substr(at + kHello.size(), console.find_first_of("\r\n", at) - at - kHello.size());
   out.details["hello"] = line;
-  const auto puback = line.find("puback=");
-  if (puback == std::string::npos) {
+  const HelloLine hello = read_hello_line(line);
+  if (!hello.reached_broker) {
     // The device could not reach the broker (it reports why): not the identity's fault.
     out.details["note"] = "the device could not reach the broker; its identity was not checked";
     return out;
   }
-  const int code = std::atoi(line.c_str() + puback + 7);
+  if (!hello.puback) {
+    out.verdict = StepVerdict::Fail;
+    out.reason = fmt::format("the device's hello line has no PUBACK reason code (0..255) after 'puback=': {}", line);
+    return out;
+  }
+  const unsigned code = *hello.puback;
   out.details["puback"] = code;
   if (code != 0 && code != 16) {  // 16: accepted, nobody subscribed
     out.verdict = StepVerdict::Fail;

@@ -34,7 +34,10 @@ class Error : public std::runtime_error {
   const std::string& hint() const noexcept { return hint_; }
   const std::vector<std::string>& context() const noexcept { return context_; }
 
-  // Adds "while ..." context, innermost first. Returns *this so `throw e.with_context(...)` works.
+  // Adds "while ..." context, innermost first. Each subclass returns its own type, so
+  // `throw TimeoutError(...).with_context(...)` throws a TimeoutError. A caught error keeps its
+  // type only when rethrown as it is: `catch (Error& e) { e.with_context(...); throw; }`
+  // (`throw e.with_context(...)` would throw a copy of the static type, a plain Error).
   Error& with_context(std::string context);
 
   // "message (while a; while b)" without the hint: what a log line or a record shows.
@@ -56,6 +59,10 @@ class Error : public std::runtime_error {
    public:                                                                                \
     Name(std::string code, std::string message, std::string hint = {})                    \
         : Error(ErrorKind::Kind, std::move(code), std::move(message), std::move(hint)) {} \
+    Name& with_context(std::string context) {                                             \
+      Error::with_context(std::move(context));                                            \
+      return *this;                                                                       \
+    }                                                                                     \
   };
 
 ESPFAB_ERROR_SUBCLASS(TimeoutError, Timeout)

@@ -9,18 +9,35 @@
 #include <fstream>
 #include <iterator>
 
+#include <fmt/format.h>
+
 #include "util/error.hpp"
 
 namespace espfab {
 
 namespace {
 
+std::string hint_for(int err) {
+  switch (err) {
+    case ENOENT: return "check the path";
+    case EACCES:
+    case EPERM: return "check the file's permissions";
+    case ENOSPC: return "free disk space";
+    case ENOTDIR:
+    case EEXIST: return "a part of the path is a file, not a directory: check the path";
+    case EROFS: return "the file system is read-only: choose a writable place";
+    default: return "";
+  }
+}
+
 [[noreturn]] void io_fail(const char* code, const std::string& what, const std::filesystem::path& path, int err) {
-  throw IoError(code, what + " '" + path.string() + "': " + std::strerror(err),
-                err == ENOENT   ? "check the path"
-                : err == EACCES ? "check the file's permissions"
-                : err == ENOSPC ? "free disk space"
-                                : "");
+  throw IoError(code, what + " '" + path.string() + "': " + std::strerror(err), hint_for(err));
+}
+
+[[noreturn]] void too_large(const std::filesystem::path& path, ReadLimit limit) {
+  throw BadInputError("io.too_large",
+                      fmt::format("'{}' is larger than {} bytes ({})", path.string(), limit.max_bytes, limit.name),
+                      "check the path: it must name a regular file of at most that size");
 }
 
 class FdGuard {
@@ -40,14 +57,17 @@ class FdGuard {
 
 }  // namespace
 
-Bytes read_file(const std::filesystem::path& path) {
+Bytes read_file(const std::filesystem::path& path, ReadLimit limit) {
   FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) io_fail("io.open", "cannot open", path, errno);
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) io_fail("io.stat", "cannot stat", path, errno);
   if (S_ISDIR(info.st_mode)) io_fail("io.is_directory", "cannot read", path, EISDIR);
+  // A regular file's size is known up front; a device or pipe (st_size 0) is counted as it is read.
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (size > limit.max_bytes) too_large(path, limit);
   Bytes data;
-  data.reserve(static_cast<std::size_t>(info.st_size));
+  data.reserve(static_cast<std::size_t>(size));
   std::uint8_t buffer[65536];
   for (;;) {
     const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
@@ -56,14 +76,25 @@ Bytes read_file(const std::filesystem::path& path) {
       io_fail("io.read", "cannot read", path, errno);
     }
     if (n == 0) break;
+    if (data.size() + static_cast<std::size_t>(n) > limit.max_bytes) too_large(path, limit);
     data.insert(data.end(), buffer, buffer + n);
   }
   return data;
 }
 
-std::string read_text_file(const std::filesystem::path& path) {
-  const Bytes data = read_file(path);
+std::string read_text_file(const std::filesystem::path& path, ReadLimit limit) {
+  const Bytes data = read_file(path, limit);
   return std::string(data.begin(), data.end());
+}
+
+IoError io_error_from(const std::filesystem::filesystem_error& error) {
+  // what(): "filesystem error: cannot create directories: Not a directory [/srv/a/data]"
+  std::string message = error.what();
+  constexpr std::string_view kPrefix = "filesystem error: ";
+  if (message.starts_with(kPrefix)) message.erase(0, kPrefix.size());
+  std::string hint = hint_for(error.code().value());
+  if (hint.empty()) hint = "check the path and its permissions";
+  return IoError("io.filesystem", message, hint);
 }
 
 void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode) {

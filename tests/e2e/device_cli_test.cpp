@@ -124,6 +124,14 @@ TEST(DeviceCli, InputErrorsBeforeTouchingTheDevice) {
   EXPECT_NE(result.err.find("transport.bad_url"), std::string::npos);
 }
 
+TEST(DeviceCli, EndlessInputFileIsRefusedAtTheLimit) {
+  const auto result = run_espfab({"write-flash", "--port", "socket://127.0.0.1:1", "0x0", "/dev/zero"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;  // refused before connecting
+  EXPECT_NE(result.err.find("error[io.too_large]"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("'/dev/zero'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("64 MiB"), std::string::npos) << result.err;
+}
+
 TEST(DeviceCli, NobodyListeningIsIoError) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"chip-id", "--port", "socket://127.0.0.1:1"},
                                                                 {"--port", "socket://127.0.0.1:1", "chip-id"}}) {

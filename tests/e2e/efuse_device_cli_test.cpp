@@ -165,6 +165,33 @@ TEST(EfuseDeviceCli, PlanFileIsBurnedLaterAndRefusedWhenStale) {
   EXPECT_EQ(security_info(emu.url()).at("flags"), "0x000006f1");
 }
 
+TEST(EfuseDeviceCli, DamagedPlanFileIsBadInputNamingTheFile) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const auto plan_path = (dir.path() / "plan.json").string();
+  auto plan_args = lockdown_args(emu.url());
+  plan_args[1] = "plan";
+  plan_args.insert(plan_args.end(), {"--out", plan_path});
+  ASSERT_EQ(run_espfab(plan_args).exit_code, 0);
+  std::ifstream in(plan_path);
+  const auto plan = nlohmann::json::parse(in);
+  const std::vector<std::pair<std::string, std::string>> damages{
+      {"/batches/0/key_blocks/0/digest", "zz"},
+      {"/batches/0/key_blocks/0/source", "somewhere"},
+      {"/batches/0/key_blocks/0/purpose", "NO_SUCH_PURPOSE"},
+  };
+  for (const auto& [pointer, value] : damages) {
+    auto damaged = plan;
+    damaged[nlohmann::json::json_pointer(pointer)] = value;
+    const auto damaged_path = (dir.path() / "damaged.json").string();
+    std::ofstream(damaged_path) << damaged.dump();
+    const auto result = run_espfab({"efuse", "burn", "--port", emu.url(), "--plan", damaged_path, "--confirm"});
+    EXPECT_EQ(result.exit_code, 2) << pointer << ": " << result.err;
+    EXPECT_NE(result.err.find("error[cli.plan_format]: " + damaged_path), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(value), std::string::npos) << result.err;
+  }
+}
+
 TEST(EfuseDeviceCli, DirectKeyAndProtectCommands) {
   EmulatorProcess emu;
   TempDir dir;

@@ -1,8 +1,13 @@
 #include "station/sqlite_station_db.hpp"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -105,6 +110,68 @@ TEST(StationDb, CertificateAndSnapshotsRoundTrip) {
   db.store_efuse_snapshot(mac(1), "final", {{"x", 1}});
   EXPECT_EQ((*db.efuse_snapshot(mac(1), "final"))["x"], 1);
   EXPECT_FALSE(db.efuse_snapshot(mac(1), "connect"));
+}
+
+// What a read-only open finds in `file`, run in a child process that (when this test runs as root,
+// for whom permissions do not count) gives up root first: 0 when it reads both devices.
+int read_only_child(const std::filesystem::path& file) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(10);
+    try {
+      SqliteStationDb writable(file);  // what `espfab report` did: refused on a read-only copy
+      std::fprintf(stderr, "a read-write open of a read-only DB succeeded\n");
+      ::_exit(11);
+    } catch (const Error&) {
+    }
+    try {
+      const auto db = open_station_db(file, DbAccess::ReadOnly);
+      ::_exit(db->devices().size() == 2 && db->find_device(mac(2)) ? 0 : 12);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      ::_exit(13);
+    }
+  }
+  int status = 0;
+  if (child < 0 || ::waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+TEST(StationDb, ReadOnlyOpenReadsAChmodedCopy) {
+  test::TempDir dir;
+  {
+    SqliteStationDb db(dir / "station.db");
+    db.touch_device(mac(1), "fixture 1");
+    db.touch_device(mac(2), "fixture 2");
+  }
+  const auto archive = dir / "archive";
+  std::filesystem::create_directory(archive);
+  std::filesystem::copy_file(dir / "station.db", archive / "station.db");
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod((archive / "station.db").c_str(), 0444);
+  ::chmod(archive.c_str(), 0555);
+  EXPECT_EQ(read_only_child(archive / "station.db"), 0);
+  EXPECT_EQ(std::filesystem::directory_iterator(archive)->path().filename(), "station.db");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(archive), std::filesystem::directory_iterator()), 1)
+      << "a read-only open leaves nothing behind";
+  ::chmod(archive.c_str(), 0755);
+}
+
+TEST(StationDb, ReadOnlyOpenSeesWhatARunningStationWrote) {
+  test::TempDir dir;
+  SqliteStationDb station(dir / "station.db");
+  station.touch_device(mac(1), "fixture 1");
+  const auto report = open_station_db(dir / "station.db", DbAccess::ReadOnly);
+  EXPECT_TRUE(report->find_device(mac(1)));
+  station.touch_device(mac(2), "fixture 2");
+  EXPECT_EQ(report->devices().size(), 2u);
+  EXPECT_THROW(report->touch_device(mac(3), "fixture 3"), DatabaseError);
+}
+
+TEST(StationDb, ReadOnlyOpenOfAMissingFileCreatesNothing) {
+  test::TempDir dir;
+  EXPECT_THROW(open_station_db(dir / "data" / "station.db", DbAccess::ReadOnly), DatabaseError);
+  EXPECT_TRUE(dir.entries().empty());
 }
 
 TEST(StationDb, AnUnwritablePathIsADatabaseError) {

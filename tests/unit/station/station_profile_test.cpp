@@ -116,6 +116,25 @@ TEST(StationProfile, EveryProblemIsListedWithItsPlace) {
   }
 }
 
+TEST(StationProfile, ZeroTimeoutsAndNanLimitsAreRefusedWithTheirPlace) {
+  test::TempDir dir;
+  std::string text = kGood;
+  text.replace(text.find("request_timeout_ms = 2000"), 25, "request_timeout_ms = 0\nboot_timeout_ms = -1");
+  text.replace(text.find("min = 0"), 7, "min = nan");
+  text.replace(text.find("max = 70"), 8, "max = inf");
+  try {
+    load_station_profile(write_profile(dir, text));
+    FAIL() << "accepted";
+  } catch (const BadInputError& error) {
+    const std::string m = error.message();
+    EXPECT_NE(m.find("station.toml:16:22: 'request_timeout_ms' must be 100..600000"), std::string::npos) << m;
+    EXPECT_NE(m.find("station.toml:17:19: 'boot_timeout_ms' must be 100..600000"), std::string::npos) << m;
+    EXPECT_NE(m.find("station.toml:28:7: measurement 'temp': 'min' must be a finite number"), std::string::npos) << m;
+    EXPECT_NE(m.find("station.toml:29:7: measurement 'temp': 'max' must be a finite number"), std::string::npos) << m;
+    EXPECT_NE(m.find("4 problem(s)"), std::string::npos) << m;
+  }
+}
+
 TEST(StationProfile, ATomlSyntaxErrorNamesItsPlace) {
   test::TempDir dir;
   try {

@@ -35,6 +35,35 @@ TEST(Error, SubclassesCanBeCaughtAsError) {
   FAIL() << "not caught";
 }
 
+TEST(Error, WithContextKeepsTheSubclassWhenThrown) {
+  try {
+    throw DeviceStatusError("loader.flash_failed", "flash write failed").with_context("writing app at 0x10000");
+  } catch (const DeviceStatusError& error) {
+    EXPECT_EQ(error.describe(), "flash write failed (while writing app at 0x10000)");
+    return;
+  } catch (const Error& error) {
+    FAIL() << "sliced to a plain Error: " << error.describe();
+  }
+  FAIL() << "not caught";
+}
+
+TEST(Error, ContextAddedToACaughtErrorKeepsItsType) {
+  try {
+    try {
+      throw CryptoError("pki.hsm_login", "cannot log in");
+    } catch (Error& error) {
+      error.with_context("opening the token");
+      throw;
+    }
+  } catch (const CryptoError& error) {
+    EXPECT_EQ(error.describe(), "cannot log in (while opening the token)");
+    return;
+  } catch (const Error& error) {
+    FAIL() << "sliced to a plain Error: " << error.describe();
+  }
+  FAIL() << "not caught";
+}
+
 TEST(Error, KindsHaveStableNames) {
   EXPECT_EQ(to_string(ErrorKind::Timeout), "timeout");
   EXPECT_EQ(to_string(ErrorKind::DeviceStatus), "device-status");

@@ -50,5 +50,34 @@ TEST(FileIo, WriteIntoMissingDirectoryFailsCleanly) {
 
 TEST(FileIo, DirectoryIsNotAFile) { EXPECT_THROW(read_file("/tmp"), IoError); }
 
+TEST(FileIo, EndlessDeviceIsRefusedAtTheDefaultLimit) {
+  try {
+    read_file("/dev/zero");
+    FAIL() << "read /dev/zero without limit";
+  } catch (const BadInputError& e) {
+    EXPECT_EQ(e.code(), "io.too_large");
+    EXPECT_NE(e.message().find("'/dev/zero'"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("64 MiB"), std::string::npos) << e.message();
+    EXPECT_FALSE(e.hint().empty());
+  }
+  EXPECT_THROW(read_text_file("/dev/zero", {4096, "test limit"}), BadInputError);
+}
+
+TEST(FileIo, FileLargerThanTheLimitIsRefusedBeforeReading) {
+  test::TempDir dir;
+  write_text_file_atomic(dir / "five.bin", "12345");
+  EXPECT_EQ(read_file(dir / "five.bin", {5, "five bytes"}).size(), 5u);
+  try {
+    read_file(dir / "five.bin", {4, "four bytes"});
+    FAIL();
+  } catch (const BadInputError& e) {
+    EXPECT_NE(e.message().find("five.bin"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("four bytes"), std::string::npos) << e.message();
+  }
+  // A sparse 1 TiB file: refused by its size, not after reading it.
+  std::filesystem::resize_file(dir / "five.bin", std::uint64_t{1} << 40);
+  EXPECT_THROW(read_file(dir / "five.bin"), BadInputError);
+}
+
 }  // namespace
 }  // namespace espfab
