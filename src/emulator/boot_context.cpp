@@ -14,38 +14,14 @@ using efuse::KeyPurpose;
 
 constexpr unsigned kWrDisCryptCnt = 4;  // WR_DIS bit of SPI_BOOT_CRYPT_CNT (espefuse esp32s3.yaml)
 
-std::uint32_t purpose_of(const EfuseController& e, unsigned key) { return e.field(efuse::kKeyPurposeFields[key]); }
-
 std::optional<unsigned> key_with_purpose(const EfuseController& e, KeyPurpose purpose) {
   for (unsigned k = 0; k < efuse::kKeyBlockCount; ++k) {
-    if (purpose_of(e, k) == static_cast<std::uint32_t>(purpose)) return k;
+    if (e.field(efuse::kKeyPurposeFields[k]) == static_cast<std::uint32_t>(purpose)) return k;
   }
   return std::nullopt;
-}
-
-SecretBytes block_secret(const EfuseController& e, unsigned key) {
-  const auto bytes = e.key_block(key);
-  return SecretBytes(ByteView(bytes.data(), bytes.size()));
 }
 
 }  // namespace
-
-std::optional<security::FlashEncryptionKey> engine_flash_key(const EfuseController& e) {
-  if (const auto k = key_with_purpose(e, KeyPurpose::XtsAes128Key)) {
-    std::vector<SecretBytes> blocks;
-    blocks.push_back(block_secret(e, *k));
-    return security::FlashEncryptionKey::from_efuse_blocks(blocks);
-  }
-  const auto k1 = key_with_purpose(e, KeyPurpose::XtsAes256Key1);
-  const auto k2 = key_with_purpose(e, KeyPurpose::XtsAes256Key2);
-  if (k1 && k2) {
-    std::vector<SecretBytes> blocks;
-    blocks.push_back(block_secret(e, *k1));
-    blocks.push_back(block_secret(e, *k2));
-    return security::FlashEncryptionKey::from_efuse_blocks(blocks);
-  }
-  return std::nullopt;
-}
 
 BootContext::BootContext(const VirtualFlash& flash, const EfuseController& efuse) : flash_(flash), efuse_(efuse) {
   crypt_bits_ = static_cast<unsigned>(std::popcount(efuse.field(efuse::SPI_BOOT_CRYPT_CNT)));
@@ -54,7 +30,7 @@ BootContext::BootContext(const VirtualFlash& flash, const EfuseController& efuse
   sb_on_ = efuse.field(efuse::SECURE_BOOT_EN) != 0;
   if (fe_on_) {
     key_ = engine_flash_key(efuse);
-    if (!key_) key_ = security::FlashEncryptionKey(SecretBytes(Bytes(32, 0)));
+    if (!key_) key_.emplace(XtsEngine::zero_key());
   }
   // esp_secure_boot_read_key_digests: slots 0..2 in order, revoked slots skipped.
   static constexpr KeyPurpose kDigestPurposes[] = {KeyPurpose::SecureBootDigest0, KeyPurpose::SecureBootDigest1,
@@ -89,13 +65,13 @@ Bytes BootContext::read(std::uint32_t offset, std::uint32_t length) const {
     return Bytes(view.begin(), view.end());
   }
   // Whole XTS units around the request, decrypted, then the requested slice.
-  constexpr std::uint32_t unit = static_cast<std::uint32_t>(security::kXtsUnitSize);
+  constexpr std::uint32_t unit = 0x80;  // one XTS data unit
   const std::uint32_t start = offset / unit * unit;
   const std::uint64_t end = (std::uint64_t{offset} + length + unit - 1) / unit * unit;
   const auto span = static_cast<std::uint32_t>(std::min<std::uint64_t>(end, flash_.size()) - start);
   const ByteView cipher = flash_.view(start, span);
   Bytes plain(cipher.begin(), cipher.end());
-  security::decrypt_flash_in_place(*key_, start, plain);
+  key_->decrypt(start, plain);  // whole units: always aligned
   const auto skip = static_cast<std::ptrdiff_t>(offset - start);
   Bytes out(plain.begin() + skip, plain.begin() + skip + static_cast<std::ptrdiff_t>(length));
   secure_wipe(plain.data(), plain.size());  // decrypted flash may hold keys (esp_secure_cert)

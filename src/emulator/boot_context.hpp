@@ -11,16 +11,11 @@
 
 #include "emulator/efuse_controller.hpp"
 #include "emulator/virtual_flash.hpp"
-#include "security/flash_encryption.hpp"
+#include "emulator/xts_engine.hpp"
 #include "security/sbv2_key.hpp"
 #include "util/bytes.hpp"
 
 namespace espfab::emulator {
-
-// The key the XTS engine takes from eFuse: the XTS_AES_128_KEY block, else the XTS_AES_256_KEY_1/_2
-// pair (read-protection hides blocks from software, not from the engine); none when no block has
-// an XTS purpose.
-std::optional<security::FlashEncryptionKey> engine_flash_key(const EfuseController& efuse);
 
 class BootContext {
  public:
@@ -37,7 +32,9 @@ class BootContext {
   const std::vector<security::KeyDigest>& trusted_digests() const noexcept { return digests_; }
 
   // `length` bytes at `offset` as the cache shows them (clipped at the end of flash; decrypted
-  // when FE is on; no usable XTS key block then gives the engine's all-zero key).
+  // when FE is on with whatever key the eFuses hold, equal halves included; no usable XTS key
+  // block gives the engine's all-zero key, so the ROM reads noise and stops at its header check).
+  // Never throws on device data.
   Bytes read(std::uint32_t offset, std::uint32_t length) const;
 
  private:
@@ -47,7 +44,7 @@ class BootContext {
   bool sb_on_ = false;
   unsigned crypt_bits_ = 0;
   bool crypt_wp_ = false;
-  std::optional<security::FlashEncryptionKey> key_;
+  std::optional<XtsEngine> key_;
   std::vector<security::KeyDigest> digests_;
 };
 

@@ -1,10 +1,10 @@
 #include "emulator/command_handler.hpp"
 
-#include "chip/esp32s3_efuse.hpp"
-#include "emulator/boot_context.hpp"
-
 #include <algorithm>
+#include <exception>
 
+#include "chip/esp32s3_efuse.hpp"
+#include "emulator/xts_engine.hpp"
 #include "util/crypto.hpp"
 #include "util/log.hpp"
 
@@ -39,7 +39,8 @@ RomError rom_error(FlashWriter::Status status) {
     case FlashWriter::Status::OutOfRange: return RomError::FlashWriteError;
     case FlashWriter::Status::NotInFlashMode:
     case FlashWriter::Status::NotEnoughData: return RomError::FailedToAct;
-    case FlashWriter::Status::Unaligned: return RomError::FailedToAct;
+    case FlashWriter::Status::Unaligned:
+    case FlashWriter::Status::EncryptionDisabled: return RomError::FailedToAct;
   }
   return RomError::FailedToAct;
 }
@@ -52,7 +53,8 @@ StubError stub_error(FlashWriter::Status status) {
     case FlashWriter::Status::InflateError: return StubError::InflateError;
     case FlashWriter::Status::NotEnoughData: return StubError::NotEnoughData;
     case FlashWriter::Status::TooMuchData: return StubError::TooMuchData;
-    case FlashWriter::Status::Unaligned: return StubError::FailedSpiOp;
+    case FlashWriter::Status::Unaligned:
+    case FlashWriter::Status::EncryptionDisabled: return StubError::FailedSpiOp;
   }
   return StubError::FailedSpiOp;
 }
@@ -67,6 +69,7 @@ bool is_flash_operation(Opcode op) {
     case Opcode::FlashData:
     case Opcode::FlashDeflBegin:
     case Opcode::FlashDeflData:
+    case Opcode::FlashEncryptData:
     case Opcode::SpiFlashMd5:
     case Opcode::ReadFlashSlow:
     case Opcode::ReadFlash:
@@ -132,10 +135,20 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
   }
   if (frame.size() < 8 || frame[0] != 0x00) return out;  // not a request: the loader ignores it
   const Request request{static_cast<Opcode>(frame[1]), load_le32(frame, 4), frame.subspan(8)};
-  if (mode_ == LoaderMode::Rom) {
-    handle_rom(request, out);
-  } else {
-    handle_stub(request, out);
+  try {
+    if (mode_ == LoaderMode::Rom) {
+      handle_rom(request, out);
+    } else {
+      handle_stub(request, out);
+    }
+  } catch (const std::exception& error) {
+    // Whatever in this device's data the model cannot handle fails this one command, as a
+    // command the chip cannot carry out; the loader, the device and the process go on.
+    log::get("emulator")->error("command 0x{:02x} failed inside the model: {}", frame[1], error.what());
+    writer_.abort();
+    out.clear();
+    out.push_back(mode_ == LoaderMode::Rom ? rom_reply(request.op, RomError::FailedToAct)
+                                           : stub_reply(request.op, StubError::FailedSpiOp));
   }
   return out;
 }
@@ -186,7 +199,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
   auto reply = [&](RomError error, ByteView result = {}, std::uint32_t value = 0) {
     out.push_back(rom_reply(op, error, result, value));
   };
-  if (flash_absent_ && is_flash_operation(op)) return reply(RomError::FlashReadError);
+  if (!flash_answers() && is_flash_operation(op)) return reply(RomError::FlashReadError);
   if (secure_download_ && !allowed_in_secure_download(op)) {
     // Secure Download Mode: an unsupported command, signalled the way esptool recognises it (a
     // response with another opcode, status 1, error 0x05; serial protocol spec §7).
@@ -210,7 +223,9 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
       return reply(RomError::Ok, info);
     }
     case Opcode::SpiAttach:
-      return reply(data.size() == 4 || data.size() == 8 ? RomError::Ok : RomError::InvalidMessage);
+      if (data.size() != 4 && data.size() != 8) return reply(RomError::InvalidMessage);
+      registers_.spi().attach(word(data, 0));
+      return reply(RomError::Ok);
     case Opcode::SpiSetParams: return reply(data.size() == 24 ? RomError::Ok : RomError::InvalidMessage);
     case Opcode::ChangeBaudrate:
       if (data.size() != 8) return reply(RomError::InvalidMessage);
@@ -220,7 +235,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
     case Opcode::FlashBegin:
     case Opcode::FlashDeflBegin: {
       if (data.size() != 16 && data.size() != 20) return reply(RomError::InvalidMessage);
-      std::optional<security::FlashEncryptionKey> key;
+      std::optional<XtsEngine> key;
       if (data.size() == 20 && word(data, 4) != 0) {
         // The 5th word asks the ROM to encrypt with the device key on the way to flash; refused
         // when DIS_DOWNLOAD_MANUAL_ENCRYPT is burned or no XTS key is there.
@@ -279,6 +294,9 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
       mem_.reset();
       reply(RomError::Ok);  // mandatory, and before OHAI (checklist 12)
       if (entry != 0) {
+        // The stub attaches the flash itself at start-up, with the eFuse pin configuration
+        // (the default pins on the modelled module).
+        registers_.spi().attach(SpiFlashController::kDefaultPins);
         out.emplace_back(std::begin(kOhai), std::end(kOhai));
         mode_ = LoaderMode::Stub;
         latched_ = StubError::Ok;
@@ -319,7 +337,7 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
     return;
   }
   auto expect = [&](std::size_t size) { return data.size() == size; };
-  if (flash_absent_ && is_flash_operation(op)) return reply(StubError::FailedSpiOp);
+  if (!flash_answers() && is_flash_operation(op)) return reply(StubError::FailedSpiOp);
   switch (op) {
     case Opcode::Sync:
       if (!expect(kSyncPayloadSize)) return reply(StubError::BadDataLen);
@@ -334,7 +352,10 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       const Bytes info = efuse_.security_info().serialize();
       return reply(StubError::Ok, info);
     }
-    case Opcode::SpiAttach: return reply(expect(4) ? StubError::Ok : StubError::BadDataLen);
+    case Opcode::SpiAttach:
+      if (!expect(4)) return reply(StubError::BadDataLen);
+      registers_.spi().attach(word(data, 0));
+      return reply(StubError::Ok);
     case Opcode::SpiSetParams: return reply(expect(24) ? StubError::Ok : StubError::BadDataLen);
     case Opcode::ChangeBaudrate:
       if (!expect(8)) return reply(StubError::BadDataLen);
@@ -355,9 +376,11 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       return reply(stub_error(writer_.begin(begin)));
     }
     case Opcode::FlashData:
-    case Opcode::FlashDeflData: {
+    case Opcode::FlashDeflData:
+    case Opcode::FlashEncryptData: {
       // Acknowledged first (with a length/checksum error or the error latched by the previous
-      // block), written afterwards.
+      // block), written afterwards. FLASH_ENCRYPT_DATA is FLASH_DATA through the chip's XTS
+      // engine (serial protocol spec §3; esptool's write_flash --encrypt with the stub).
       StubError error = StubError::NotInFlashMode;
       if (writer_.active()) {
         error = latched_;
@@ -370,14 +393,13 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       reply(error);
       reply_before_work_ = true;
       if (error == StubError::Ok) {
-        const auto status = writer_.write(word(data, 1), data.subspan(kDataHeaderSize));
+        const ByteView block = data.subspan(kDataHeaderSize);
+        const auto status =
+            op == Opcode::FlashEncryptData ? write_encrypted(block) : writer_.write(word(data, 1), block);
         if (status != FlashWriter::Status::Ok) latched_ = stub_error(status);
       }
       return;
     }
-    case Opcode::FlashEncryptData:
-      log::get("emulator")->warn("FLASH_ENCRYPT_DATA is not yet modelled by espfab-emu; answered as not implemented");
-      return reply(StubError::CmdNotImplemented);
     case Opcode::FlashEnd:
     case Opcode::FlashDeflEnd: {
       StubError error = latched_;
@@ -452,6 +474,18 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       return;  // no response
     default: return reply(StubError::CmdNotImplemented);
   }
+}
+
+// The key is the one the engine holds (the XTS key block(s), all zeros without one); with
+// DIS_DOWNLOAD_MANUAL_ENCRYPT burned the engine does not encrypt in download mode and the write
+// fails, as the ROM's encrypted FLASH_BEGIN is refused.
+FlashWriter::Status CommandHandler::write_encrypted(ByteView block) {
+  if (efuse_.field(chip::esp32s3_efuse::DIS_DOWNLOAD_MANUAL_ENCRYPT) != 0) {
+    return writer_.write_encrypted(block, nullptr);
+  }
+  auto engine = engine_flash_key(efuse_);
+  if (!engine) engine.emplace(XtsEngine::zero_key());
+  return writer_.write_encrypted(block, &*engine);
 }
 
 void CommandHandler::pump_read(std::vector<Bytes>& out) {

@@ -90,6 +90,9 @@ class CommandHandler {
                    std::uint8_t status = 0) const;
   // Shared command bodies; each returns the error of its mode's table through the mappers below.
   bool apply_write_reg(ByteView data);
+  FlashWriter::Status write_encrypted(ByteView block);
+  // No flash chip (fault) or SPI_ATTACH to pins without one: flash operations fail.
+  bool flash_answers() { return !flash_absent_ && registers_.spi().flash_answers(); }
   static bool data_checksum_ok(const Request& request);
 
   RegisterSpace& registers_;

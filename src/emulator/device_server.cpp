@@ -253,6 +253,13 @@ void DeviceServer::accept_client(Slot& slot) {
   slot.telnet = Rfc2217Session{};
   slot.download_requested = false;
   slot.rts_was_on = false;
+  if (protocol_ == ServeProtocol::Rfc2217) {
+    // The adapter starts at the session's rate until the client sets one; BINARY is asked for.
+    slot.device->set_line_baud(slot.telnet.baud());
+    const Bytes greeting = slot.telnet.greeting();
+    slot.outbox.insert(slot.outbox.end(), greeting.begin(), greeting.end());
+    flush(slot);
+  }
   log::get("emulator")->debug("host connected to {}", slot.device->config().state_dir.string());
 }
 
@@ -281,7 +288,7 @@ void DeviceServer::on_readable(Slot& slot) {
     slot.telnet.feed(in, out);
     slot.outbox.insert(slot.outbox.end(), out.reply.begin(), out.reply.end());
     for (const ComPortEvent& event : out.events) {
-      if (event.kind == ComPortEvent::Kind::SetBaud) device.set_baud(event.value);
+      if (event.kind == ComPortEvent::Kind::SetBaud) device.set_line_baud(event.value);  // the adapter's rate
       if (event.kind == ComPortEvent::Kind::Dtr || event.kind == ComPortEvent::Kind::Rts) apply_line(slot, event);
     }
     slot.link->host_bytes(now, out.serial_data);

@@ -23,7 +23,7 @@ struct FlashWriter::Inflater {
 FlashWriter::FlashWriter(VirtualFlash& flash) : flash_(flash) {}
 FlashWriter::~FlashWriter() = default;
 
-FlashWriter::Status FlashWriter::begin(const Begin& params, std::optional<security::FlashEncryptionKey> key) {
+FlashWriter::Status FlashWriter::begin(const Begin& params, std::optional<XtsEngine> key) {
   abort();
   if (!flash_.in_range(params.offset, params.size)) return Status::OutOfRange;
   if (key &&
@@ -61,7 +61,7 @@ FlashWriter::Status FlashWriter::write(std::uint32_t seq, ByteView data) {
   if (key_) {
     if (data.size() % 16 != 0) return Status::Unaligned;
     Bytes cipher(data.begin(), data.end());
-    security::encrypt_flash_in_place(*key_, static_cast<std::uint32_t>(at), cipher);
+    if (!key_->encrypt(static_cast<std::uint32_t>(at), cipher)) return Status::Unaligned;
     flash_.program(static_cast<std::uint32_t>(at), cipher);
   } else {
     flash_.program(static_cast<std::uint32_t>(at), data);
@@ -82,6 +82,25 @@ FlashWriter::Status FlashWriter::write_sequential(ByteView data) {
     erase_ahead(std::uint64_t{next_write_} + data.size());
   }
   flash_.program(next_write_, data);
+  next_write_ += static_cast<std::uint32_t>(data.size());
+  remaining_ -= static_cast<std::uint32_t>(data.size());
+  return status;
+}
+
+FlashWriter::Status FlashWriter::write_encrypted(ByteView data, const XtsEngine* engine) {
+  if (!active_) return Status::NotInFlashMode;
+  if (data.size() > remaining_) data = data.first(remaining_);
+  if (data.empty()) return Status::Ok;
+  erase_ahead(std::uint64_t{next_write_} + data.size());
+  Status status = Status::Ok;
+  Bytes cipher(data.begin(), data.end());
+  if (engine == nullptr) {
+    status = Status::EncryptionDisabled;
+  } else if (!engine->encrypt(next_write_, cipher)) {
+    status = Status::Unaligned;
+  } else {
+    flash_.program(next_write_, cipher);
+  }
   next_write_ += static_cast<std::uint32_t>(data.size());
   remaining_ -= static_cast<std::uint32_t>(data.size());
   return status;

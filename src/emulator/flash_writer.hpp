@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "emulator/virtual_flash.hpp"
-#include "security/flash_encryption.hpp"
+#include "emulator/xts_engine.hpp"
 #include "util/bytes.hpp"
 
 namespace espfab::emulator {
@@ -23,7 +23,16 @@ namespace espfab::emulator {
 class FlashWriter {
  public:
   enum class Flavour { Rom, Stub };
-  enum class Status { Ok, NotInFlashMode, OutOfRange, InflateError, NotEnoughData, TooMuchData, Unaligned };
+  enum class Status {
+    Ok,
+    NotInFlashMode,
+    OutOfRange,
+    InflateError,
+    NotEnoughData,
+    TooMuchData,
+    Unaligned,
+    EncryptionDisabled
+  };
 
   struct Begin {
     Flavour flavour = Flavour::Rom;
@@ -40,9 +49,15 @@ class FlashWriter {
 
   // With `key`, every block goes through XTS-AES at its flash address on the way (the ROM's
   // FLASH_BEGIN "encrypted" word); only plain ROM writes of 16-byte multiples can be encrypted.
-  Status begin(const Begin& params, std::optional<security::FlashEncryptionKey> key = std::nullopt);
+  Status begin(const Begin& params, std::optional<XtsEngine> key = std::nullopt);
   // One block's data-to-write (after the 16-byte _DATA header); `seq` from that header.
   Status write(std::uint32_t seq, ByteView data);
+  // Stub FLASH_ENCRYPT_DATA: the block goes on sequentially like FLASH_DATA (trimmed to what
+  // remains, sectors erased ahead) but through the chip's XTS engine at its flash address.
+  // Unaligned when the write position or length is not a multiple of 16; the position moves on
+  // regardless, as the stub's does. Without `engine` (manual encryption disabled) nothing is
+  // written and the block fails.
+  Status write_encrypted(ByteView data, const XtsEngine* engine);
   // Ends the session; Stub flavour: NotEnoughData when bytes are still missing.
   Status end();
   void abort();
@@ -65,7 +80,7 @@ class FlashWriter {
   std::uint32_t erased_until_ = 0;  // stub: sectors below this address are erased
   std::uint64_t erase_end_ = 0;     // stub: end of the region's last sector
   std::unique_ptr<Inflater> inflater_;
-  std::optional<security::FlashEncryptionKey> key_;
+  std::optional<XtsEngine> key_;
 };
 
 }  // namespace espfab::emulator

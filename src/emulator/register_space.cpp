@@ -40,6 +40,7 @@ void RegisterSpace::reset() {
   const std::uint32_t strap_value = strap == store_.end() ? 0 : strap->second;
   store_.clear();
   store_[kGpioStrapReg] = strap_value;
+  spi_.attach(SpiFlashController::kDefaultPins);  // after reset the flash is on the default pins
 }
 
 }  // namespace espfab::emulator

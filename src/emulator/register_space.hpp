@@ -28,6 +28,7 @@ class RegisterSpace {
   void set_strapping(std::uint32_t value) noexcept { store_[kGpioStrapReg] = value; }
   // Forgets stored plain registers (a chip reset); eFuse and flash keep their state.
   void reset();
+  SpiFlashController& spi() noexcept { return spi_; }
 
   static constexpr std::uint32_t kGpioStrapReg = 0x60004038;
 

@@ -1,5 +1,7 @@
 #include "emulator/rfc2217.hpp"
 
+#include <utility>
+
 namespace espfab::emulator {
 namespace {
 
@@ -7,7 +9,8 @@ constexpr std::uint8_t kIac = 255, kDont = 254, kDo = 253, kWont = 252, kWill = 
 constexpr std::uint8_t kBinary = 0, kSga = 3, kComPort = 44;
 constexpr std::uint8_t kServerOffset = 100;
 // COM-PORT-OPTION commands (client -> server)
-constexpr std::uint8_t kSetBaudrate = 1, kSetControl = 5, kPurgeData = 12;
+constexpr std::uint8_t kSetBaudrate = 1, kSetControl = 5, kNotifyLinestate = 6, kNotifyModemstate = 7,
+                       kSetLinestateMask = 10, kSetModemstateMask = 11, kPurgeData = 12;
 // SET-CONTROL values
 constexpr std::uint8_t kDtrRequest = 7, kDtrOn = 8, kDtrOff = 9, kRtsRequest = 10, kRtsOn = 11, kRtsOff = 12;
 
@@ -80,14 +83,41 @@ void Rfc2217Session::feed(ByteView in, Output& out) {
   }
 }
 
+Bytes Rfc2217Session::greeting() {
+  options_[kBinary].they.requested = true;
+  options_[kBinary].we.requested = true;
+  return Bytes{kIac, kDo, kBinary, kIac, kWill, kBinary};
+}
+
+// RFC 854: a request for the state an option is already in is not answered; an answer to our own
+// request completes it; a new request is accepted or refused once.
 void Rfc2217Session::option(std::uint8_t verb, std::uint8_t opt, Output& out) {
   const bool supported = opt == kBinary || opt == kSga || opt == kComPort;
-  std::uint8_t answer = 0;
-  if (verb == kWill) answer = supported ? kDo : kDont;
-  if (verb == kDo) answer = supported ? kWill : kWont;
-  if (verb == kWont) answer = kDont;
-  if (verb == kDont) answer = kWont;
-  out.reply.insert(out.reply.end(), {kIac, answer, opt});
+  const bool about_them = verb == kWill || verb == kWont;
+  const bool wants_on = verb == kWill || verb == kDo;
+  Side& side = about_them ? options_[opt].they : options_[opt].we;
+  const std::uint8_t yes = about_them ? kDo : kWill;
+  const std::uint8_t no = about_them ? kDont : kWont;
+  const bool was_requested = std::exchange(side.requested, false);
+  if (wants_on) {
+    if (side.enabled) return;
+    if (!supported) {
+      out.reply.insert(out.reply.end(), {kIac, no, opt});
+      return;
+    }
+    side.enabled = true;
+    if (!was_requested) out.reply.insert(out.reply.end(), {kIac, yes, opt});
+    if (about_them && opt == kComPort) notify_modem_state(out.reply);
+    return;
+  }
+  if (!side.enabled) return;  // already off, or the refusal of our own request
+  side.enabled = false;
+  if (!was_requested) out.reply.insert(out.reply.end(), {kIac, no, opt});
+}
+
+void Rfc2217Session::notify_modem_state(Bytes& reply) const {
+  const std::uint8_t value = kModemState & modem_mask_;
+  append_sb(reply, static_cast<std::uint8_t>(kNotifyModemstate + kServerOffset), ByteView(&value, 1));
 }
 
 void Rfc2217Session::subnegotiation(Output& out) {
@@ -129,6 +159,18 @@ void Rfc2217Session::subnegotiation(Output& out) {
       break;
     case kPurgeData:
       if (value.size() == 1) out.events.push_back({ComPortEvent::Kind::Purge, value[0]});
+      break;
+    case kNotifyModemstate:  // the client polls (pyserial's poll_modem): the current state
+      notify_modem_state(out.reply);
+      return;
+    case kNotifyLinestate:  // the client polls: no line-state event (no data, parity or framing errors)
+      value = {static_cast<std::uint8_t>(kLineState & line_mask_)};
+      break;
+    case kSetModemstateMask:
+      if (value.size() == 1) modem_mask_ = value[0];
+      break;
+    case kSetLinestateMask:
+      if (value.size() == 1) line_mask_ = value[0];
       break;
     default: break;  // data size, parity, stop size, masks: acknowledged with the same value
   }

@@ -50,7 +50,7 @@ void SpiFlashController::execute() {
   const bool miso = (regs_[kUser / 4] & kUserMiso) != 0;
   const std::uint32_t miso_bytes = miso ? (regs_[kMisoDlen / 4] + 1 + 7) / 8 : 0;
   std::vector<std::uint8_t> out(std::min<std::uint32_t>(miso_bytes, kWords * 4), 0xFF);
-  if (!absent_) {
+  if (flash_answers()) {
     for (std::size_t i = 0; i < out.size(); ++i) {
       const auto index = static_cast<std::uint32_t>(i);
       switch (opcode) {

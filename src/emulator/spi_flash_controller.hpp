@@ -39,6 +39,13 @@ class SpiFlashController {
   const FlashIdentity& identity() const noexcept { return identity_; }
   // Simulates a missing flash chip: every read returns 0xFF (RDID 0xFFFFFF).
   void set_absent(bool absent) noexcept { absent_ = absent; }
+  // SPI_ATTACH's pin configuration (serial protocol spec §3: 0 = the default SPI pins, 1 = HSPI,
+  // otherwise packed pin numbers). The modelled module has its flash on the default pins only, so
+  // on any other pins nothing answers: reads are all ones, flash commands fail.
+  void attach(std::uint32_t spi_config) noexcept { spi_config_ = spi_config; }
+  static constexpr std::uint32_t kDefaultPins = 0;
+  // Whether a flash chip answers on the attached pins.
+  bool flash_answers() const noexcept { return !absent_ && spi_config_ == kDefaultPins; }
 
  private:
   void execute();
@@ -49,6 +56,7 @@ class SpiFlashController {
   std::array<std::uint32_t, kSize / 4> regs_{};
   std::uint8_t status_[3] = {0, 0, 0};
   bool absent_ = false;
+  std::uint32_t spi_config_ = kDefaultPins;
 };
 
 }  // namespace espfab::emulator

@@ -11,6 +11,7 @@
 #include "emulator/boot_loader.hpp"
 #include "emulator/boot_rom.hpp"
 #include "emulator/hello_task.hpp"
+#include "emulator/slip.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/log.hpp"
@@ -83,6 +84,26 @@ void VirtualDevice::persist() {
   saved_cycles_ = efuse_.program_cycles();
 }
 
+void VirtualDevice::persist_or_log() noexcept {
+  try {
+    persist();
+  } catch (const std::exception& error) {
+    // The chip burned its eFuses either way; only the state file lags (it is written again after
+    // the next program cycle and at exit).
+    log::get("emulator")->error("could not save eFuse state: {}", error.what());
+  }
+}
+
+// Anything the model cannot handle in one device's data stops that device, as a chip that hangs:
+// one console line, then nothing until the next reset. The process and the other devices go on.
+Bytes VirtualDevice::halt(const std::exception& error) {
+  log::get("emulator")->error("device {} halted: {}", format_mac(config_.mac), error.what());
+  stop_hello();
+  app_.reset();
+  powered_off_ = true;
+  return text(fmt::format("{}{}\r\n", kHaltLinePrefix, error.what()));
+}
+
 void VirtualDevice::set_faults(DeviceFaults faults) {
   config_.faults = std::move(faults);
   registers_.set_chip_magic(config_.faults.wrong_chip ? kEsp32c3ChipMagic : chip::kEsp32s3.chip_detect_magic);
@@ -112,10 +133,26 @@ Bytes VirtualDevice::on_host_bytes(ByteView in) {
     in = noisy;
     if (in.empty()) return {};
   }
-  if (state_ != State::Download) return on_app_bytes(in);
+  Bytes detected;
+  if (rates_differ()) {
+    // Framing errors: nothing arrives, unless the ROM loader measures a SYNC and takes its rate.
+    if (state_ != State::Download || handler_.mode() != LoaderMode::Rom) return {};
+    const auto sync = autobaud_.feed(in);
+    if (!sync) return {};
+    baud_ = *line_baud_;
+    detected = slip_encode(*sync);
+    in = detected;
+  }
+  if (state_ != State::Download) {
+    try {
+      return to_line(on_app_bytes(in));
+    } catch (const std::exception& error) {
+      return to_line(halt(error));
+    }
+  }
   const unsigned before = efuse_.program_cycles();
-  Bytes out = handler_.on_bytes(in);
-  if (efuse_.program_cycles() != before) persist();
+  Bytes out = handler_.on_bytes(in);  // answers a command that fails inside with its error status
+  if (efuse_.program_cycles() != before) persist_or_log();
   if (efuse_.take_power_loss()) {
     powered_off_ = true;  // the chip died in the middle of the cycle: no reply, nothing more
     return {};
@@ -129,7 +166,7 @@ Bytes VirtualDevice::on_host_bytes(ByteView in) {
               "channel)");
     }
   }
-  return out;
+  return to_line(std::move(out));
 }
 
 std::vector<LoaderEvent> VirtualDevice::take_events() {
@@ -147,14 +184,33 @@ Bytes VirtualDevice::reset_into_download() {
   registers_.reset();
   registers_.set_strapping(0x0);  // GPIO0 low
   baud_ = config_.initial_baud;
+  autobaud_.reset();
   std::string banner(kRomBanner);
   banner += "rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))\r\nwaiting for download\r\n";
-  return text(banner);
+  return to_line(text(banner));
 }
 
 Bytes VirtualDevice::reset_normal_boot() { return boot(!powered_on_); }
 
 Bytes VirtualDevice::boot(bool power_on) {
+  BootConsole console;
+  Bytes halted;
+  try {
+    run_boot(console, power_on);
+  } catch (const std::exception& error) {
+    halted = halt(error);  // after the lines the chip printed before it stopped
+  }
+  std::string out;
+  for (const auto& line : console.lines()) {
+    out += line;
+    out += "\r\n";
+  }
+  Bytes bytes = text(out);
+  bytes.insert(bytes.end(), halted.begin(), halted.end());
+  return to_line(std::move(bytes));
+}
+
+void VirtualDevice::run_boot(BootConsole& console, bool power_on) {
   stop_hello();
   state_ = State::Running;
   powered_off_ = false;
@@ -167,33 +223,25 @@ Bytes VirtualDevice::boot(bool power_on) {
   app_.reset();
   app_crashed_ = false;
   app_input_.clear();
-  BootConsole console;
   // Without a flash chip the ROM reads all ones.
   std::optional<VirtualFlash> no_flash;
   if (config_.faults.no_flash) no_flash.emplace(flash_->size());
   const BootContext context(no_flash ? *no_flash : *flash_, efuse_);
-  if (run_rom_stage(context, console, power_on ? ResetCause::PowerOn : ResetCause::Software)) {
-    if (const auto loaded = run_second_stage(context, console)) {
-      const std::string project = run_app_startup(context, console, *loaded);
-      if (project == kFactoryTestProject) {
-        FactoryTestDevice facts;
-        facts.mac = format_mac(efuse_.mac());
-        facts.flash_size = config_.flash_size;
-        if (loaded->image.app_descriptor) facts.version = loaded->image.app_descriptor->version;
-        app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.faults.factory_test);
-        console.rom(app_->ready_line());
-        app_crashed_ = app_->reset_requested();
-      } else {
-        run_production_app(context, console, *loaded);
-      }
-    }
+  if (!run_rom_stage(context, console, power_on ? ResetCause::PowerOn : ResetCause::Software)) return;
+  const auto loaded = run_second_stage(context, console);
+  if (!loaded) return;
+  const std::string project = run_app_startup(context, console, *loaded);
+  if (project == kFactoryTestProject) {
+    FactoryTestDevice facts;
+    facts.mac = format_mac(efuse_.mac());
+    facts.flash_size = config_.flash_size;
+    if (loaded->image.app_descriptor) facts.version = loaded->image.app_descriptor->version;
+    app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.faults.factory_test);
+    console.rom(app_->ready_line());
+    app_crashed_ = app_->reset_requested();
+  } else {
+    run_production_app(context, console, *loaded);
   }
-  std::string out;
-  for (const auto& line : console.lines()) {
-    out += line;
-    out += "\r\n";
-  }
-  return text(out);
 }
 
 // The production firmware: its identity line, then (with a broker configured) the device hello
@@ -239,7 +287,7 @@ Bytes VirtualDevice::take_app_output() {
   const auto line = hello_->take_line();
   if (!line) return {};
   hello_.reset();  // done: the join is immediate
-  return text(*line + "\r\n");
+  return to_line(text(*line + "\r\n"));
 }
 
 Bytes VirtualDevice::on_app_bytes(ByteView in) {

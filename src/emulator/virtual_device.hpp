@@ -5,10 +5,12 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "emulator/command_handler.hpp"
@@ -16,6 +18,7 @@
 #include "emulator/factory_test_app.hpp"
 #include "emulator/hello_broker.hpp"
 #include "emulator/register_space.hpp"
+#include "emulator/rom_autobaud.hpp"
 #include "emulator/spi_flash_controller.hpp"
 #include "emulator/virtual_flash.hpp"
 
@@ -46,6 +49,9 @@ class VirtualDevice {
   static constexpr const char* kFlashFile = "flash.bin";
   static constexpr const char* kEfuseFile = "efuse.bin";
   static constexpr const char* kEfuseHiddenFile = "efuse_hidden.bin";
+  // The console line of a device whose model hit something it cannot handle in the device's own
+  // data (the device then halts until its next reset; the process and other devices go on).
+  static constexpr const char* kHaltLinePrefix = "espfab-emu: device halted: ";
 
   explicit VirtualDevice(DeviceConfig config);
   ~VirtualDevice();
@@ -72,8 +78,13 @@ class VirtualDevice {
 
   State state() const noexcept { return state_; }
   LoaderMode mode() const noexcept { return handler_.mode(); }
+  // The chip's UART rate: 115200 after each reset, then CHANGE_BAUDRATE or the ROM's detection.
   std::uint32_t baud() const noexcept { return baud_; }
   void set_baud(std::uint32_t baud) noexcept { baud_ = baud; }
+  // The host adapter's rate (RFC 2217 SET-BAUDRATE; rom_autobaud.hpp): bytes sent at a rate the
+  // other end is not at are lost, except a SYNC to the ROM loader. None (socket://, pty: a byte
+  // stream without a rate): every byte arrives.
+  void set_line_baud(std::optional<std::uint32_t> baud) noexcept { line_baud_ = baud; }
   const DeviceConfig& config() const noexcept { return config_; }
 
   EfuseController& efuse() noexcept { return efuse_; }
@@ -87,6 +98,12 @@ class VirtualDevice {
  private:
   void load_efuses();
   Bytes boot(bool power_on);
+  void run_boot(BootConsole& console, bool power_on);
+  Bytes halt(const std::exception& error);
+  void persist_or_log() noexcept;
+  bool rates_differ() const noexcept { return line_baud_ && *line_baud_ != baud_; }
+  // What of the chip's output reaches the host: nothing while the rates differ.
+  Bytes to_line(Bytes out) const { return rates_differ() ? Bytes{} : out; }
   Bytes on_app_bytes(ByteView in);
   void run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app);
   void stop_hello();
@@ -99,6 +116,8 @@ class VirtualDevice {
   CommandHandler handler_;
   State state_ = State::Download;
   std::uint32_t baud_;
+  std::optional<std::uint32_t> line_baud_;
+  RomAutobaud autobaud_;
   unsigned saved_cycles_ = 0;
   std::vector<LoaderEvent> pending_events_;
   bool powered_on_ = false;              // the first boot after start is a power-on reset
@@ -107,7 +126,7 @@ class VirtualDevice {
   std::string app_input_;                // a partial line from the host
   std::uint64_t host_bytes_ = 0;         // since the last reset (drop_after)
   std::uint64_t noise_state_ = 0;        // bitflip's deterministic generator
-  bool powered_off_ = false;             // efuse_power_loss struck: silent until the next reset
+  bool powered_off_ = false;             // efuse_power_loss struck or halted: silent until the next reset
   std::function<void()> app_output_notifier_;
   std::unique_ptr<HelloTask> hello_;                  // this boot's device hello, if one runs
   std::vector<std::unique_ptr<HelloTask>> stopping_;  // of earlier boots: cancelled, not yet joined

@@ -8,9 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
 #include <thread>
 
+#include "chip/esp32s3_efuse.hpp"
 #include "emulator/device_server.hpp"
 #include "emulator/slip.hpp"
 #include "support/run_command.hpp"
@@ -32,6 +37,7 @@ class SlipClient {
     EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   }
   ~SlipClient() { ::close(fd_); }
+  int fd() const noexcept { return fd_; }
 
   void send(std::uint8_t op, ByteView data, std::uint32_t checksum = 0) {
     Bytes req{0x00, op};
@@ -74,13 +80,16 @@ struct Served {
   std::unique_ptr<DeviceServer> server;
   std::atomic<bool> stop{false};
   std::thread thread;
-  explicit Served(std::size_t count, LinkTimingConfig timing = LinkTimingConfig::instant()) {
+  // `prepare` sets devices up before the server's thread owns them.
+  explicit Served(std::size_t count, LinkTimingConfig timing = LinkTimingConfig::instant(),
+                  const std::function<void(std::size_t, VirtualDevice&)>& prepare = {}) {
     std::vector<std::unique_ptr<VirtualDevice>> devices;
     for (std::size_t i = 0; i < count; ++i) {
       DeviceConfig config;
       config.flash_size = 0x400000;
       config.mac = mac_for_index(parse_mac("7c:df:a1:00:11:22"), static_cast<std::uint32_t>(i));
       devices.push_back(std::make_unique<VirtualDevice>(config));
+      if (prepare) prepare(i, *devices.back());
     }
     server = std::make_unique<DeviceServer>(std::move(devices), ServeProtocol::Socket, 0, timing);
     thread = std::thread([this] { server->run(stop, std::chrono::milliseconds(20)); });
@@ -90,6 +99,99 @@ struct Served {
     thread.join();
   }
 };
+
+// A line-protocol client of the control channel (docs/emulator.md).
+class ControlLine {
+ public:
+  explicit ControlLine(std::uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  ~ControlLine() { ::close(fd_); }
+  ControlLine(const ControlLine&) = delete;
+  ControlLine& operator=(const ControlLine&) = delete;
+  std::string ask(const std::string& line) {
+    const std::string wire = line + "\n";
+    EXPECT_EQ(::write(fd_, wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+    std::string answer;
+    char c = 0;
+    while (answer.find('\n') == std::string::npos) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 3000) <= 0 || ::read(fd_, &c, 1) != 1) break;
+      answer += c;
+    }
+    return answer;
+  }
+
+ private:
+  int fd_;
+};
+
+// Raw text from a device's socket until `marker` shows up (or 3 s pass).
+std::string read_text_until(int fd, const std::string& marker) {
+  std::string text;
+  while (text.find(marker) == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 3000) <= 0) break;
+    char buf[4096];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+// BLOCK0 burned through the controller's registers, as a host would.
+void burn_block0(VirtualDevice& device, const std::array<std::uint32_t, 8>& words_to_burn) {
+  namespace efuse = chip::esp32s3_efuse;
+  auto& controller = device.efuse();
+  for (unsigned w = 0; w < 8; ++w) controller.write_register(efuse::kBase + 4 * w, words_to_burn[w]);
+  controller.write_register(efuse::kBase + efuse::EFUSE_CONF_REG, efuse::kWriteOpCode);
+  controller.write_register(efuse::kBase + efuse::EFUSE_CMD_REG, efuse::kPgmCmd);
+  controller.write_register(efuse::kBase + efuse::EFUSE_CONF_REG, efuse::kReadOpCode);
+  controller.write_register(efuse::kBase + efuse::EFUSE_CMD_REG, efuse::kReadCmd);
+}
+
+void expect_rom_sync(SlipClient& host) {
+  Bytes sync{0x07, 0x07, 0x12, 0x20};
+  sync.resize(36, 0x55);
+  host.send(0x08, sync);
+  for (int i = 0; i < 8; ++i) {
+    const Bytes f = host.frame();
+    ASSERT_EQ(f.size(), 12u) << "SYNC response " << i;
+    EXPECT_NE(load_le32(f, 4), 0u);
+  }
+}
+
+// Issue 21 item 4: one device's eFuse state (an XTS key with equal halves, flash encryption on)
+// used to throw out of the event loop and end espfab-emu with every device in it.
+TEST(EmulatorTcp, OneDevicesKeyStateNeverStopsTheServerOrTheOtherDevices) {
+  Served served(2, LinkTimingConfig::instant(), [](std::size_t index, VirtualDevice& device) {
+    if (index != 0) return;
+    // KEY_PURPOSE_0 = XTS_AES_128_KEY over an all-zero key block, SPI_BOOT_CRYPT_CNT = 1.
+    namespace efuse = chip::esp32s3_efuse;
+    std::array<std::uint32_t, 8> words_to_burn{};
+    words_to_burn[efuse::KEY_PURPOSE_0.word] |= 4u << efuse::KEY_PURPOSE_0.shift;
+    words_to_burn[efuse::SPI_BOOT_CRYPT_CNT.word] |= 1u << efuse::SPI_BOOT_CRYPT_CNT.shift;
+    burn_block0(device, words_to_burn);
+  });
+  SlipClient console0(served.server->port(0));
+  ControlLine control(served.server->control_port());
+  EXPECT_EQ(control.ask("reset boot 0"), "ok\n");
+  // The chip decrypts erased flash with its key: noise, so the ROM stops at the header check.
+  const std::string boot = read_text_until(console0.fd(), "invalid header: 0x");
+  EXPECT_NE(boot.find("invalid header: 0x"), std::string::npos) << boot;
+  EXPECT_EQ(control.ask("reset download 1"), "ok\n");
+  SlipClient host1(served.server->port(1));
+  expect_rom_sync(host1);
+  // The device itself goes on too: back in download mode it syncs.
+  EXPECT_EQ(control.ask("reset download 0"), "ok\n");
+  EXPECT_NE(read_text_until(console0.fd(), "waiting for download").find("waiting for download"), std::string::npos);
+  expect_rom_sync(console0);
+}
 
 TEST(EmulatorTcp, SyncReadMacStubUploadWriteAndMd5OverSocket) {
   Served served(2);
@@ -153,21 +255,42 @@ TEST(EmulatorTcp, StubSurvivesReconnectLikeEsptoolRuns) {  // checklist 23: "Stu
   EXPECT_EQ(load_le32(f, 4), 0u);
 }
 
-TEST(EmulatorRfc2217, PyserialClientResetsIntoDownloadAndSyncs) {
-  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
-  if (espfab::test::run_command("/usr/bin/python3", {"-c", "import serial"}).exit_code != 0) {
-    GTEST_SKIP() << "python3-serial not installed (scripts/setup installs it)";
-  }
+// Runs one of the pyserial client scripts against one RFC 2217 device; its stdout+stderr on failure.
+espfab::test::CommandResult run_pyserial_script(const char* script) {
   std::vector<std::unique_ptr<VirtualDevice>> devices;
   devices.push_back(std::make_unique<VirtualDevice>(DeviceConfig{}));
   DeviceServer server(std::move(devices), ServeProtocol::Rfc2217);
   std::atomic<bool> stop{false};
   std::thread thread([&] { server.run(stop, std::chrono::milliseconds(20)); });
-  const auto result = espfab::test::run_command("/usr/bin/python3", {ESPFAB_PYSERIAL_SCRIPT, server.url(0)});
+  auto result = espfab::test::run_command("/usr/bin/python3", {script, server.url(0)});
   stop = true;
   thread.join();
+  return result;
+}
+
+// Why the pyserial scripts cannot run here, if they cannot.
+std::optional<std::string> pyserial_unavailable() {
+  if (::access("/usr/bin/python3", X_OK) != 0) return "no /usr/bin/python3";
+  if (espfab::test::run_command("/usr/bin/python3", {"-c", "import serial"}).exit_code != 0) {
+    return "python3-serial not installed (scripts/setup installs it)";
+  }
+  return std::nullopt;
+}
+
+// Issue 21 item 6: the ROM starts at 115200 and detects the host's rate on SYNC.
+TEST(EmulatorRfc2217, PyserialClientResetsIntoDownloadAndTheRomDetectsTheSyncRate) {
+  if (const auto why = pyserial_unavailable()) GTEST_SKIP() << *why;
+  const auto result = run_pyserial_script(ESPFAB_PYSERIAL_SCRIPT);
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("rfc2217 sync ok"), std::string::npos);
+}
+
+// Issue 21 item 6: NOTIFY-MODEMSTATE and BINARY, so pyserial can read CTS/DSR/RI/CD.
+TEST(EmulatorRfc2217, PyserialReadsTheModemLinesAndNegotiatesBinary) {
+  if (const auto why = pyserial_unavailable()) GTEST_SKIP() << *why;
+  const auto result = run_pyserial_script(ESPFAB_PYSERIAL_LINES_SCRIPT);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("rfc2217 lines ok"), std::string::npos);
 }
 
 }  // namespace

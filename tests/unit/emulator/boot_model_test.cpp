@@ -9,6 +9,7 @@
 
 #include "chip/esp32s3_efuse.hpp"
 #include "emulator/virtual_device.hpp"
+#include "emulator/xts_engine.hpp"
 #include "image/app_descriptor.hpp"
 #include "image/image_builder.hpp"
 #include "image/partition_binary.hpp"
@@ -88,11 +89,19 @@ struct Flash {
   Bytes secure_cert = test::read_vector("secure_cert/esp_secure_cert_ecdsa.bin");
 
   void write_to(VirtualDevice& device, const security::FlashEncryptionKey* key = nullptr) const {
+    write_with(device, [&](std::uint32_t offset, Bytes& data) {
+      if (key) security::encrypt_flash_in_place(*key, offset, data);
+    });
+  }
+  // As the chip's own engine would have written it (any key, equal halves included).
+  void write_encrypted_by(VirtualDevice& device, const XtsEngine& engine) const {
+    write_with(device, [&](std::uint32_t offset, Bytes& data) { ASSERT_TRUE(engine.encrypt(offset, data)); });
+  }
+  template <typename Encrypt>
+  void write_with(VirtualDevice& device, Encrypt encrypt) const {
     auto put = [&](std::uint32_t offset, Bytes data) {
-      if (key) {
-        data.resize(align_up(data.size(), std::size_t{16}), 0xFF);
-        security::encrypt_flash_in_place(*key, offset, data);
-      }
+      data.resize(align_up(data.size(), std::size_t{16}), 0xFF);
+      encrypt(offset, data);
       device.flash().erase(offset, static_cast<std::uint32_t>(data.size()));
       device.flash().program(offset, data);
     };
@@ -281,6 +290,40 @@ TEST(BootModel, FlashEncryptionDecryptsHostEncryptedFlashAndRejectsPlaintext) { 
   console = console_of(device);
   EXPECT_TRUE(has(console, "invalid header: 0x")) << console;
   EXPECT_FALSE(has(console, "2nd stage bootloader")) << console;
+}
+
+// Issue 21 item 4: whatever key material the eFuses hold, the chip uses it. A key whose two halves
+// are equal (esptool's all-zero test key) is refused by host tools but not by the XTS engine.
+TEST(BootModel, XtsKeyWithEqualHalvesIsUsedAsTheChipUsesIt) {
+  Flash flash;
+  flash.ota0 = app_image("widget");
+  flash.otadata = otadata_selecting(1);
+  VirtualDevice device(DeviceConfig{});
+  flash.write_encrypted_by(device, XtsEngine::zero_key());
+  // An all-zero key block (nothing to burn) with purpose XTS_AES_128_KEY; SPI_BOOT_CRYPT_CNT = 1.
+  burn_fields(device, {{efuse::kKeyPurposeFields[0], 4u}, {efuse::SPI_BOOT_CRYPT_CNT, 1u}});
+  std::string console;
+  ASSERT_NO_THROW(console = console_of(device));
+  EXPECT_TRUE(has(console, "flash_encrypt: flash encryption is enabled (")) << console;
+  EXPECT_TRUE(has(console, "Loaded app from partition at offset 0x120000")) << console;
+  EXPECT_TRUE(has(console, "espfab_identity: serial=esp32s3-pub-ecdsa")) << console;
+  EXPECT_FALSE(has(console, VirtualDevice::kHaltLinePrefix)) << console;
+}
+
+// Flash encryption on without any XTS key block: the engine's key is all zeros, the ROM reads
+// noise and stops at its header check; the device stays usable (download mode still answers).
+TEST(BootModel, CryptCntWithoutAnXtsKeyFailsAtTheRomHeaderCheck) {
+  Flash flash;
+  VirtualDevice device(DeviceConfig{});
+  flash.write_to(device);
+  burn_fields(device, {{efuse::SPI_BOOT_CRYPT_CNT, 1u}});
+  std::string console;
+  ASSERT_NO_THROW(console = console_of(device));
+  EXPECT_TRUE(has(console, "rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)")) << console;
+  EXPECT_TRUE(has(console, "invalid header: 0x")) << console;
+  EXPECT_FALSE(has(console, "2nd stage bootloader")) << console;
+  const Bytes banner = device.reset_into_download();
+  EXPECT_TRUE(has(std::string(banner.begin(), banner.end()), "waiting for download"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // numbers in the test names' comments).
 #include "emulator/command_handler.hpp"
 
+#include "emulator/xts_engine.hpp"
 #include "security/efuse_reed_solomon.hpp"
 #include "security/flash_encryption.hpp"
 
@@ -149,6 +150,44 @@ TEST(CommandHandler, SpiRdidAndSfdpThroughRegisters) {  // item 11
   EXPECT_NE(rig.host.read_reg(0x60002058) & 0xFF, 0x20u);
 }
 
+// RDID through the SPI1 registers, as esptool's flash_id does it.
+std::uint32_t read_jedec_id(Rig& rig) {
+  rig.host.write_reg(0x60002028, 23);          // MISO_DLEN
+  rig.host.write_reg(0x60002018, 0x90000000);  // USER: COMMAND | MISO
+  rig.host.write_reg(0x60002020, 0x7000009F);  // USER2: RDID
+  rig.host.write_reg(0x60002058, 0);
+  rig.host.write_reg(0x60002000, 0x00040000);
+  return rig.host.read_reg(0x60002058) & 0xFFFFFF;
+}
+
+// Issue 21 item 5: SPI_ATTACH to other pins (HSPI or packed pin numbers) attaches no flash on
+// the modelled module: RDID reads all ones and flash commands fail; the internal flash is untouched.
+TEST(CommandHandler, SpiAttachToOtherPinsFindsNoFlash) {
+  Rig rig;
+  for (const std::uint32_t pins : {1u /* HSPI */, 6u | 17u << 6 | 8u << 12 | 9u << 18 | 10u << 24}) {
+    ASSERT_EQ(rig.host.call(Opcode::SpiAttach, words({pins, 0})).data, kRomOk);
+    EXPECT_EQ(read_jedec_id(rig), 0xFFFFFFu) << pins;
+    EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x400, 1, 0x400, 0x10000, 0})).data, Bytes({1, 9, 0, 0}));
+    EXPECT_EQ(rig.host.call(Opcode::SpiFlashMd5, words({0, 0x100, 0, 0})).data, Bytes({1, 9, 0, 0}));
+  }
+  EXPECT_EQ(rig.flash.view(0x10000, 1)[0], 0xFF);
+  // Back on the default pins the flash answers again.
+  ASSERT_EQ(rig.host.call(Opcode::SpiAttach, words({0, 0})).data, kRomOk);
+  EXPECT_EQ(read_jedec_id(rig), 0x1640C8u);
+  EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x400, 1, 0x400, 0x10000, 0})).data, kRomOk);
+  // The stub (it attaches the default pins when it starts) follows SPI_ATTACH the same way.
+  rig.host.call(Opcode::SpiAttach, words({1, 0}));
+  rig.enter_stub();
+  EXPECT_EQ(read_jedec_id(rig), 0x1640C8u);
+  ASSERT_EQ(rig.host.call(Opcode::SpiAttach, words({1})).data, kStubOk);
+  EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x100, 1, 0x4000, 0x20000})).data, Bytes({0xC4, 0}));
+  EXPECT_EQ(read_jedec_id(rig), 0xFFFFFFu);
+  // A chip reset puts the flash back on its default pins.
+  rig.handler.reset();
+  rig.registers.reset();
+  EXPECT_EQ(read_jedec_id(rig), 0x1640C8u);
+}
+
 TEST(CommandHandler, WriteRegAppliesMaskAndIgnoresUartDate) {  // item 21
   Rig rig;
   rig.host.write_reg(0x6000812C, 0xFFFFFFFF);
@@ -229,6 +268,68 @@ TEST(CommandHandler, EncryptedFlashBeginWritesXtsCiphertextWithTheEfuseKey) {  /
   // DIS_DOWNLOAD_MANUAL_ENCRYPT ends it.
   program_block(rig, 0, {0, 1u << 20, 0, 0, 0, 0, 0, 0});
   EXPECT_EQ(rig.host.call(Opcode::FlashBegin, words({0x400, 1, 0x400, 0x20000, 1})).data, Bytes({1, 6, 0, 0}));
+}
+
+// Issue 21 item 4: a key block whose two halves are equal (here the all-zero key) is what the
+// engine uses; before, the model threw and ended the whole emulator.
+TEST(CommandHandler, EncryptedFlashBeginUsesAKeyWithEqualHalves) {
+  Rig rig;
+  program_block(rig, 0, {0, 0, 0x04000000u /* KEY_PURPOSE_0 = XTS_AES_128_KEY, key block all zero */, 0, 0, 0, 0, 0});
+  const Bytes plain = random_bytes(0x400, 6);
+  test::Reply begin;
+  ASSERT_NO_THROW(begin = rig.host.call(Opcode::FlashBegin, words({0x400, 1, 0x400, 0x10000, 1})));
+  ASSERT_EQ(begin.data, kRomOk);
+  ASSERT_EQ(rig.host.data_call(Opcode::FlashData, 0, plain).data, kRomOk);
+  Bytes expected = plain;
+  ASSERT_TRUE(XtsEngine::zero_key().encrypt(0x10000, expected));
+  const ByteView stored = rig.flash.view(0x10000, 0x400);
+  EXPECT_EQ(Bytes(stored.begin(), stored.end()), expected);
+  EXPECT_NE(expected, plain);
+}
+
+// Issue 21 item 3: the stub's FLASH_ENCRYPT_DATA (esptool write_flash --encrypt with the stub):
+// FLASH_DATA's payload, acknowledged on receipt, written through the chip's XTS engine with the
+// eFuse key; what lands in flash is the host-side XTS encryption of the data at that address.
+TEST(CommandHandler, StubFlashEncryptDataWritesTheXtsEncryptionOfTheData) {
+  Rig rig;
+  const Bytes key_file = random_bytes(32, 21);
+  const security::FlashEncryptionKey key{SecretBytes(Bytes(key_file))};
+  const SecretBytes block = key.efuse_block_bytes(0);
+  std::array<std::uint32_t, 8> key_words{};
+  for (std::size_t i = 0; i < 32; ++i) key_words[i / 4] |= std::uint32_t{block.view()[i]} << (8 * (i % 4));
+  program_block(rig, 4, key_words);
+  program_block(rig, 0,
+                {0, 1u /* RD_DIS BLOCK_KEY0 */, 0x04000000u /* KEY_PURPOSE_0 = XTS_AES_128_KEY */, 0, 0, 0, 0, 0});
+  // In ROM mode the command does not exist.
+  EXPECT_EQ(rig.host.call(Opcode::FlashEncryptData, Bytes(16, 0)).data, Bytes({1, 5, 0, 0}));
+  rig.enter_stub();
+
+  const Bytes plain = random_bytes(0x4410, 22);  // two blocks, the last one padded by the host
+  ASSERT_EQ(rig.host.call(Opcode::FlashBegin, words({0x4410, 2, 0x4000, 0x20000})).data, kStubOk);
+  EXPECT_EQ(rig.host.data_call(Opcode::FlashEncryptData, 0, test::chunk(plain, 0, 0x4000)).data, kStubOk);
+  Bytes last = test::chunk(plain, 1, 0x4000);
+  last.resize(0x4000, 0xFF);
+  EXPECT_EQ(rig.host.data_call(Opcode::FlashEncryptData, 1, last).data, kStubOk);
+  EXPECT_EQ(rig.host.call(Opcode::FlashEnd, words({1})).data, kStubOk);
+  const ByteView stored = rig.flash.view(0x20000, 0x4410);
+  EXPECT_EQ(Bytes(stored.begin(), stored.end()), security::encrypt_flash_data(key, 0x20000, plain));
+  EXPECT_EQ(rig.flash.view(0x24410, 0x10)[0], 0xFF) << "the padding of the last block is dropped";
+
+  // A checksum error is reported on the block itself; nothing is written.
+  ASSERT_EQ(rig.host.call(Opcode::FlashBegin, words({0x100, 1, 0x4000, 0x30000})).data, kStubOk);
+  auto [payload, sum] = test::data_block(0, Bytes(0x100, 0x42));
+  EXPECT_EQ(rig.host.call(Opcode::FlashEncryptData, payload, sum ^ 1).data, Bytes({0xC1, 0}));
+  // The engine works on 16-byte units: an unaligned position fails the write (reported at the end).
+  ASSERT_EQ(rig.host.call(Opcode::FlashBegin, words({0x18, 1, 0x4000, 0x30008})).data, kStubOk);
+  EXPECT_EQ(rig.host.data_call(Opcode::FlashEncryptData, 0, Bytes(0x18, 0x42)).data, kStubOk);
+  EXPECT_EQ(rig.host.call(Opcode::FlashEnd, words({1})).data, Bytes({0xC4, 0}));
+
+  // DIS_DOWNLOAD_MANUAL_ENCRYPT: the engine does not encrypt in download mode; nothing is written.
+  program_block(rig, 0, {0, 1u << 20, 0, 0, 0, 0, 0, 0});
+  ASSERT_EQ(rig.host.call(Opcode::FlashBegin, words({0x100, 1, 0x4000, 0x40000})).data, kStubOk);
+  EXPECT_EQ(rig.host.data_call(Opcode::FlashEncryptData, 0, Bytes(0x100, 0x42)).data, kStubOk);
+  EXPECT_EQ(rig.host.call(Opcode::FlashEnd, words({1})).data, Bytes({0xC4, 0}));
+  EXPECT_EQ(rig.flash.view(0x40000, 0x100)[0], 0xFF);
 }
 
 TEST(CommandHandler, SecureDownloadModeAllowsOnlyTheSecureCommands) {  // Deliver 3, spec §7
