@@ -7,8 +7,7 @@
 
 namespace espfab::service {
 
-std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile,
-                                                     station::DbAccess access) {
+std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile, station::DbAccess access) {
   const auto file = station::database_path(profile);
   if (!std::filesystem::exists(file)) {
     throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", file.string()),
