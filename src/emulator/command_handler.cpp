@@ -101,7 +101,8 @@ CommandHandler::CommandHandler(RegisterSpace& registers, EfuseController& efuse,
 
 void CommandHandler::reset() {
   mode_ = LoaderMode::Rom;
-  secure_download_ = efuse_.secure_download_mode();  // the ROM reads it at reset
+  secure_download_ = false;
+  check_download_efuses();  // the ROM reads them at reset (the device reloads the read registers first)
   writer_.abort();
   mem_.reset();
   read_.reset();
@@ -130,7 +131,7 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
   reply_before_work_ = false;
   register_delay_ = std::chrono::microseconds(0);
   ++frames_handled_;
-  if (mode_ == LoaderMode::UserCode) return out;  // the loader is gone: nothing reads the UART
+  if (mode_ == LoaderMode::UserCode || mode_ == LoaderMode::DownloadDisabled) return out;  // no loader
   if (read_) {
     handle_read_ack(frame, out);
     return out;
@@ -140,6 +141,7 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
   try {
     if (mode_ == LoaderMode::Rom) {
       handle_rom(request, out);
+      check_download_efuses();
     } else {
       handle_stub(request, out);
     }
@@ -153,6 +155,21 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
                                            : stub_reply(request.op, StubError::FailedSpiOp));
   }
   return out;
+}
+
+// espefuse v4.8.1 (espefuse/efuse/esp32s3/fields.py, EspEfuses.efuse_read): "ROM loader checks
+// some efuse registers after each command is completed"; a READ_CMD that loads DIS_DOWNLOAD_MODE
+// or ENABLE_SECURITY_DOWNLOAD makes the next command fail and espefuse reconnects. The flasher stub
+// checks nothing: it runs on until a reset.
+void CommandHandler::check_download_efuses() {
+  namespace efuse = chip::esp32s3_efuse;
+  if (efuse_.read_field(efuse::DIS_DOWNLOAD_MODE) != 0) {
+    mode_ = LoaderMode::DownloadDisabled;
+    writer_.abort();
+    mem_.reset();
+  } else if (efuse_.read_field(efuse::ENABLE_SECURITY_DOWNLOAD) != 0) {
+    secure_download_ = true;
+  }
 }
 
 Bytes CommandHandler::rom_reply(Opcode op, RomError error, ByteView data, std::uint32_t value) const {

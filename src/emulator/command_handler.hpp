@@ -28,7 +28,8 @@
 namespace espfab::emulator {
 
 // UserCode: MEM_END started code the emulator does not know; nothing answers until a reset.
-enum class LoaderMode { Rom, Stub, UserCode };
+// DownloadDisabled: DIS_DOWNLOAD_MODE is in the eFuse read registers; the ROM runs no loader.
+enum class LoaderMode { Rom, Stub, UserCode, DownloadDisabled };
 
 // Things the handler asks of the device around it, in order; taken with take_events().
 struct LoaderEvent {
@@ -91,6 +92,10 @@ class CommandHandler {
   };
 
   void handle_rom(const Request& request, std::vector<Bytes>& out);
+  // What the ROM loader checks after each command it completes (docs/emulator.md, Download-mode
+  // lock-down): DIS_DOWNLOAD_MODE ends the loader, ENABLE_SECURITY_DOWNLOAD turns on Secure
+  // Download Mode, as the eFuse read registers show them.
+  void check_download_efuses();
   void handle_stub(const Request& request, std::vector<Bytes>& out);
   void handle_read_ack(ByteView frame, std::vector<Bytes>& out);
   void pump_read(std::vector<Bytes>& out);

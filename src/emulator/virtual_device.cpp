@@ -197,6 +197,7 @@ Bytes VirtualDevice::enter_download(std::string_view reset_lines) {
   state_ = State::Download;
   powered_off_ = false;
   host_bytes_ = 0;
+  efuse_.reload();  // a reset loads the eFuse read registers, which the ROM then checks
   handler_.reset();
   registers_.reset();
   registers_.set_strapping(0x0);  // GPIO0 low
@@ -204,7 +205,8 @@ Bytes VirtualDevice::enter_download(std::string_view reset_lines) {
   autobaud_.reset();
   std::string banner(kRomBanner);
   banner += reset_lines;
-  banner += "waiting for download\r\n";
+  // DIS_DOWNLOAD_MODE: the ROM runs no loader (its message for that is not in the spec).
+  if (handler_.mode() != LoaderMode::DownloadDisabled) banner += "waiting for download\r\n";
   return to_line(text(banner));
 }
 
@@ -235,6 +237,7 @@ void VirtualDevice::run_boot(BootConsole& console, bool power_on) {
   powered_off_ = false;
   host_bytes_ = 0;
   powered_on_ = true;
+  efuse_.reload();
   handler_.reset();
   registers_.reset();
   registers_.set_strapping(0x8);  // GPIO0 high

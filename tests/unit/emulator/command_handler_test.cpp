@@ -332,6 +332,58 @@ TEST(CommandHandler, StubFlashEncryptDataWritesTheXtsEncryptionOfTheData) {
   EXPECT_EQ(rig.flash.view(0x40000, 0x100)[0], 0xFF);
 }
 
+// Issue 21 item 2: the ROM loader checks DIS_DOWNLOAD_MODE / ENABLE_SECURITY_DOWNLOAD in the eFuse
+// read registers after each command (espefuse v4.8.1 EspEfuses.efuse_read); the read registers
+// change at READ_CMD. Before, the lock took effect only at the next reset.
+bool unsupported(const std::vector<Bytes>& frames, Opcode op) {
+  return frames.size() == 1 && frames[0].size() >= 12 && frames[0][1] != static_cast<std::uint8_t>(op) &&
+         frames[0][frames[0].size() - 4] == 1 && frames[0][frames[0].size() - 3] == 5;
+}
+
+TEST(CommandHandler, TheRomTurnsOnSecureDownloadAfterTheReadCmdThatLoadsIt) {
+  Rig rig;
+  for (unsigned w = 0; w < 8; ++w) rig.host.write_reg(0x60007000 + 4 * w, w == 4 ? 1u << 5 : 0u);
+  rig.host.write_reg(0x600071CC, 0x5A5A);
+  rig.host.write_reg(0x600071D4, 0x2);  // PGM BLOCK0 with ENABLE_SECURITY_DOWNLOAD
+  // Burned, not yet loaded into the read registers: the loader goes on.
+  EXPECT_EQ(rig.host.read_reg(0x600071D4) & 0x3, 0u);
+  EXPECT_EQ(rig.host.read_reg(0x60007030 + 4 * 3) & (1u << 5), 0u);
+  rig.host.write_reg(0x600071CC, 0x5AA5);
+  rig.host.write_reg(0x600071D4, 0x1);  // READ_CMD: answered, then the ROM sees the bit
+  // espefuse's next "wait idle" READ_REG is refused as in Secure Download Mode; it reconnects.
+  EXPECT_TRUE(unsupported(rig.host.raw(Opcode::ReadReg, words({0x600071D4})), Opcode::ReadReg));
+  const auto info = rig.host.call(Opcode::GetSecurityInfo);
+  ASSERT_GE(info.data.size(), 4u);
+  EXPECT_NE(info.data[0] & 0x4, 0);
+  rig.handler.reset();  // and after every reset
+  EXPECT_TRUE(unsupported(rig.host.raw(Opcode::ReadReg, words({0x40001000})), Opcode::ReadReg));
+}
+
+TEST(CommandHandler, TheRomLoaderStopsAfterTheReadCmdThatLoadsDisDownloadMode) {
+  Rig rig;
+  for (unsigned w = 0; w < 8; ++w) rig.host.write_reg(0x60007000 + 4 * w, w == 4 ? 1u : 0u);
+  rig.host.write_reg(0x600071CC, 0x5A5A);
+  rig.host.write_reg(0x600071D4, 0x2);  // PGM BLOCK0 with DIS_DOWNLOAD_MODE
+  EXPECT_EQ(rig.host.read_reg(0x600071D4) & 0x3, 0u);
+  rig.host.write_reg(0x600071CC, 0x5AA5);
+  rig.host.write_reg(0x600071D4, 0x1);  // READ_CMD: its reply is the loader's last word
+  EXPECT_EQ(rig.handler.mode(), LoaderMode::DownloadDisabled);
+  EXPECT_TRUE(rig.host.raw(Opcode::ReadReg, words({0x600071D4})).empty());
+  EXPECT_TRUE(rig.host.raw(Opcode::Sync, test::sync_payload()).empty());
+  rig.handler.reset();  // download mode stays disabled
+  EXPECT_TRUE(rig.host.raw(Opcode::Sync, test::sync_payload()).empty());
+}
+
+TEST(CommandHandler, TheStubChecksNoEfusesAndRunsOnUntilAReset) {
+  Rig rig;
+  rig.enter_stub();
+  program_block(rig, 0, {0, 0, 0, 0, 1u << 5 /* ENABLE_SECURITY_DOWNLOAD */, 0, 0, 0});
+  EXPECT_EQ(rig.host.read_reg(0x60007030 + 4 * 3) & (1u << 5), 1u << 5);  // the stub reads registers
+  EXPECT_EQ(rig.handler.mode(), LoaderMode::Stub);
+  rig.handler.reset();
+  EXPECT_TRUE(unsupported(rig.host.raw(Opcode::ReadReg, words({0x40001000})), Opcode::ReadReg));
+}
+
 TEST(CommandHandler, SecureDownloadModeAllowsOnlyTheSecureCommands) {  // Deliver 3, spec §7
   Rig rig;
   program_block(rig, 0, {0, 0, 0, 0, 1u << 5 /* ENABLE_SECURITY_DOWNLOAD */, 0, 0, 0});
