@@ -25,12 +25,16 @@ function(espfab_module name)
   target_link_libraries(espfab_${name} PUBLIC ${ARG_DEPENDS} PRIVATE espfab_options)
 endfunction()
 
-# espfab_test(NAME LABEL label SOURCES ... DEPENDS ...): one GoogleTest binary, each test case
-# registered with ctest under the label.
+# espfab_test(NAME LABEL label SOURCES ... DEPENDS ... [FIXTURES ...]): one GoogleTest binary, each
+# test case registered with ctest under the label (and requiring the ctest fixtures, if given).
 function(espfab_test name)
-  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPENDS;FIXTURES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPENDS} espfab_test_support GTest::gtest_main GTest::gmock
                                         espfab_options)
-  gtest_discover_tests(${name} PROPERTIES LABELS ${ARG_LABEL} DISCOVERY_TIMEOUT 60)
+  set(properties LABELS ${ARG_LABEL})
+  if(ARG_FIXTURES)
+    list(APPEND properties FIXTURES_REQUIRED "${ARG_FIXTURES}")
+  endif()
+  gtest_discover_tests(${name} PROPERTIES ${properties} DISCOVERY_TIMEOUT 60)
 endfunction()

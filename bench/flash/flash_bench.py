@@ -2,14 +2,16 @@
 """bench/flash: espfab write-flash against espfab-emu with the realtime link model; prints ratios.
 
   flash_bench.py --espfab BUILD/apps/espfab/espfab --emu BUILD/apps/espfab-emu/espfab-emu [--quick]
-                 [--esptool-js-modules DIR] [--emu-arg=--sector-erase-ms=30 ...]
+                 --esptool-js-modules DIR [--emu-arg=--sector-erase-ms=30 ...]
 
 For each baud rate and image set (bootloader + partition table + app) it measures the wall time of
 `espfab write-flash` from process start to "hash verified" (connect, CHANGE_BAUDRATE, stub upload,
 compressed write, MD5 of every region) and divides it by the wire lower bound: the bytes that must
 cross the link (zlib level 9 data, SLIP escapes, packet framing) at baud/10 bytes per second.
-With --esptool-js-modules (a node_modules holding esptool-js 0.7.0, e.g. the one the e2e test
-installs) it times esptool-js's main() + writeFlash (compressed, MD5 checked) on the same images.
+--esptool-js-modules (a node_modules holding esptool-js 0.7.0, e.g. the one ctest's
+e2e.esptool_js.install puts into the build tree) gives espfab its flasher stub (espfab-emu runs
+published stubs only), and it times esptool-js's main() + writeFlash (compressed, MD5 checked) on
+the same images.
 Then N fixtures at once (1, 4, 16): aggregate throughput / (N x one fixture) and station CPU seconds
 per MiB written. --quick (CI): 921600 baud, 1 MiB app, N = 1 and 4.
 """
@@ -167,6 +169,15 @@ def run_esptool_js(modules, work, url, baud, images, paths):
     return json.loads(result.stdout.strip().splitlines()[-1])["seconds"]
 
 
+def published_stub(modules):
+    """esptool-js 0.7.0's ESP32-S3 flasher stub JSON in `modules` (a node_modules directory)."""
+    path = os.path.join(modules or "", "esptool-js", "lib", "targets", "stub_flasher", "esp32s3.json")
+    if not modules or not os.path.isfile(path):
+        sys.exit("needs --esptool-js-modules with esptool-js 0.7.0 (ctest -R esptool_js.install installs it): "
+                 "espfab-emu runs published flasher stubs only")
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--espfab", required=True)
@@ -178,11 +189,8 @@ def main():
 
     work = tempfile.mkdtemp(prefix="flash-bench-")
     try:
-        stub = os.path.join(work, "stub.json")
-        with open(stub, "w") as f:  # the emulator runs any stub; same sizes as esptool's ESP32-S3 stub
-            import base64
-            json.dump({"entry": 0x40378A80, "text_start": 0x40378000, "data_start": 0x3FCB2BFC,
-                       "text": base64.b64encode(bytes(5292)).decode(), "data": base64.b64encode(bytes(252)).decode()}, f)
+        # The emulator runs published flasher stubs only: esptool-js 0.7.0's ESP32-S3 stub.
+        stub = published_stub(args.esptool_js_modules)
         boot = firmware_like(24 * 1024, 1)
         table = firmware_like(3 * 1024, 2)
         sets = {"bootloader+pt+1MiB app": {0x0: boot, 0x8000: table, 0x10000: firmware_like(1 << 20, 3)}}

@@ -2,7 +2,8 @@
 """bench/station: devices per hour of the whole station (`espfab run`, all 14 steps) against
 espfab-emu with its realtime link model at 921600 baud and a 1 MiB production app, for 1, 4 and 16
 fixtures; the ratio to the wire-bound rate; station CPU seconds per device. Prints, never fails on
-a ratio. --quick: 1 and 4 fixtures (CI, label bench)."""
+a ratio. --quick: 1 and 4 fixtures (CI, label bench). The stub runs upload esptool-js 0.7.0's
+ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only)."""
 import argparse
 import json
 import os
@@ -75,17 +76,13 @@ def run_station(espfab, emu, work, profile, n):
     return wall, provisioned, cpu
 
 
-STUB = ('{"entry": 1077381760, "text_start": 1077379072, "text": "' + "A" * 8192 + '", '
-        '"data_start": 1070279676, "data": "' + "A" * 512 + '"}')
-
-
-def with_stub(profile, work):
-    """A copy of the profile whose [station] uploads a flasher stub (the emulator runs any stub;
-    the sizes are those of esptool's ESP32-S3 stub)."""
-    stub = os.path.join(work, "stub.json")
-    with open(stub, "w") as f:
-        f.write(STUB)
-    text = open(profile).read().replace("[station]\n", '[station]\nstub = "stub.json"\n', 1)
+def with_stub(profile, work, modules):
+    """A copy of the profile whose [station] uploads a flasher stub: esptool-js 0.7.0's ESP32-S3
+    stub from `modules` (a node_modules directory; espfab-emu runs published stubs only)."""
+    stub = os.path.join(modules or "", "esptool-js", "lib", "targets", "stub_flasher", "esp32s3.json")
+    if not modules or not os.path.isfile(stub):
+        sys.exit("needs --esptool-js-modules with esptool-js 0.7.0 (ctest -R esptool_js.install installs it)")
+    text = open(profile).read().replace("[station]\n", '[station]\nstub = "%s"\n' % os.path.abspath(stub), 1)
     copy = os.path.join(work, "station-stub.toml")
     with open(copy, "w") as f:
         f.write(text)
@@ -97,6 +94,7 @@ def main():
     parser.add_argument("--espfab", required=True)
     parser.add_argument("--emu", required=True)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--esptool-js-modules", help="node_modules directory with esptool-js 0.7.0 (its stub)")
     args = parser.parse_args()
     fixtures = [1, 4] if args.quick else [1, 4, 16]
     with tempfile.TemporaryDirectory(prefix="espfab-station-bench-") as work:
@@ -111,7 +109,7 @@ def main():
         print("| loader | fixtures | devices | wall s | devices/hour | per fixture | / wire-bound rate "
               "| station CPU s/device |")
         print("|---|---|---|---|---|---|---|---|")
-        for loader, path in (("ROM", profile), ("stub", with_stub(profile, work))):
+        for loader, path in (("ROM", profile), ("stub", with_stub(profile, work, args.esptool_js_modules))):
             for n in fixtures:
                 wall, provisioned, cpu = run_station(args.espfab, args.emu, work, path, n)
                 rate = provisioned / wall * 3600

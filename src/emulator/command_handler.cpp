@@ -95,12 +95,14 @@ bool allowed_in_secure_download(Opcode op) {
 
 }  // namespace
 
-CommandHandler::CommandHandler(RegisterSpace& registers, EfuseController& efuse, VirtualFlash& flash)
-    : registers_(registers), efuse_(efuse), flash_(flash), writer_(flash) {}
+CommandHandler::CommandHandler(RegisterSpace& registers, EfuseController& efuse, VirtualFlash& flash,
+                               std::span<const KnownStub> stubs)
+    : registers_(registers), efuse_(efuse), flash_(flash), stubs_(stubs), writer_(flash) {}
 
 void CommandHandler::reset() {
   mode_ = LoaderMode::Rom;
-  secure_download_ = efuse_.secure_download_mode();  // the ROM reads it at reset
+  secure_download_ = false;
+  check_download_efuses();  // the ROM reads them at reset (the device reloads the read registers first)
   writer_.abort();
   mem_.reset();
   read_.reset();
@@ -129,6 +131,7 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
   reply_before_work_ = false;
   register_delay_ = std::chrono::microseconds(0);
   ++frames_handled_;
+  if (mode_ == LoaderMode::UserCode || mode_ == LoaderMode::DownloadDisabled) return out;  // no loader
   if (read_) {
     handle_read_ack(frame, out);
     return out;
@@ -138,6 +141,7 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
   try {
     if (mode_ == LoaderMode::Rom) {
       handle_rom(request, out);
+      check_download_efuses();
     } else {
       handle_stub(request, out);
     }
@@ -151,6 +155,21 @@ std::vector<Bytes> CommandHandler::handle_frame(ByteView frame) {
                                            : stub_reply(request.op, StubError::FailedSpiOp));
   }
   return out;
+}
+
+// espefuse v4.8.1 (espefuse/efuse/esp32s3/fields.py, EspEfuses.efuse_read): "ROM loader checks
+// some efuse registers after each command is completed"; a READ_CMD that loads DIS_DOWNLOAD_MODE
+// or ENABLE_SECURITY_DOWNLOAD makes the next command fail and espefuse reconnects. The flasher stub
+// checks nothing: it runs on until a reset.
+void CommandHandler::check_download_efuses() {
+  namespace efuse = chip::esp32s3_efuse;
+  if (efuse_.read_field(efuse::DIS_DOWNLOAD_MODE) != 0) {
+    mode_ = LoaderMode::DownloadDisabled;
+    writer_.abort();
+    mem_.reset();
+  } else if (efuse_.read_field(efuse::ENABLE_SECURITY_DOWNLOAD) != 0) {
+    secure_download_ = true;
+  }
 }
 
 Bytes CommandHandler::rom_reply(Opcode op, RomError error, ByteView data, std::uint32_t value) const {
@@ -275,7 +294,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
     }
     case Opcode::MemBegin:
       if (data.size() != 16) return reply(RomError::InvalidMessage);
-      mem_ = MemSession{word(data, 0), 0};
+      mem_ = MemSession{word(data, 3), word(data, 0), 0};
       return reply(RomError::Ok);
     case Opcode::MemData: {
       if (data.size() < kDataHeaderSize || word(data, 0) != data.size() - kDataHeaderSize) {
@@ -285,7 +304,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
       if (!mem_) return reply(RomError::FailedToAct);
       const auto length = static_cast<std::uint32_t>(data.size() - kDataHeaderSize);
       if (length > mem_->total - mem_->received) return reply(RomError::InvalidMessage);
-      mem_->received += length;
+      store_mem_data(data.subspan(kDataHeaderSize));
       return reply(RomError::Ok);
     }
     case Opcode::MemEnd: {
@@ -293,14 +312,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
       const std::uint32_t entry = word(data, 1);
       mem_.reset();
       reply(RomError::Ok);  // mandatory, and before OHAI (checklist 12)
-      if (entry != 0) {
-        // The stub attaches the flash itself at start-up, with the eFuse pin configuration
-        // (the default pins on the modelled module).
-        registers_.spi().attach(SpiFlashController::kDefaultPins);
-        out.emplace_back(std::begin(kOhai), std::end(kOhai));
-        mode_ = LoaderMode::Stub;
-        latched_ = StubError::Ok;
-      }
+      if (entry != 0) start_code(entry, out);
       return;
     }
     case Opcode::SpiFlashMd5: {
@@ -415,7 +427,7 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
     }
     case Opcode::MemBegin:
       if (!expect(16)) return reply(StubError::BadDataLen);
-      mem_ = MemSession{word(data, 0), 0};
+      mem_ = MemSession{word(data, 3), word(data, 0), 0};
       return reply(StubError::Ok);
     case Opcode::MemData: {
       if (!mem_) return reply(StubError::NotInFlashMode);
@@ -425,7 +437,7 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       const auto length = static_cast<std::uint32_t>(data.size() - kDataHeaderSize);
       if (length % 4 != 0 || length > mem_->total - mem_->received) return reply(StubError::BadDataLen);
       if (!data_checksum_ok(request)) return reply(StubError::BadDataChecksum);
-      mem_->received += length;
+      store_mem_data(data.subspan(kDataHeaderSize));
       return reply(StubError::Ok);
     }
     case Opcode::MemEnd: {
@@ -433,8 +445,11 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       const bool complete = mem_ && mem_->received == mem_->total;
       const bool began = mem_.has_value();
       mem_.reset();
-      if (!began) return reply(StubError::NotInFlashMode);
-      return reply(complete ? StubError::Ok : StubError::NotEnoughData);
+      reply(!began ? StubError::NotInFlashMode : complete ? StubError::Ok : StubError::NotEnoughData);
+      // The stub jumps to a non-zero entry after its reply, as the ROM does (stub_flasher.c
+      // @v4.7.0, cmd_loop's post-response switch).
+      if (word(data, 1) != 0) start_code(word(data, 1), out);
+      return;
     }
     case Opcode::SpiFlashMd5: {
       if (!expect(16)) return reply(StubError::BadDataLen);
@@ -474,6 +489,29 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
       return;  // no response
     default: return reply(StubError::CmdNotImplemented);
   }
+}
+
+void CommandHandler::store_mem_data(ByteView payload) {
+  registers_.write_block(mem_->address + mem_->received, payload);
+  mem_->received += static_cast<std::uint32_t>(payload.size());
+}
+
+void CommandHandler::start_code(std::uint32_t entry, std::vector<Bytes>& out) {
+  read_.reset();
+  writer_.abort();
+  if (const KnownStub* stub = recognise_stub(stubs_, registers_.ram(), entry)) {
+    log::get("emulator")->debug("MEM_END 0x{:08x}: {} starts", entry, stub->name);
+    // The stub attaches the flash itself at start-up, with the eFuse pin configuration
+    // (the default pins on the modelled module).
+    registers_.spi().attach(SpiFlashController::kDefaultPins);
+    out.emplace_back(std::begin(kOhai), std::end(kOhai));
+    mode_ = LoaderMode::Stub;
+    latched_ = StubError::Ok;
+    return;
+  }
+  log::get("emulator")->info("MEM_END 0x{:08x}: no known flasher stub in RAM; the chip runs unknown code", entry);
+  mode_ = LoaderMode::UserCode;
+  events_.push_back({LoaderEvent::Kind::RunCode, entry});
 }
 
 // The key is the one the engine holds (the XTS key block(s), all zeros without one); with

@@ -2,19 +2,24 @@
 // request frames in, response frames out. No I/O, no clock: servers and tests feed bytes and send
 // what comes back, so the protocol is unit-testable and fuzzable.
 //
-// ROM mode: 4-byte status trailer [failed, code, 0, 0], SYNC value != 0. After MEM_END with an
-// entry point the handler sends the MEM_END reply, then the OHAI frame, then answers as the stub:
-// 2-byte status [code, 0], SYNC value 0, 0x4000 blocks, binary MD5, ERASE_*, READ_FLASH with ack
-// flow control. The uploaded code is not executed; its protocol is. Serial protocol spec §2-§4.
+// ROM mode: 4-byte status trailer [failed, code, 0, 0], SYNC value != 0. MEM_BEGIN/MEM_DATA store
+// bytes in the chip's RAM (register_space.hpp). MEM_END with an entry point sends its reply, then
+// jumps: if RAM holds a published flasher stub that starts there (known_stubs.hpp), the OHAI frame
+// follows and the handler answers as the stub: 2-byte status [code, 0], SYNC value 0, 0x4000
+// blocks, binary MD5, ERASE_*, READ_FLASH with ack flow control. The stub's code is not executed;
+// its protocol is. Any other code: the handler goes silent (UserCode) and asks the device for a
+// watchdog reset (LoaderEvent::RunCode). Serial protocol spec §2-§4.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "emulator/efuse_controller.hpp"
 #include "emulator/flash_writer.hpp"
+#include "emulator/known_stubs.hpp"
 #include "emulator/loader_protocol.hpp"
 #include "emulator/register_space.hpp"
 #include "emulator/slip.hpp"
@@ -22,7 +27,9 @@
 
 namespace espfab::emulator {
 
-enum class LoaderMode { Rom, Stub };
+// UserCode: MEM_END started code the emulator does not know; nothing answers until a reset.
+// DownloadDisabled: DIS_DOWNLOAD_MODE is in the eFuse read registers; the ROM runs no loader.
+enum class LoaderMode { Rom, Stub, UserCode, DownloadDisabled };
 
 // Things the handler asks of the device around it, in order; taken with take_events().
 struct LoaderEvent {
@@ -30,6 +37,7 @@ struct LoaderEvent {
     BaudChange,  // value = new baud; applies after the reply just produced
     SoftReset,   // stub FLASH_END(0): the chip resets into ROM download mode (already done here)
     ExitLoader,  // ROM FLASH_END/FLASH_DEFL_END or stub RUN_USER_CODE: leave download mode
+    RunCode,     // value = entry: MEM_END jumped into code no known stub explains (mode UserCode)
   };
   Kind kind;
   std::uint32_t value = 0;  // BaudChange: baud; ExitLoader: 1 = reboot requested
@@ -37,7 +45,9 @@ struct LoaderEvent {
 
 class CommandHandler {
  public:
-  CommandHandler(RegisterSpace& registers, EfuseController& efuse, VirtualFlash& flash);
+  // `stubs`: the flasher stubs MEM_END may start (tests pass their own); must outlive the handler.
+  CommandHandler(RegisterSpace& registers, EfuseController& efuse, VirtualFlash& flash,
+                 std::span<const KnownStub> stubs = kPublishedStubs);
 
   // Raw bytes from the host; returns the SLIP-encoded bytes to send back.
   Bytes on_bytes(ByteView in);
@@ -68,6 +78,7 @@ class CommandHandler {
     ByteView data;
   };
   struct MemSession {
+    std::uint32_t address = 0;
     std::uint32_t total = 0;
     std::uint32_t received = 0;
   };
@@ -81,9 +92,17 @@ class CommandHandler {
   };
 
   void handle_rom(const Request& request, std::vector<Bytes>& out);
+  // What the ROM loader checks after each command it completes (docs/emulator.md, Download-mode
+  // lock-down): DIS_DOWNLOAD_MODE ends the loader, ENABLE_SECURITY_DOWNLOAD turns on Secure
+  // Download Mode, as the eFuse read registers show them.
+  void check_download_efuses();
   void handle_stub(const Request& request, std::vector<Bytes>& out);
   void handle_read_ack(ByteView frame, std::vector<Bytes>& out);
   void pump_read(std::vector<Bytes>& out);
+  // MEM_END's jump, after its reply: a known stub says OHAI, anything else runs silently.
+  void start_code(std::uint32_t entry, std::vector<Bytes>& out);
+  // MEM_DATA's payload into RAM at the session's next address.
+  void store_mem_data(ByteView payload);
 
   Bytes rom_reply(Opcode op, RomError error, ByteView data = {}, std::uint32_t value = 0) const;
   Bytes stub_reply(Opcode op, StubError error, ByteView data = {}, std::uint32_t value = 0,
@@ -98,6 +117,7 @@ class CommandHandler {
   RegisterSpace& registers_;
   EfuseController& efuse_;
   VirtualFlash& flash_;
+  std::span<const KnownStub> stubs_;
   FlashWriter writer_;
   SlipDecoder decoder_;
   LoaderMode mode_ = LoaderMode::Rom;

@@ -35,9 +35,10 @@ void DeviceLink::deliver(TimePoint received, ByteView bytes) {
   const FlashActivity before = device_.flash().activity();
   const std::uint64_t frames_before = handler.frames_handled();
   const Bytes out = device_.on_host_bytes(bytes);
+  TimePoint ready = received;
   if (handler.frames_handled() != frames_before) {
     const auto work = timing_.flash_time(before, device_.flash().activity()) + handler.register_delay();
-    const TimePoint ready = config().realtime ? timing_.handle(received, work, handler.reply_before_work()) : received;
+    if (config().realtime) ready = timing_.handle(received, work, handler.reply_before_work());
     schedule_output(ready, out);
   } else if (!out.empty()) {
     schedule_output(received, out);  // a running app's console replies (factory-test protocol)
@@ -45,6 +46,7 @@ void DeviceLink::deliver(TimePoint received, ByteView bytes) {
   // A new baud rate applies after the reply just scheduled (CHANGE_BAUDRATE).
   for (const LoaderEvent& event : device_.take_events()) {
     if (event.kind == LoaderEvent::Kind::BaudChange) device_.set_baud(event.value);
+    if (event.kind == LoaderEvent::Kind::RunCode) watchdog_at_ = ready + device_.config().unknown_code_watchdog;
   }
 }
 
@@ -87,21 +89,35 @@ void DeviceLink::advance(TimePoint now, Bytes& to_host) {
     rx_bytes_ -= piece.bytes.size();
     deliver(piece.at, piece.bytes);
   }
+  if (watchdog_at_ && *watchdog_at_ <= now) fire_watchdog(to_host);
   while (!tx_.empty() && tx_.front().at <= now) {
     to_host.insert(to_host.end(), tx_.front().bytes.begin(), tx_.front().bytes.end());
     tx_.pop_front();
   }
 }
 
+void DeviceLink::fire_watchdog(Bytes& to_host) {
+  const TimePoint at = *watchdog_at_;
+  while (!tx_.empty() && tx_.front().at <= at) {  // what left the line before the reset
+    to_host.insert(to_host.end(), tx_.front().bytes.begin(), tx_.front().bytes.end());
+    tx_.pop_front();
+  }
+  const Bytes banner = device_.watchdog_reset();
+  on_chip_reset(at);
+  schedule_output(at, banner);
+}
+
 std::optional<DeviceLink::TimePoint> DeviceLink::next_deadline() const {
   std::optional<TimePoint> next;
   if (!rx_.empty()) next = rx_.front().at;
   if (!tx_.empty()) next = next ? std::min(*next, tx_.front().at) : tx_.front().at;
+  if (watchdog_at_) next = next ? std::min(*next, *watchdog_at_) : *watchdog_at_;
   return next;
 }
 
 void DeviceLink::on_chip_reset(TimePoint now) {
   tx_.clear();
+  watchdog_at_.reset();
   timing_.reset(now);
 }
 

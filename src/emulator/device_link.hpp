@@ -2,6 +2,10 @@
 // the chip takes each request when the UART has received it, and its answers leave the TX line
 // at the link model's pace (link_timing.hpp). With realtime off everything happens at once.
 //
+// The chip's own clock lives here too: unknown code that MEM_END started runs until the watchdog
+// resets the chip (DeviceConfig::unknown_code_watchdog after the MEM_END reply was ready), and
+// the ROM banner of that reset goes out like any chip output.
+//
 // Pure apart from the device it feeds: the caller passes "now", asks for the next deadline and
 // calls advance() when it is reached, so one thread can run many devices on one timer.
 #pragma once
@@ -34,9 +38,10 @@ class DeviceLink {
   std::optional<TimePoint> next_deadline() const;
   // Host bytes the chip has not received yet (the server stops reading above a limit).
   std::size_t queued_rx_bytes() const noexcept { return rx_bytes_; }
-  // Chip reset: what it had not sent yet is lost; the lines are idle from `now`.
+  // Chip reset: what it had not sent yet is lost, a pending watchdog with it; the lines are idle
+  // from `now`.
   void on_chip_reset(TimePoint now);
-  // The host went away: nothing is in flight any more.
+  // The host went away: nothing is in flight any more (the chip itself runs on).
   void drop(TimePoint now);
 
   const LinkTimingConfig& config() const noexcept { return timing_.config(); }
@@ -49,12 +54,14 @@ class DeviceLink {
   void deliver(TimePoint received, ByteView bytes);
   void schedule_output(TimePoint ready, ByteView bytes);
   void schedule_slice(TimePoint ready, ByteView bytes);
+  void fire_watchdog(Bytes& to_host);
 
   VirtualDevice& device_;
   LinkTiming timing_;
   std::deque<Piece> rx_;
   std::deque<Piece> tx_;
   std::size_t rx_bytes_ = 0;
+  std::optional<TimePoint> watchdog_at_;
 };
 
 }  // namespace espfab::emulator

@@ -96,30 +96,28 @@ void EfuseController::program_block(unsigned block) {
     }
     for (unsigned w = 0; w < efuse::kBlock0Words; ++w) raw_[0][w] |= data[w] & ~protect[w];
   } else {
-    if (write_protected_block(block)) {
-      refresh_read_registers();
-      return;
-    }
+    if (write_protected_block(block)) return;
     for (unsigned w = 0; w < info.words; ++w) raw_[block][w] |= data[w];
     for (unsigned i = 0; i < efuse::kRsCheckBytes && !interrupted; ++i) {
       const std::uint32_t word = reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * (i / 4));
       check_[block][i] = static_cast<std::uint8_t>(check_[block][i] | ((word >> (8 * (i % 4))) & 0xFF));
     }
   }
-  refresh_read_registers();
+  // The read registers change at the next READ_CMD or reset (spec §7 step 6; espefuse efuse_read).
 }
 
-void EfuseController::refresh_read_registers() {
+void EfuseController::load_read_registers(std::array<std::uint32_t, kFileSize / 4>& regs) const {
+  auto at = [&regs](std::uint32_t offset) -> std::uint32_t& { return regs[offset / 4]; };
   const std::uint32_t rd_dis = field(efuse::RD_DIS);
-  reg(efuse::EFUSE_RD_RS_ERR0_REG) = 0;
-  reg(efuse::EFUSE_RD_RS_ERR1_REG) = 0;
+  at(efuse::EFUSE_RD_RS_ERR0_REG) = 0;
+  at(efuse::EFUSE_RD_RS_ERR1_REG) = 0;
   for (unsigned b = 0; b < efuse::kBlockCount; ++b) {
     const auto& info = efuse::kBlocks[b];
     const bool hidden = info.read_disable_bit && ((rd_dis >> *info.read_disable_bit) & 1u);
-    for (unsigned w = 0; w < info.words; ++w) reg(info.read_offset + 4 * w) = hidden ? 0 : raw_[b][w];
+    for (unsigned w = 0; w < info.words; ++w) at(info.read_offset + 4 * w) = hidden ? 0 : raw_[b][w];
     if (info.rs_coded) {
       const auto bytes = block_bytes(raw_[b]);
-      if (rs_check_bytes(bytes) != check_[b]) reg(info.rs_err_reg) |= 1u << (info.rs_err_shift + 3);
+      if (rs_check_bytes(bytes) != check_[b]) at(info.rs_err_reg) |= 1u << (info.rs_err_shift + 3);
     }
   }
 }
@@ -137,14 +135,17 @@ void EfuseController::factory_program(const std::array<std::uint8_t, 6>& mac) {
   }
   reg(efuse::EFUSE_CONF_REG) = efuse::kWriteOpCode;
   execute_command(efuse::kPgmCmd | (1u << efuse::kPgmBlockShift));
-  // The chip leaves the factory reset: programming registers back to 0.
+  // The chip leaves the factory reset: programming registers back to 0, read registers loaded.
   for (unsigned w = 0; w < efuse::kCheckWords; ++w) reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * w) = 0;
   reg(efuse::EFUSE_CONF_REG) = 0;
+  refresh_read_registers();
 }
 
 Bytes EfuseController::file_image() const {
+  auto regs = regs_;
+  load_read_registers(regs);
   Bytes image(kFileSize);
-  for (std::size_t i = 0; i < regs_.size(); ++i) store_le32(image, i * 4, regs_[i]);
+  for (std::size_t i = 0; i < regs.size(); ++i) store_le32(image, i * 4, regs[i]);
   std::reverse(image.begin(), image.end());
   return image;
 }
@@ -195,6 +196,11 @@ void EfuseController::load_hidden_state(ByteView state) {
 std::uint32_t EfuseController::field(efuse::Field f) const {
   const std::uint32_t mask = f.width >= 32 ? 0xFFFFFFFFu : ((1u << f.width) - 1u);
   return (raw_[0][f.word] >> f.shift) & mask;
+}
+
+std::uint32_t EfuseController::read_field(efuse::Field f) const {
+  const std::uint32_t mask = f.width >= 32 ? 0xFFFFFFFFu : ((1u << f.width) - 1u);
+  return (reg(efuse::kBlocks[0].read_offset + 4 * f.word) >> f.shift) & mask;
 }
 
 std::array<std::uint8_t, 32> EfuseController::key_block(unsigned key) const {

@@ -8,8 +8,9 @@
 //   read-out decoder flags a block whose stored check bytes do not match its data: the fail bit
 //   of that block in RD_RS_ERR0/1. So bad check bytes, or a second write into a non-empty RS
 //   block, burn but read back as a coding error, as on silicon.
-// - Read registers show the array; a block whose RD_DIS bit is set reads as zeros (the key is
-//   kept inside for the crypto engines: key_block()).
+// - Read registers show the array as loaded by the last READ_CMD or chip reset (reload()), as on
+//   silicon: a program cycle changes the array, not the read registers. A block whose RD_DIS bit
+//   is set reads as zeros (the key is kept inside for the crypto engines: key_block()).
 // - After a program cycle PGM_DATA0..7 are cleared, CHECK_VALUE0..2 keep their last value, CMD
 //   reads back 0 at once (the operation completes instantly).
 // - The 512-byte file image is exactly what `espefuse --virt --path-efuse-file` stores (§8):
@@ -53,8 +54,9 @@ class EfuseController {
   // revision v0.2, through a normal program cycle with correct check bytes.
   void factory_program(const std::array<std::uint8_t, 6>& mac);
 
-  // Persistence. load_file_image accepts what espefuse accepts: a shorter or missing file is a
-  // virgin chip.
+  // Persistence: the register window with the read registers loaded from the array (what the
+  // file shows after a READ_CMD, as espefuse --virt stores it). load_file_image accepts what
+  // espefuse accepts: a shorter or missing file is a virgin chip.
   Bytes file_image() const;
   void load_file_image(ByteView image);
   Bytes hidden_state() const;
@@ -64,6 +66,10 @@ class EfuseController {
   // Chip-side views.
   std::uint32_t block0_word(unsigned word) const { return raw_[0][word]; }
   std::uint32_t field(chip::esp32s3_efuse::Field field) const;
+  // A BLOCK0 field as the read registers show it (what ROM code reads between resets).
+  std::uint32_t read_field(chip::esp32s3_efuse::Field field) const;
+  // Chip reset: the controller loads the read registers from the array.
+  void reload() { refresh_read_registers(); }
   // The raw 32 bytes of key block `key` (0..5), as the AES/HMAC engines see them.
   std::array<std::uint8_t, 32> key_block(unsigned key) const;
   std::array<std::uint8_t, 6> mac() const;
@@ -85,7 +91,8 @@ class EfuseController {
   std::uint32_t reg(std::uint32_t offset) const { return regs_[offset / 4]; }
   void execute_command(std::uint32_t command);
   void program_block(unsigned block);
-  void refresh_read_registers();
+  void refresh_read_registers() { load_read_registers(regs_); }
+  void load_read_registers(std::array<std::uint32_t, kFileSize / 4>& regs) const;
   bool write_protected_block(unsigned block) const;
 
   std::array<std::uint32_t, kFileSize / 4> regs_{};

@@ -13,6 +13,7 @@ std::uint32_t RegisterSpace::read(std::uint32_t address) const {
   if (address == regs().uartdev_buf_no) return uart_dev_buf_no_;
   if (EfuseController::contains(address)) return efuse_.read_register(address);
   if (SpiFlashController::contains(address)) return spi_.read_register(address);
+  if (SystemRam::contains(address, 4)) return ram_.read_word(address);
   const auto it = store_.find(address);
   return it == store_.end() ? 0 : it->second;
 }
@@ -24,6 +25,8 @@ void RegisterSpace::write(std::uint32_t address, std::uint32_t value) {
     efuse_.write_register(address, value);
   } else if (SpiFlashController::contains(address)) {
     spi_.write_register(address, value);
+  } else if (SystemRam::contains(address, 4)) {
+    ram_.write_word(address, value);
   } else {
     store_[address] = value;
   }
@@ -35,7 +38,24 @@ void RegisterSpace::write_masked(std::uint32_t address, std::uint32_t value, std
   write(address, merged);
 }
 
+void RegisterSpace::write_block(std::uint32_t address, ByteView bytes) {
+  if (SystemRam::contains(address, static_cast<std::uint32_t>(bytes.size()))) {
+    ram_.write(address, bytes);
+    return;
+  }
+  for (std::size_t i = 0; i < bytes.size(); i += 4) {
+    std::uint32_t value = 0;
+    std::uint32_t mask = 0;
+    for (std::size_t b = 0; b < 4 && i + b < bytes.size(); ++b) {
+      value |= static_cast<std::uint32_t>(bytes[i + b]) << (8 * b);
+      mask |= 0xFFu << (8 * b);
+    }
+    write_masked(address + static_cast<std::uint32_t>(i), value, mask);
+  }
+}
+
 void RegisterSpace::reset() {
+  ram_.clear();
   const auto strap = store_.find(kGpioStrapReg);
   const std::uint32_t strap_value = strap == store_.end() ? 0 : strap->second;
   store_.clear();

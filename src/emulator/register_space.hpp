@@ -1,6 +1,7 @@
-// The address space READ_REG/WRITE_REG reach (serial protocol §5.2): chip magic, UARTDEV_BUF_NO,
-// the eFuse controller window, SPI1, and a plain store for everything else (unlisted addresses
-// read 0, writes are kept). Writes to UART_DATE_REG are ignored: esptool uses it as a delay target.
+// The address space READ_REG/WRITE_REG and MEM_DATA reach (serial protocol §5.2): chip magic,
+// UARTDEV_BUF_NO, the eFuse controller window, SPI1, internal SRAM (system_ram.hpp), and a plain
+// store for everything else (unlisted addresses read 0, writes are kept). Writes to UART_DATE_REG
+// are ignored: esptool uses it as a delay target.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,8 @@
 #include "chip/esp32s3.hpp"
 #include "emulator/efuse_controller.hpp"
 #include "emulator/spi_flash_controller.hpp"
+#include "emulator/system_ram.hpp"
+#include "util/bytes.hpp"
 
 namespace espfab::emulator {
 
@@ -21,20 +24,25 @@ class RegisterSpace {
   void write(std::uint32_t address, std::uint32_t value);
   // WRITE_REG record: (value & mask) | (old & ~mask), as the ROM and the stub apply it.
   void write_masked(std::uint32_t address, std::uint32_t value, std::uint32_t mask);
+  // MEM_DATA: bytes to consecutive addresses (into SRAM byte by byte, elsewhere word by word with
+  // a partial last word merged).
+  void write_block(std::uint32_t address, ByteView bytes);
 
   void set_chip_magic(std::uint32_t magic) noexcept { chip_magic_ = magic; }
   void set_uart_dev_buf_no(std::uint32_t value) noexcept { uart_dev_buf_no_ = value; }
   // Strapping pins as GPIO_STRAP_REG shows them; bit 3 = GPIO0 (0 = download boot).
   void set_strapping(std::uint32_t value) noexcept { store_[kGpioStrapReg] = value; }
-  // Forgets stored plain registers (a chip reset); eFuse and flash keep their state.
+  // Forgets stored plain registers and SRAM (a chip reset); eFuse and flash keep their state.
   void reset();
   SpiFlashController& spi() noexcept { return spi_; }
+  const SystemRam& ram() const noexcept { return ram_; }
 
   static constexpr std::uint32_t kGpioStrapReg = 0x60004038;
 
  private:
   EfuseController& efuse_;
   SpiFlashController& spi_;
+  SystemRam ram_;
   std::unordered_map<std::uint32_t, std::uint32_t> store_;
   std::uint32_t chip_magic_ = chip::kEsp32s3.chip_detect_magic;
   std::uint32_t uart_dev_buf_no_ = 0;

@@ -44,7 +44,7 @@ VirtualDevice::VirtualDevice(DeviceConfig config)
       flash_(open_flash(config_)),
       spi_(*flash_, FlashIdentity::for_size(config_.flash_size)),
       registers_(efuse_, spi_),
-      handler_(registers_, efuse_, *flash_),
+      handler_(registers_, efuse_, *flash_, config_.known_stubs),
       baud_(config_.initial_baud) {
   load_efuses();
   set_faults(config_.faults);
@@ -159,6 +159,10 @@ Bytes VirtualDevice::on_host_bytes(ByteView in) {
   }
   for (const LoaderEvent& event : handler_.take_events()) {
     if (event.kind == LoaderEvent::Kind::BaudChange) pending_events_.push_back(event);
+    if (event.kind == LoaderEvent::Kind::RunCode) {
+      running_code_ = event.value;
+      pending_events_.push_back(event);  // the link model arms the watchdog
+    }
     if (event.kind == LoaderEvent::Kind::ExitLoader) {
       log::get("emulator")
           ->info(
@@ -176,17 +180,33 @@ std::vector<LoaderEvent> VirtualDevice::take_events() {
 }
 
 Bytes VirtualDevice::reset_into_download() {
+  return enter_download("rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))\r\n");
+}
+
+Bytes VirtualDevice::watchdog_reset() {
+  if (!running_code_) return {};
+  // Boot-behaviour spec §1.1: TG0WDT_SYS_RST (0x7) ends a hung chip; "Saved PC:" follows every
+  // reset that is not a power-on. The model's saved PC is the entry point it jumped to.
+  return enter_download(
+      fmt::format("rst:0x7 (TG0WDT_SYS_RST),boot:0x0 (DOWNLOAD(USB/UART0))\r\nSaved PC:0x{:08x}\r\n", *running_code_));
+}
+
+Bytes VirtualDevice::enter_download(std::string_view reset_lines) {
   stop_hello();
+  running_code_.reset();
   state_ = State::Download;
   powered_off_ = false;
   host_bytes_ = 0;
+  efuse_.reload();  // a reset loads the eFuse read registers, which the ROM then checks
   handler_.reset();
   registers_.reset();
   registers_.set_strapping(0x0);  // GPIO0 low
   baud_ = config_.initial_baud;
   autobaud_.reset();
   std::string banner(kRomBanner);
-  banner += "rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))\r\nwaiting for download\r\n";
+  banner += reset_lines;
+  // DIS_DOWNLOAD_MODE: the ROM runs no loader (its message for that is not in the spec).
+  if (handler_.mode() != LoaderMode::DownloadDisabled) banner += "waiting for download\r\n";
   return to_line(text(banner));
 }
 
@@ -212,10 +232,12 @@ Bytes VirtualDevice::boot(bool power_on) {
 
 void VirtualDevice::run_boot(BootConsole& console, bool power_on) {
   stop_hello();
+  running_code_.reset();
   state_ = State::Running;
   powered_off_ = false;
   host_bytes_ = 0;
   powered_on_ = true;
+  efuse_.reload();
   handler_.reset();
   registers_.reset();
   registers_.set_strapping(0x8);  // GPIO0 high

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -35,6 +36,11 @@ struct DeviceConfig {
   // The production app's device hello after each normal boot (docs/emulator.md, Device hello);
   // none: the app does not touch the network.
   std::optional<HelloBroker> broker;
+  // The flasher stubs MEM_END can start (known_stubs.hpp); unit tests give their own.
+  std::span<const KnownStub> known_stubs = kPublishedStubs;
+  // How long code MEM_END started but no known stub explains runs before the watchdog resets the
+  // chip (a model figure: the spec has none; docs/emulator.md).
+  std::chrono::milliseconds unknown_code_watchdog{1000};
 };
 
 class BootContext;
@@ -62,6 +68,12 @@ class VirtualDevice {
   Bytes on_host_bytes(ByteView in);
   // Reset with GPIO0 low: ROM download mode. Returns the ROM banner the chip prints.
   Bytes reset_into_download();
+  // The entry point of unknown code MEM_END started (LoaderEvent::RunCode), while it runs.
+  std::optional<std::uint32_t> running_code() const noexcept { return running_code_; }
+  // The watchdog ends that code (config().unknown_code_watchdog after the jump; the link model
+  // keeps the time): a system reset, so the straps latched at the last chip reset still select
+  // download mode. Returns the ROM banner (rst:0x7 TG0WDT_SYS_RST, Saved PC). Nothing running: {}.
+  Bytes watchdog_reset();
   // Reset with GPIO0 high: normal boot. Returns the console output of the boot (ROM, 2nd stage,
   // app start-up; spec esp32s3-boot-behaviour.md), after which the app runs: bytes from the host
   // go to it line by line.
@@ -100,6 +112,8 @@ class VirtualDevice {
   Bytes boot(bool power_on);
   void run_boot(BootConsole& console, bool power_on);
   Bytes halt(const std::exception& error);
+  // Download-mode entry after any reset; `reset_lines` follow the ROM's two version lines.
+  Bytes enter_download(std::string_view reset_lines);
   void persist_or_log() noexcept;
   bool rates_differ() const noexcept { return line_baud_ && *line_baud_ != baud_; }
   // What of the chip's output reaches the host: nothing while the rates differ.
@@ -120,13 +134,14 @@ class VirtualDevice {
   RomAutobaud autobaud_;
   unsigned saved_cycles_ = 0;
   std::vector<LoaderEvent> pending_events_;
-  bool powered_on_ = false;              // the first boot after start is a power-on reset
-  std::unique_ptr<FactoryTestApp> app_;  // the running factory-test app, if that is what booted
-  bool app_crashed_ = false;             // boot_loop: the next input finds the app resetting
-  std::string app_input_;                // a partial line from the host
-  std::uint64_t host_bytes_ = 0;         // since the last reset (drop_after)
-  std::uint64_t noise_state_ = 0;        // bitflip's deterministic generator
-  bool powered_off_ = false;             // efuse_power_loss struck or halted: silent until the next reset
+  bool powered_on_ = false;                    // the first boot after start is a power-on reset
+  std::unique_ptr<FactoryTestApp> app_;        // the running factory-test app, if that is what booted
+  bool app_crashed_ = false;                   // boot_loop: the next input finds the app resetting
+  std::string app_input_;                      // a partial line from the host
+  std::uint64_t host_bytes_ = 0;               // since the last reset (drop_after)
+  std::uint64_t noise_state_ = 0;              // bitflip's deterministic generator
+  bool powered_off_ = false;                   // efuse_power_loss struck or halted: silent until the next reset
+  std::optional<std::uint32_t> running_code_;  // unknown code MEM_END started, until the next reset
   std::function<void()> app_output_notifier_;
   std::unique_ptr<HelloTask> hello_;                  // this boot's device hello, if one runs
   std::vector<std::unique_ptr<HelloTask>> stopping_;  // of earlier boots: cancelled, not yet joined

@@ -30,6 +30,8 @@ class XtsEngine {
   // (false, nothing changed, otherwise).
   bool encrypt(std::uint32_t address, std::span<std::uint8_t> data) const;
   bool decrypt(std::uint32_t address, std::span<std::uint8_t> data) const;
+  // The key in key-file order (tests that look for it in what the station wrote).
+  const SecretBytes& key_file_bytes() const noexcept { return key_; }
 
  private:
   bool process(std::uint32_t address, std::span<std::uint8_t> data, bool encrypt) const;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pki/openssl_types.hpp"
@@ -34,6 +35,9 @@ struct IndexEntry {
   std::string subject;  // RFC 2253
   std::string sha256;   // lower-case hex of the DER
 };
+
+// True when the entry's subject has exactly this CN (RFC 2253: "CN=x,O=..." or "...,CN=x").
+bool issued_to(const IndexEntry& entry, std::string_view common_name);
 
 class CaBackend {
  public:

@@ -239,6 +239,19 @@ IssuedCertificate issue_certificate(X509_REQ* csr, const IssueProfile& profile, 
   return issued;
 }
 
+bool issued_to(const IndexEntry& entry, std::string_view common_name) {
+  const std::string cn = "CN=" + std::string(common_name);
+  const std::string_view subject = entry.subject;
+  std::size_t at = 0;
+  while ((at = subject.find(cn, at)) != std::string_view::npos) {
+    const bool starts = at == 0 || subject[at - 1] == ',';
+    const bool ends = at + cn.size() == subject.size() || subject[at + cn.size()] == ',';
+    if (starts && ends) return true;
+    at += cn.size();
+  }
+  return false;
+}
+
 std::vector<IndexEntry> read_index(const std::filesystem::path& state_dir) {
   std::ifstream in(state_dir / kIndexFile);
   std::vector<IndexEntry> entries;

@@ -282,6 +282,14 @@ void check_plan_explains(const BurnPlan& plan, const EfuseImage& planned_from, c
   }
 }
 
+EfuseImage with_fields_programmed(EfuseImage image, const BurnBatch& batch) {
+  for (const auto& write : batch.fields) {
+    const auto& field = field_info(write.field);
+    set_field_bits(image.block(field.block), field, write.value);
+  }
+  return image;
+}
+
 EfuseImage read_efuses(EfuseRegisters& registers) {
   return EfuseImage::read([&registers](std::uint32_t address) { return registers.read(address); });
 }

@@ -48,6 +48,11 @@ void check_plan_explains(const BurnPlan& plan, const EfuseImage& planned_from, c
 // The eFuse read registers and error registers of a device, as one snapshot.
 EfuseImage read_efuses(EfuseRegisters& registers);
 
+// `image` with the field writes of `batch` ORed in: what the eFuses hold once the batch is burned,
+// for a batch the ROM loader cannot read back (the download-mode lock: the ROM checks those fields
+// after each command, so register reads fail once the lock's READ_CMD has loaded them).
+EfuseImage with_fields_programmed(EfuseImage image, const BurnBatch& batch);
+
 struct BurnStep {
   std::string batch;
   unsigned block = 0;

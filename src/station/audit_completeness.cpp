@@ -78,13 +78,8 @@ void check_audit_completeness(const std::vector<nlohmann::json>& entries, Statio
     auto first = std::find_if(ca_index->begin(), ca_index->end(),
                               [&](const pki::IndexEntry& e) { return certificates.count(e.sha256) != 0; });
     for (const auto& entry : std::span(first, ca_index->end())) {
-      bool ours = false;
-      for (const auto& serial : serials) {
-        const std::string cn = "CN=" + serial;
-        ours = ours || entry.subject.find(cn + ",") != std::string::npos ||
-               (entry.subject.size() >= cn.size() &&
-                entry.subject.compare(entry.subject.size() - cn.size(), cn.size(), cn) == 0);
-      }
+      const bool ours = std::any_of(serials.begin(), serials.end(),
+                                    [&](const std::string& serial) { return pki::issued_to(entry, serial); });
       if (ours && certificates.count(entry.sha256) == 0) {
         result.missing.push_back(fmt::format("certificate {} ({}) is in the CA index without its issue line",
                                              entry.serial_hex, entry.subject));

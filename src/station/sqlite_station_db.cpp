@@ -104,6 +104,22 @@ std::string sqlite_uri(const std::filesystem::path& file, const char* query) {
 constexpr const char* kDeviceColumns = "mac, COALESCE(serial, ''), status, reason, fixture, updated";
 constexpr const char* kOutboxColumns = "id, kind, mac, payload, state, attempts, last_error";
 
+// One revocation row (the certificate as issued, why, when); a certificate is revoked once.
+void insert_revocation(sqlite3* db, const CertificateRow& row, const std::string& reason) {
+  Statement(db,
+            "INSERT OR IGNORE INTO revocations(certificate_serial, mac, serial, sha256, pem, issued, reason, revoked) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .bind(1, row.certificate_serial)
+      .bind(2, row.mac)
+      .bind(3, row.serial)
+      .bind(4, row.sha256)
+      .bind(5, row.pem)
+      .bind(6, row.issued)
+      .bind(7, reason)
+      .bind(8, utc_now_iso())
+      .run();
+}
+
 }  // namespace
 
 std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file, DbAccess access) {
@@ -326,18 +342,7 @@ std::optional<CertificateRow> SqliteStationDb::revoke_certificate(const std::str
       return std::nullopt;
     }
     CertificateRow row{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
-    Statement(db_,
-              "INSERT OR REPLACE INTO revocations(certificate_serial, mac, serial, sha256, pem, issued, reason, "
-              "revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-        .bind(1, row.certificate_serial)
-        .bind(2, row.mac)
-        .bind(3, row.serial)
-        .bind(4, row.sha256)
-        .bind(5, row.pem)
-        .bind(6, row.issued)
-        .bind(7, reason)
-        .bind(8, utc_now_iso())
-        .run();
+    insert_revocation(db_, row, reason);
     Statement(db_, "DELETE FROM certificates WHERE mac = ?1").bind(1, mac).run();
     exec("COMMIT");
     return row;
@@ -349,18 +354,7 @@ std::optional<CertificateRow> SqliteStationDb::revoke_certificate(const std::str
 
 void SqliteStationDb::store_revocation(const CertificateRow& row, const std::string& reason) {
   std::lock_guard lock(mutex_);
-  Statement(db_,
-            "INSERT OR IGNORE INTO revocations(certificate_serial, mac, serial, sha256, pem, issued, reason, revoked) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-      .bind(1, row.certificate_serial)
-      .bind(2, row.mac)
-      .bind(3, row.serial)
-      .bind(4, row.sha256)
-      .bind(5, row.pem)
-      .bind(6, row.issued)
-      .bind(7, reason)
-      .bind(8, utc_now_iso())
-      .run();
+  insert_revocation(db_, row, reason);
 }
 
 std::vector<CertificateRow> SqliteStationDb::all_certificates() {

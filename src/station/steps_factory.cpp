@@ -48,6 +48,10 @@ std::string resume_refusal(DeviceContext& ctx, const security::EfuseImage& now) 
     const auto plan = security::plan_burn(ctx.station.profile.security, planned_from, images);
     security::check_plan_explains(plan, planned_from, now);
   } catch (const Error& error) {
+    if (error.code() == "security.burn.efuse_errors") {
+      return "its eFuses read with errors after a program cycle of this station was cut (power loss): an engineer "
+             "must inspect it";
+    }
     return error.message();
   }
   return "";

@@ -34,7 +34,6 @@ void reconcile_sign_intents(DeviceContext& ctx) {
   const auto entries = read_audit_entries(ctx.station.audit.file());
   for (const auto& intent : open_intents(entries, ctx.mac)) {
     if (intent.value("action", "") != "identity.sign.begin") continue;
-    nlohmann::json found = {{"intent", intent.value("hash", "")}};
     std::set<std::string> audited;
     for (const auto& e : entries) {
       const auto& d = e.value("details", nlohmann::json::object());
@@ -50,25 +49,25 @@ void reconcile_sign_intents(DeviceContext& ctx) {
                               {"state", "issued and recorded in the station DB"}});
     }
     const auto index = ctx.station.ca.issued_index();
-    if (index) {
-      const std::string cn = "CN=" + ctx.serial;
-      for (const auto& entry : *index) {
-        const bool ends_with_cn = entry.subject.size() >= cn.size() &&
-                                  entry.subject.compare(entry.subject.size() - cn.size(), cn.size(), cn) == 0;
-        const bool for_this_device = entry.subject.find(cn + ",") != std::string::npos || ends_with_cn;
-        if (!for_this_device || known.count(entry.sha256) != 0 || audited.count(entry.sha256) != 0) continue;
-        // Signed, then lost before the station recorded it: the key died with the station.
-        certificates.push_back({{"certificate_serial", entry.serial_hex},
-                                {"certificate_sha256", entry.sha256},
-                                {"state", "issued by the CA but never recorded; its key is lost: revoked"}});
-        db.store_revocation({ctx.mac, ctx.serial, entry.serial_hex, entry.sha256, "", ""},
-                            "issued while the station stopped; the private key was lost");
+    for (const auto& entry : index.value_or(std::vector<pki::IndexEntry>{})) {
+      if (!pki::issued_to(entry, ctx.serial) || known.count(entry.sha256) != 0 || audited.count(entry.sha256) != 0) {
+        continue;
       }
+      // Signed, then lost before the station recorded it: the key died with the station.
+      certificates.push_back({{"certificate_serial", entry.serial_hex},
+                              {"certificate_sha256", entry.sha256},
+                              {"state", "issued by the CA but never recorded; its key is lost: revoked"}});
+      db.store_revocation({ctx.mac, ctx.serial, entry.serial_hex, entry.sha256, "", ""},
+                          "issued while the station stopped; the private key was lost");
     }
-    found["certificates"] = certificates;
-    found["found"] =
-        certificates.empty() ? (index ? "nothing was issued" : "unknown: this CA keeps no index to ask") : "issued";
-    ctx.station.audit.append({"identity.sign.reconciled", ctx.mac, ctx.serial, found});
+    const char* found = !certificates.empty() ? "issued"
+                        : index               ? "nothing was issued"
+                                              : "unknown: this CA keeps no index to ask";
+    ctx.station.audit.append(
+        {"identity.sign.reconciled",
+         ctx.mac,
+         ctx.serial,
+         {{"intent", intent.value("hash", "")}, {"found", found}, {"certificates", certificates}}});
   }
 }
 

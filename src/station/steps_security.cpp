@@ -367,8 +367,14 @@ StepOutcome step_final_lock(DeviceContext& ctx) {
     out.details["note"] = "already in effect (burned before the station stopped)";
   } else {
     if (!ctx.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+    // The ROM loader checks DIS_DOWNLOAD_MODE / ENABLE_SECURITY_DOWNLOAD after each command: once
+    // the lock's READ_CMD has loaded them it refuses register reads (or stops). So the final
+    // snapshot is the one read just before plus the fields the lock programmed.
+    auto after = read_device_efuses(ctx);
     out.details["blocks"] = execute_plan(ctx, *ctx.plan, true, "efuse.final_lock");
-    const auto after = read_device_efuses(ctx);
+    for (const auto& batch : ctx.plan->batches) {
+      if (batch.after_boot_verified) after = security::with_fields_programmed(after, batch);
+    }
     ctx.station.db.store_efuse_snapshot(ctx.mac, "final", efuse_to_json(after));
     out.details["security_efuses"] = efuse_security_fields(after);
     if (security.final_lock == security::SecurityProfile::FinalLock::DisableDownload) {

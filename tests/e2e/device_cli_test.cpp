@@ -10,6 +10,7 @@
 #include <random>
 
 #include "support/emulator_process.hpp"
+#include "support/esptool_js_stub.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
@@ -29,12 +30,8 @@ std::string random_text(std::size_t size) {
   return data;
 }
 
-std::filesystem::path dummy_stub(const TempDir& dir) {
-  // espfab-emu starts "a stub" on any MEM_END with an entry point: the bytes do not matter.
-  return write_bytes(dir, "stub.json",
-                     R"({"entry": 1077381760, "text_start": 1077379072, "text": "AAAAAAAAAAAAAAAA",)"
-                     R"( "data_start": 1070279676, "data": "AQEBAQ=="})");
-}
+// esptool-js 0.7.0's ESP32-S3 stub JSON (espfab-emu runs published stubs only).
+std::string known_stub() { return esptool_js_stub().path.string(); }
 
 TEST(DeviceCli, IdentifiesTheChip) {
   EmulatorProcess emu;
@@ -85,18 +82,18 @@ TEST(DeviceCli, WriteThenReadBackInRomAndStubMode) {
   EXPECT_EQ(written.at("loader"), "rom");
   EXPECT_TRUE(written.at("regions").at(0).at("verified").get<bool>());
 
-  result = run_espfab({"read-flash", "--port", emu.url(), "--stub", dummy_stub(dir).string(), "0x10000", "70000",
-                       (dir / "back.bin").string()});
+  result = run_espfab(
+      {"read-flash", "--port", emu.url(), "--stub", known_stub(), "0x10000", "70000", (dir / "back.bin").string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::ifstream back(dir / "back.bin", std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), app);
 
-  result = run_espfab({"write-flash", "--port", emu.url(), "--stub", dummy_stub(dir).string(), "--skip-unchanged",
-                       "0x10000", app_path.string()});
+  result = run_espfab(
+      {"write-flash", "--port", emu.url(), "--stub", known_stub(), "--skip-unchanged", "0x10000", app_path.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("unchanged, skipped"), std::string::npos) << result.out;
 
-  result = run_espfab({"erase-region", "--port", emu.url(), "--stub", dummy_stub(dir).string(), "0x10000", "4K"});
+  result = run_espfab({"erase-region", "--port", emu.url(), "--stub", known_stub(), "0x10000", "4K"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 

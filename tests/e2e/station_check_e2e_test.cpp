@@ -192,6 +192,14 @@ std::vector<BadCase> bad_cases() {
        "no basicConstraints CA:TRUE"},
       {"CA without keyCertSign", [](const fs::path& dir) { write_ca(dir / "ca", {.key_cert_sign = false}); },
        "lacks keyCertSign"},
+      {"CMP CA whose certificate expired",
+       [](const fs::path& dir) {
+         write_ca(dir / "cmp-ca", {.not_before_days = -400, .not_after_days = -1});
+         edit(dir / "station.toml", "backend = \"local\"\ndir = \"ca\"",
+              "backend = \"cmp\"\nserver = \"http://127.0.0.1:9/pkix/\"\nreference = \"line-1\"\n"
+              "secret_env = \"ESPFAB_CMP_SECRET\"\nca_certificate = \"cmp-ca/ca.crt\"");
+       },
+       "the CA certificate expired"},
       {"device certificates outliving the CA", profile_edit("validity_days = 3650", "validity_days = 9000"),
        "would outlive their issuer"},
       {"images signed with another key",

@@ -177,5 +177,35 @@ TEST(StationRecoveryE2e, AFullDiskInterruptsTheStationAndTheDeviceResumes) {
   EXPECT_EQ(run_espfab({"audit", "verify", "--profile", profile.string()}).exit_code, 0);
 }
 
+// Power fails in the middle of one of the station's own eFuse program cycles (the Nth): the block
+// is half written. The record says it was this station's interrupted burn (not "eFuse errors
+// before anything is burned"), the audit log keeps the intent, and audit verify passes.
+TEST(StationRecoveryE2e, APowerLossDuringABurnIsRecordedAsTheStationsOwnInterruptedBurn) {
+  for (const int cycle : {1, 2, 4}) {
+    SCOPED_TRACE(cycle);
+    TempDir dir;
+    const auto profile = assets(dir);
+    EmulatorProcess emulator(
+        EmulatorOptions{1, "rfc2217", dir / "devices", {"--fault", fmt::format("0:efuse_power_loss={}", cycle)}});
+    const auto run = run_espfab(run_args(profile, {emulator.url()}));
+    EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+    const auto device = parsed(run)["devices"][0];
+    EXPECT_EQ(device["result"], "fault") << device.dump(2);
+    const std::string reason = device["reason"];
+    EXPECT_NE(reason.find("this station's burn of"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("before anything is burned"), std::string::npos) << reason;
+    const std::string audit = read_text_file(dir / "station-data" / "audit.jsonl");
+    EXPECT_NE(audit.find("\"efuse.burn.begin\""), std::string::npos);
+    const auto verify = run_espfab({"audit", "verify", "--profile", profile.string(), "--json"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out;
+    EXPECT_FALSE(parsed(verify)["open_intents"].empty()) << verify.out;
+    // Back in the fixture, it is not resumed by itself: its eFuses read with errors.
+    control(emulator, "fault 0 clear");
+    const auto again = run_espfab(run_args(profile, {emulator.url()}));
+    EXPECT_EQ(parsed(again)["devices"][0]["result"], "skipped") << again.out;
+    EXPECT_NE(parsed(again)["devices"][0]["reason"].get<std::string>().find("read with errors"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace espfab::test

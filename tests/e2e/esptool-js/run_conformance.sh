@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest driver for the esptool-js conformance test (issue 3 acceptance):
 #   run_conformance.sh ESPFAB_EMU WORK_DIR [EMU_ARGS...]
-# Installs esptool-js@0.7.0 from npm (package-lock.json) into WORK_DIR once, starts espfab-emu
+# Installs esptool-js@0.7.0 from npm (install_esptool_js.sh) into WORK_DIR once, starts espfab-emu
 # with one socket:// device, and runs conformance.mjs against it in Node.
 # Exit 77 (ctest SKIP_RETURN_CODE) only when node is absent; scripts/setup installs it.
 set -euo pipefail
@@ -11,28 +11,7 @@ work=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "SKIP: node is not installed; run scripts/setup (Debian packages nodejs npm)" >&2
-  exit 77
-fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if ((node_major < 18)); then
-  echo "FAIL: node $(node --version) is too old; esptool-js in Node needs >= 18 (Web Streams)" >&2
-  exit 1
-fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "FAIL: node is installed but npm is not; run scripts/setup (Debian package npm)" >&2
-  exit 1
-fi
-
-mkdir -p "$work"
-cp "$here/package.json" "$here/package-lock.json" "$here"/*.mjs "$work/"
-if ! cmp -s "$work/package-lock.json" "$work/node_modules/.espfab-lock" 2>/dev/null ||
-   [ ! -f "$work/node_modules/esptool-js/package.json" ]; then
-  echo "installing esptool-js from package-lock.json into $work" >&2
-  (cd "$work" && npm ci --no-audit --no-fund --loglevel=error)
-  cp "$work/package-lock.json" "$work/node_modules/.espfab-lock"
-fi
+"$here/install_esptool_js.sh" "$work"
 
 run=$(mktemp -d)
 emu_pid=

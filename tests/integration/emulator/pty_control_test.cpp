@@ -14,6 +14,7 @@
 
 #include "emulator/device_server.hpp"
 #include "emulator/slip.hpp"
+#include "support/esptool_js_stub.hpp"
 #include "util/bytes.hpp"
 
 namespace espfab::emulator {
@@ -74,6 +75,10 @@ TEST(EmulatorPty, ControlChannelResetsIntoDownloadAndBoot) {
   DeviceConfig config;
   config.flash_size = 0x400000;
   devices.push_back(std::make_unique<VirtualDevice>(config));
+  // esptool-js 0.7.0's ESP32-S3 stub in RAM, as if uploaded before.
+  const auto& stub = espfab::test::esptool_js_stub();
+  devices.back()->registers().write_block(stub.text_start, stub.text);
+  devices.back()->registers().write_block(stub.data_start, stub.data);
   DeviceServer server(std::move(devices), ServeProtocol::Pty, 0, LinkTimingConfig::instant());
   std::atomic<bool> stop{false};
   std::thread loop([&] { server.run(stop, 20ms); });
@@ -81,7 +86,7 @@ TEST(EmulatorPty, ControlChannelResetsIntoDownloadAndBoot) {
   const int tty = ::open(server.url(0).c_str(), O_RDWR | O_NOCTTY);
   ASSERT_GE(tty, 0) << server.url(0);
   // start the stub: the device is out of the ROM
-  const Bytes mem_end = request(0x06, words({0, 0x40378A80}));
+  const Bytes mem_end = request(0x06, words({0, stub.entry}));
   ASSERT_EQ(::write(tty, mem_end.data(), mem_end.size()), static_cast<ssize_t>(mem_end.size()));
   EXPECT_NE(read_until(tty, "OHAI").find("OHAI"), std::string::npos);
   EXPECT_EQ(server.device(0).mode(), LoaderMode::Stub);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -18,6 +19,7 @@
 #include "chip/esp32s3_efuse.hpp"
 #include "emulator/device_server.hpp"
 #include "emulator/slip.hpp"
+#include "support/esptool_js_stub.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
@@ -74,6 +76,31 @@ Bytes words(std::initializer_list<std::uint32_t> values) {
   Bytes out;
   for (auto v : values) append_le32(out, v);
   return out;
+}
+
+// MEM_BEGIN + MEM_DATA in 0x1800-byte blocks (esptool's ESP_RAM_BLOCK), every reply OK.
+void upload(SlipClient& host, std::uint32_t address, const Bytes& segment) {
+  const auto size = static_cast<std::uint32_t>(segment.size());
+  host.send(0x05, words({size, (size + 0x17FF) / 0x1800, 0x1800, address}));
+  EXPECT_EQ(host.frame(), Bytes({1, 5, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  for (std::uint32_t seq = 0; seq * 0x1800 < size; ++seq) {
+    const auto begin = segment.begin() + seq * 0x1800;
+    const Bytes block(begin, begin + std::min<std::uint32_t>(0x1800, size - seq * 0x1800));
+    Bytes data = words({static_cast<std::uint32_t>(block.size()), seq, 0, 0});
+    data.insert(data.end(), block.begin(), block.end());
+    std::uint8_t sum = 0xEF;
+    for (auto b : block) sum = static_cast<std::uint8_t>(sum ^ b);
+    host.send(0x07, data, sum);
+    EXPECT_EQ(host.frame(), Bytes({1, 7, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  }
+}
+
+// esptool-js 0.7.0's own ESP32-S3 stub (a published stub the emulator knows) into the device's
+// RAM, as if uploaded before the test.
+void place_esptool_js_stub(VirtualDevice& device) {
+  const auto& stub = espfab::test::esptool_js_stub();
+  device.registers().write_block(stub.text_start, stub.text);
+  device.registers().write_block(stub.data_start, stub.data);
 }
 
 struct Served {
@@ -206,17 +233,11 @@ TEST(EmulatorTcp, SyncReadMacStubUploadWriteAndMd5OverSocket) {
   }
   host.send(0x0A, words({0x60007044}));
   EXPECT_EQ(load_le32(host.frame(), 4), 0xA1001123u);  // device 1: base + 1
-  // stub upload
-  host.send(0x05, words({16, 1, 0x1800, 0x40378000}));
-  EXPECT_EQ(host.frame().size(), 12u);
-  Bytes blob(16, 0xAB);
-  Bytes data = words({16, 0, 0, 0});
-  data.insert(data.end(), blob.begin(), blob.end());
-  std::uint8_t sum = 0xEF;
-  for (auto b : blob) sum = static_cast<std::uint8_t>(sum ^ b);
-  host.send(0x07, data, sum);
-  EXPECT_EQ(host.frame().size(), 12u);
-  host.send(0x06, words({0, 0x40378A80}));
+  // stub upload: esptool-js 0.7.0's ESP32-S3 stub, as esptool uploads it
+  const auto& stub = espfab::test::esptool_js_stub();
+  upload(host, stub.text_start, stub.text);
+  upload(host, stub.data_start, stub.data);
+  host.send(0x06, words({0, stub.entry}));
   EXPECT_EQ(host.frame().size(), 12u);
   EXPECT_EQ(host.frame(), Bytes({'O', 'H', 'A', 'I'}));
   // stub: plain write of 0x4000 bytes at 0x10000, then MD5
@@ -226,7 +247,7 @@ TEST(EmulatorTcp, SyncReadMacStubUploadWriteAndMd5OverSocket) {
   EXPECT_EQ(host.frame(), Bytes({1, 2, 2, 0, 0, 0, 0, 0, 0, 0}));
   Bytes block = words({0x4000, 0, 0, 0});
   block.insert(block.end(), image.begin(), image.end());
-  sum = 0xEF;
+  std::uint8_t sum = 0xEF;
   for (auto b : image) sum = static_cast<std::uint8_t>(sum ^ b);
   host.send(0x03, block, sum);
   EXPECT_EQ(host.frame(), Bytes({1, 3, 2, 0, 0, 0, 0, 0, 0, 0}));
@@ -238,10 +259,11 @@ TEST(EmulatorTcp, SyncReadMacStubUploadWriteAndMd5OverSocket) {
 }
 
 TEST(EmulatorTcp, StubSurvivesReconnectLikeEsptoolRuns) {  // checklist 23: "Stub is already running"
-  Served served(1);
+  Served served(1, LinkTimingConfig::instant(),
+                [](std::size_t, VirtualDevice& device) { place_esptool_js_stub(device); });
   {
     SlipClient host(served.server->port(0));
-    host.send(0x06, words({0, 0x40378A80}));
+    host.send(0x06, words({0, espfab::test::esptool_js_stub().entry}));
     EXPECT_EQ(host.frame().size(), 12u);
     EXPECT_EQ(host.frame(), Bytes({'O', 'H', 'A', 'I'}));
   }
@@ -253,6 +275,46 @@ TEST(EmulatorTcp, StubSurvivesReconnectLikeEsptoolRuns) {  // checklist 23: "Stu
   const Bytes f = again.frame();
   ASSERT_EQ(f.size(), 10u);
   EXPECT_EQ(load_le32(f, 4), 0u);
+}
+
+TEST(EmulatorTcp, AnUnknownUploadNeverSaysOhaiAndTheWatchdogBringsTheRomBack) {  // issue 21 item 1
+  Served served(1);
+  SlipClient host(served.server->port(0));
+  // esptool-js's stub with one byte changed is code the emulator does not know.
+  const auto& stub = espfab::test::esptool_js_stub();
+  Bytes text = stub.text;
+  text[100] ^= 0x01;
+  upload(host, stub.text_start, text);
+  upload(host, stub.data_start, stub.data);
+  host.send(0x06, words({0, stub.entry}));
+  EXPECT_EQ(host.frame(), Bytes({1, 6, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  // Silence (no OHAI, no SYNC answer), then the watchdog's ROM banner about 1 s after MEM_END.
+  Bytes sync{0x07, 0x07, 0x12, 0x20};
+  sync.resize(36, 0x55);
+  host.send(0x08, sync);
+  const auto start = std::chrono::steady_clock::now();
+  std::string text_out;
+  while (text_out.find("waiting for download") == std::string::npos) {
+    pollfd p{host.fd(), POLLIN, 0};
+    ASSERT_GT(poll(&p, 1, 3000), 0) << "no watchdog banner: " << text_out;
+    char buf[512];
+    const ssize_t n = ::read(host.fd(), buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    text_out.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(800));
+  EXPECT_EQ(text_out.find("OHAI"), std::string::npos);
+  EXPECT_EQ(text_out.find('\xC0'), std::string::npos) << "no frame before the reset";
+  EXPECT_NE(text_out.find("rst:0x7 (TG0WDT_SYS_RST),boot:0x0 (DOWNLOAD(USB/UART0))"), std::string::npos) << text_out;
+  EXPECT_NE(text_out.find(fmt::format("Saved PC:0x{:08x}", stub.entry)), std::string::npos) << text_out;
+  // Back in the ROM loader, which answers SYNC with a non-zero value; the real stub then runs.
+  host.send(0x08, sync);
+  for (int i = 0; i < 8; ++i) EXPECT_NE(load_le32(host.frame(), 4), 0u);
+  upload(host, stub.text_start, stub.text);
+  upload(host, stub.data_start, stub.data);
+  host.send(0x06, words({0, stub.entry}));
+  EXPECT_EQ(host.frame().size(), 12u);
+  EXPECT_EQ(host.frame(), Bytes({'O', 'H', 'A', 'I'}));
 }
 
 // Runs one of the pyserial client scripts against one RFC 2217 device; its stdout+stderr on failure.

@@ -15,6 +15,7 @@
 #include "flash/writer.hpp"
 #include "loader/device_info.hpp"
 #include "loader/session.hpp"
+#include "support/esptool_js_stub.hpp"
 #include "transport/open_transport.hpp"
 #include "util/error.hpp"
 
@@ -46,15 +47,9 @@ Bytes firmware_like(std::size_t size, unsigned seed) {
   return data;
 }
 
-loader::StubImage dummy_stub() {
-  // The emulator becomes a stub on any MEM_END with an entry point; the bytes do not matter.
-  loader::StubImage stub;
-  stub.text = Bytes(5292, 0x00);
-  stub.text_start = 0x40378000;
-  stub.data = Bytes(252, 0x01);
-  stub.data_start = 0x3FCB2BFC;
-  stub.entry = 0x40378A80;
-  return stub;
+loader::StubImage known_stub() {
+  // esptool-js 0.7.0's ESP32-S3 stub: the emulator runs published stubs only.
+  return loader::load_stub_file(espfab::test::esptool_js_stub().path);
 }
 
 loader::SessionOptions options(loader::BeforeReset before, bool stub, std::uint32_t baud = 115200) {
@@ -62,7 +57,7 @@ loader::SessionOptions options(loader::BeforeReset before, bool stub, std::uint3
   o.connect.before = before;
   o.connect.sleep = [](std::chrono::milliseconds) {};
   o.baud = baud;
-  if (stub) o.stub = dummy_stub();
+  if (stub) o.stub = known_stub();
   return o;
 }
 

@@ -21,6 +21,7 @@
 #include "flash/writer.hpp"
 #include "loader/device_info.hpp"
 #include "loader/session.hpp"
+#include "support/esptool_js_stub.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/rfc2217_transport.hpp"
 #include "util/error.hpp"
@@ -120,11 +121,7 @@ TEST(Ser2net, LoaderAndFlasherThroughAnIndependentRfc2217Server) {
     EXPECT_TRUE(flash::write_flash(rom, plan, {})[0].verified);
     EXPECT_EQ(flash::read_flash(rom, 0x10000, 512, {}), Bytes(app.begin(), app.begin() + 512));
 
-    loader::StubImage stub;
-    stub.text = Bytes(1024, 0xFF);
-    stub.text_start = 0x40378000;
-    stub.entry = 0x40378A80;
-    options.stub = stub;
+    options.stub = loader::load_stub_file(espfab::test::esptool_js_stub().path);  // a stub the emulator knows
     loader::Session with_stub(*link, options);
     ASSERT_TRUE(with_stub.stub_running());
     EXPECT_EQ(flash::read_flash(with_stub, 0x10000, static_cast<std::uint32_t>(app.size()), {}), app);

@@ -161,6 +161,9 @@ TEST(EfuseBurner, PowerLossAtAnyAccessThenResumeEndsInTheSameStateWithoutDoubleB
     const EfuseImage before = device.snapshot();
     EmulatedRegisters dying(device.efuse, cut);
     EXPECT_THROW((void)EfuseBurner(dying).execute(plan, before, &key), IoError) << cut;
+    // Reconnecting resets the chip, which loads the eFuse read registers again (a cut between a
+    // program cycle and its READ_CMD leaves them stale until then).
+    device.efuse.reload();
     EmulatedRegisters fresh(device.efuse);
     (void)EfuseBurner(fresh).execute(plan, before, &key);
     const EfuseImage after = device.snapshot();

@@ -71,9 +71,11 @@ TEST(StationSecrets, NoDeviceKeyInAnythingTheStationWrote) {
     emulator::DeviceConfig config;
     config.state_dir = state;
     emulator::VirtualDevice chip(config);
-    const auto fe_key = emulator::engine_flash_key(chip.efuse());
-    if (!fe_key) continue;  // the rejected board: never locked down
+    const auto engine = emulator::engine_flash_key(chip.efuse());
+    if (!engine) continue;  // the rejected board: never locked down
     ++provisioned;
+    const auto fe_key =
+        std::optional<security::FlashEncryptionKey>(std::in_place, SecretBytes(engine->key_file_bytes().view()));
     const auto& key_file = fe_key->key_file_bytes();
     secrets.push_back(to_bytes(key_file.view()));
     secrets.push_back(to_bytes(fe_key->efuse_block_bytes(0).view()));

@@ -31,6 +31,7 @@ struct TimedFrame {
 DeviceConfig small_device() {
   DeviceConfig config;
   config.flash_size = 0x400000;
+  config.known_stubs = test::test_stubs();
   return config;
 }
 
@@ -62,9 +63,25 @@ class DeviceLinkTest : public ::testing::Test {
     }
     return out;
   }
+  // The same, for the deadlines up to `until`.
+  std::vector<TimedFrame> drain_until(TimePoint until) {
+    std::vector<TimedFrame> out;
+    while (const auto deadline = link_.next_deadline()) {
+      if (*deadline > until) break;
+      Bytes bytes;
+      link_.advance(*deadline, bytes);
+      std::vector<Bytes> frames;
+      decoder_.feed(bytes, frames);
+      for (Bytes& f : frames) out.push_back({*deadline, std::move(f)});
+    }
+    return out;
+  }
   static std::size_t wire_size(ByteView payload) { return slip_encode(payload).size(); }
   void start_stub(TimePoint now) {
-    send(now, Opcode::MemEnd, words({0, 0x40378A80}));
+    // The stub's bytes as if uploaded before (the upload's timing is not what these tests measure).
+    device_.registers().write_block(test::kTestStubText, test::test_stub_text());
+    device_.registers().write_block(test::kTestStubData, test::test_stub_data());
+    send(now, Opcode::MemEnd, words({0, test::kTestStubEntry}));
     ASSERT_EQ(drain().size(), 2u);  // MEM_END reply, OHAI
     ASSERT_EQ(device_.mode(), LoaderMode::Stub);
   }
@@ -192,6 +209,42 @@ TEST(DeviceLinkInstant, RealtimeOffAnswersAtOnce) {
   decoder.feed(out, frames);
   EXPECT_EQ(frames.size(), 8u);
   EXPECT_FALSE(link.next_deadline());
+}
+
+TEST_F(DeviceLinkTest, UnknownCodeIsSilentUntilTheWatchdogResetsTheChipIntoTheRom) {  // issue 21 item 1
+  const TimePoint t0{10s};
+  send(t0, Opcode::MemEnd, words({0, 0x40380000}));  // nothing known in RAM
+  std::vector<TimedFrame> frames = drain_until(t0 + 500ms);
+  ASSERT_EQ(frames.size(), 1u);  // the MEM_END reply, no OHAI
+  const TimePoint reply_at = frames[0].at;
+  EXPECT_EQ(device_.running_code(), 0x40380000u);
+  send(t0 + 600ms, Opcode::Sync, test::sync_payload());  // nobody answers
+  Bytes before;
+  const TimePoint watchdog =
+      reply_at - 1ms + device_.config().unknown_code_watchdog;  // reply ready = sent - turnaround
+  link_.advance(watchdog - 1ms, before);
+  EXPECT_TRUE(before.empty());
+  // The watchdog: the ROM's banner (download straps still latched), then the ROM loader again.
+  Bytes banner;
+  while (const auto deadline = link_.next_deadline()) link_.advance(*deadline, banner);
+  const std::string text(banner.begin(), banner.end());
+  EXPECT_NE(text.find("rst:0x7 (TG0WDT_SYS_RST),boot:0x0 (DOWNLOAD(USB/UART0))\r\nSaved PC:0x40380000\r\n"
+                      "waiting for download\r\n"),
+            std::string::npos)
+      << text;
+  EXPECT_FALSE(device_.running_code());
+  EXPECT_EQ(device_.mode(), LoaderMode::Rom);
+  send(watchdog + 1s, Opcode::Sync, test::sync_payload());
+  EXPECT_EQ(drain().size(), 8u);
+}
+
+TEST_F(DeviceLinkTest, AResetBeforeTheWatchdogCancelsIt) {
+  const TimePoint t0{10s};
+  send(t0, Opcode::MemEnd, words({0, 0x40380000}));
+  ASSERT_EQ(drain_until(t0 + 100ms).size(), 1u);
+  link_.on_chip_reset(t0 + 200ms);
+  (void)device_.reset_into_download();
+  EXPECT_FALSE(link_.next_deadline());
 }
 
 }  // namespace

@@ -5,14 +5,40 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "emulator/command_handler.hpp"
+#include "emulator/known_stubs.hpp"
 #include "util/bytes.hpp"
+#include "util/crypto.hpp"
 
 namespace espfab::emulator::test {
+
+// A made-up flasher stub the unit tests' devices know (the published stubs are not part of espfab;
+// integration and e2e tests upload esptool-js's real one): the shape of esptool v4.8.1's stub.
+inline constexpr std::uint32_t kTestStubEntry = 0x40378A80;
+inline constexpr std::uint32_t kTestStubText = 0x40378000;
+inline constexpr std::uint32_t kTestStubData = 0x3FCB2BFC;
+inline const Bytes& test_stub_text() {
+  static const Bytes text(5292, 0xA5);
+  return text;
+}
+inline const Bytes& test_stub_data() {
+  static const Bytes data(252, 0x5A);
+  return data;
+}
+inline std::span<const KnownStub> test_stubs() {
+  static const std::string text_sha = to_hex(crypto::sha256(test_stub_text()));
+  static const std::string data_sha = to_hex(crypto::sha256(test_stub_data()));
+  static const std::array<KnownStub, 1> stubs{
+      {{"unit-test stub", kTestStubEntry, kTestStubText, 5292, text_sha, kTestStubData, 252, data_sha}}};
+  return stubs;
+}
 
 struct Reply {
   std::uint8_t op = 0;
@@ -98,12 +124,21 @@ class Host {
     ASSERT_FALSE(r.data.empty());
     ASSERT_EQ(r.data[0], 0) << "WRITE_REG " << std::hex << address;
   }
-  // Upload a stub-sized blob and start it; returns the frames after the MEM_END request.
-  std::vector<Bytes> run_stub() {
-    Bytes text(5292, 0xA5);
-    EXPECT_EQ(call(Opcode::MemBegin, words({5292, 1, 0x1800, 0x40378000})).data, Bytes({0, 0, 0, 0}));
-    EXPECT_EQ(data_call(Opcode::MemData, 0, text).data, Bytes({0, 0, 0, 0}));
-    return raw(Opcode::MemEnd, words({0, 0x40378A80}));
+  // Upload the test stub (test_stubs()) in ROM mode, as esptool does, and start it; returns the
+  // frames after the MEM_END request.
+  std::vector<Bytes> run_stub(std::uint32_t entry = kTestStubEntry) {
+    upload(kTestStubText, test_stub_text());
+    upload(kTestStubData, test_stub_data());
+    return raw(Opcode::MemEnd, words({0, entry}));
+  }
+  void upload(std::uint32_t address, ByteView segment) {
+    const auto size = static_cast<std::uint32_t>(segment.size());
+    EXPECT_EQ(call(Opcode::MemBegin, words({size, (size + 0x17FF) / 0x1800, 0x1800, address})).data,
+              Bytes({0, 0, 0, 0}));
+    for (std::uint32_t seq = 0; seq * 0x1800 < size; ++seq) {
+      const ByteView block = segment.subspan(seq * 0x1800, std::min<std::size_t>(0x1800, size - seq * 0x1800));
+      EXPECT_EQ(data_call(Opcode::MemData, seq, block).data, Bytes({0, 0, 0, 0}));
+    }
   }
 
  private:
