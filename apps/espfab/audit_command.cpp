@@ -37,7 +37,9 @@ void verify(const AuditArgs& args) {
     std::cout << fmt::format("audit log INCOMPLETE: {}\n", result.problem);
     for (const auto& line : result.missing) std::cout << "  " << line << "\n";
   }
-  for (const auto& line : result.open_intents) std::cout << "  open: " << line << "\n";
+  if (!args.json) {
+    for (const auto& line : result.open_intents) std::cout << "  open: " << line << "\n";
+  }
   if (!result.ok) throw ExitRequest{kExitCheckFailed};
 }
 

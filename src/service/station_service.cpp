@@ -49,19 +49,18 @@ class EventLog {
                       fmt::format("`espfab check --profile {}` lists every finding", report.profile.string()));
 }
 
-void require_rehearsal(const station::StationProfile& profile, const std::string& content_hash, bool waived) {
+// Refuses a profile whose content hash has not passed a rehearsal; a waiver is returned as the
+// audit line the run writes once it holds the data dir.
+std::vector<station::AuditEntry> require_rehearsal(const station::StationProfile& profile,
+                                                   const std::string& content_hash, bool waived) {
+  const bool rehearsed = rehearsal_passed(profile.data_dir, content_hash);
   if (waived) {
-    std::filesystem::create_directories(profile.data_dir);
-    station::AuditLog audit(station::audit_log_path(profile), profile.station_id);
-    audit.append({"station.no_rehearsal",
-                  "",
-                  "",
-                  {{"profile", profile.file.string()},
-                   {"content_hash", content_hash},
-                   {"rehearsed", rehearsal_passed(profile.data_dir, content_hash)}}});
-    return;
+    return {{"station.no_rehearsal",
+             "",
+             "",
+             {{"profile", profile.file.string()}, {"content_hash", content_hash}, {"rehearsed", rehearsed}}}};
   }
-  if (rehearsal_passed(profile.data_dir, content_hash)) return;
+  if (rehearsed) return {};
   throw PolicyRefusalError(
       "station.not_rehearsed",
       fmt::format("the profile {} (content hash {}…) has not passed a rehearsal on the virtual chip: its images, "
@@ -99,7 +98,7 @@ station::RunSummary StationService::run(const RunRequest& request, const station
   const auto preflight = check(request.profile, preflight_options);
   if (!preflight.passed()) throw_preflight_failed(preflight);
   const auto profile = station::load_station_profile(request.profile);
-  require_rehearsal(profile, preflight.content_hash, request.no_rehearsal);
+  auto audit_at_start = require_rehearsal(profile, preflight.content_hash, request.no_rehearsal);
   EventLog log(profile.data_dir / "events.jsonl");
   std::vector<std::string> warnings;
   for (const auto& finding : preflight.findings) {
@@ -117,6 +116,7 @@ station::RunSummary StationService::run(const RunRequest& request, const station
   options.idle_timeout = request.idle_timeout;
   options.cancel = request.cancel;
   options.code_version = code_version_;
+  options.audit_at_start = std::move(audit_at_start);
   auto summary = station::run_station(profile, options, [&](const station::StationEvent& event) {
     log.write(event);
     if (observer) observer(event);

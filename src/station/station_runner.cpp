@@ -208,6 +208,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   const DataDirLock data_dir_lock(profile.data_dir);  // one station per data dir, for the whole run
   const auto db = open_station_db(database_path(profile));
   AuditLog audit(audit_log_path(profile), profile.station_id);
+  for (const auto& entry : options.audit_at_start) audit.append(entry);
   const auto ca = make_ca_backend(profile);
   const auto registrar = make_registrar(profile);
   const auto labels = make_label_sink(profile);

@@ -25,6 +25,8 @@ struct RunOptions {
   std::optional<std::chrono::milliseconds> idle_timeout;
   const std::atomic<bool>* cancel = nullptr;
   std::string code_version;
+  // Appended to the audit log once the run holds its data dir (e.g. "station.no_rehearsal").
+  std::vector<AuditEntry> audit_at_start;
 };
 
 // How a fixture's worker ended. Every worker ends through one path that says why.

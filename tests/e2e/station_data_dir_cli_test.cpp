@@ -32,7 +32,7 @@ std::filesystem::path profile_with_data_dir(const TempDir& dir, const std::strin
 
 std::vector<std::string> run_args(const std::filesystem::path& profile) {
   return {"run",     "--profile", profile.string(), "--port", "socket://127.0.0.1:1",
-          "--count", "1",         "--idle-timeout", "1"};
+          "--count", "1",         "--idle-timeout", "1",      "--no-rehearsal"};
 }
 
 TEST(StationDataDirCli, ADataDirThatCannotBeCreatedIsAFileErrorNamingIt) {
