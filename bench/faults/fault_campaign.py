@@ -61,6 +61,7 @@ class Emulator:
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         lines = [json.loads(self.proc.stdout.readline()) for _ in range(DEVICES)]
         self.urls = [line["url"] for line in lines]
+        self.macs = [line.get("mac", "") for line in lines]
         self.control = lines[0].get("control")
 
     def command(self, text):
@@ -195,9 +196,8 @@ def trial(args, assets, rng, fault, work):
         held["audit"] = code == 0
         # bricked and settled, per chip
         bricked_ok, settled_ok, notes = True, True, []
-        macs = sorted(status)
         for index in range(DEVICES):
-            mac = f"7c:df:a1:00:00:{index + 1:02x}"
+            mac = emulator.macs[index]
             device = status.get(mac, {"status": "unseen"})
             is_locked = locked(args.espfab, state, index)
             if is_locked and device["status"] != "fault":
