@@ -229,10 +229,11 @@ def main():
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--quick", action="store_true", help="about two minutes")
+    parser.add_argument("--seconds", type=float, help="stop starting trials after this long")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     classes = list(KNOBS) + OTHER
-    budget = 120 if args.quick else None
+    budget = 120 if args.quick else args.seconds
     results = collections.defaultdict(lambda: collections.Counter())
     failures = []
     start = time.monotonic()

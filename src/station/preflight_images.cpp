@@ -59,6 +59,28 @@ void check_signed(const char* name, const char* key, const Bytes& image, const s
   }
 }
 
+// "No fewer": a key whose digest the plan burns but that signs neither image is a spare (key
+// rotation) at best and a mistake at worst; said, not refused.
+void check_every_key_signs(const FirmwareSet& firmware, const security::SecurityProfile& security, Findings& findings) {
+  std::vector<security::KeyDigest> signing;
+  for (const auto* image : {firmware.bootloader.get(), firmware.production_app.get()}) {
+    try {
+      for (const auto& signature : security::signature_info(*image)) signing.push_back(signature.key_digest);
+    } catch (const Error&) {
+      // check_signed reports a broken signature sector.
+    }
+  }
+  for (std::size_t i = 0; i < security.secure_boot_digests.size(); ++i) {
+    const auto& digest = security.secure_boot_digests[i];
+    if (std::find(signing.begin(), signing.end(), digest) != signing.end()) continue;
+    findings.warning("images.signature", fmt::format("security.secure_boot_keys[{}]", i),
+                     fmt::format("secure_boot_keys entry {} (digest {}…) signs neither image: its digest is burned "
+                                 "as a spare for key rotation",
+                                 i + 1, short_digest(digest)),
+                     "if it is not meant as a spare, remove it or sign the images with it");
+  }
+}
+
 // The planner, run as it will run for a new chip: its refusals would reject every device.
 void check_plan(const StationProfile& profile, const FirmwareSet& firmware, Findings& findings) {
   findings.ran("security.plan");
@@ -146,6 +168,7 @@ void check_images(const StationProfile& profile, Findings& findings, std::option
     findings.ran("images.signature");
     check_signed("bootloader", "images.bootloader", *firmware->bootloader, profile.security, findings);
     check_signed("production app", "images.production_app", *firmware->production_app, profile.security, findings);
+    check_every_key_signs(*firmware, profile.security, findings);
   }
   check_plan(profile, *firmware, findings);
   check_flash_size(*firmware, findings);

@@ -321,6 +321,22 @@ TEST(StationCheckE2e, AnExplicitOptOutIsAWarningOnCheckRunAndRecord) {
   EXPECT_EQ(record["security_opt_outs"], json::array({"secure_boot = false"}));
 }
 
+// A key whose digest the plan burns but that signs neither image: a spare for rotation, said as a
+// warning with its place (the profile still passes).
+TEST(StationCheckE2e, AKeyThatSignsNeitherImageIsAWarning) {
+  TempDir dir;
+  const auto profile = fresh_assets(dir);
+  const SecretBytes pem = crypto::private_key_pem(crypto::generate_rsa(3072).get());
+  write_file_atomic(dir / "keys" / "spare.pem", pem.view(), 0600);
+  edit(profile, "secure_boot_keys = [\"keys/secure_boot_signing.pem\"]",
+       "secure_boot_keys = [\"keys/secure_boot_signing.pem\", \"keys/spare.pem\"]");
+  const auto report = check(profile, 0);
+  const auto spare = finding(report, "signs neither image");
+  ASSERT_FALSE(spare.is_null()) << report.dump(2);
+  EXPECT_EQ(spare["severity"], "warning");
+  EXPECT_NE(spare["where"].get<std::string>().find("station.toml:"), std::string::npos) << spare.dump();
+}
+
 // The identity partition is too small for the RSA-3072 identity the profile asks for: nothing
 // static says so, the rehearsal finds it (inject-identity), and run then refuses the profile.
 TEST(StationCheckE2e, TheRehearsalCatchesWhatOnlyAProvisioningRunShows) {
