@@ -1,5 +1,5 @@
 // ESP32-S3 facts as data. Sources: esptool v4.8.1 targets/esp32s3.py and esp32.py (memory map,
-// flash codes, registers), loader.py (chip detect), ../shared/spec (serial protocol §5, eFuse §1).
+// flash codes, registers), loader.py (chip detect), docs/serial-protocol.md §5, docs/efuse-and-security-facts.md §1.
 #pragma once
 
 #include <array>

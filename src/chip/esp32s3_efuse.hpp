@@ -1,8 +1,8 @@
 // ESP32-S3 eFuse controller facts as data: register window, block table, which BLOCK0 bits each
 // WR_DIS bit protects, RS error fields, key purposes. Sources: esptool v4.8.1
 // espefuse/efuse/esp32s3/mem_definition.py, espefuse/efuse_defs/esp32s3.yaml (the per-bit masks
-// below are the yaml's BLOCK0 fields grouped by their wr_dis bit), ../shared/spec
-// esp32s3-efuse-and-security.md §1-§5, §8.
+// below are the yaml's BLOCK0 fields grouped by their wr_dis bit), docs/efuse-and-security-facts.md §1-§5,
+// §8.
 #pragma once
 
 #include <array>
@@ -161,7 +161,7 @@ enum class KeyPurpose : std::uint8_t {
   SecureBootDigest2 = 11,
 };
 
-// GET_SECURITY_INFO flag bits (serial protocol §5.3).
+// GET_SECURITY_INFO flag bits (docs/serial-protocol.md §5.3).
 inline constexpr std::uint32_t kSecInfoSecureBootEn = 1u << 0;
 inline constexpr std::uint32_t kSecInfoSecureBootAggressiveRevoke = 1u << 1;
 inline constexpr std::uint32_t kSecInfoSecureDownloadEnable = 1u << 2;

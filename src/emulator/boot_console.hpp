@@ -1,4 +1,4 @@
-// The console text of a boot as a list of lines (spec esp32s3-boot-behaviour.md §3.1): ROM lines
+// The console text of a boot as a list of lines (docs/boot-behaviour.md §3.1): ROM lines
 // without prefix, ESP-IDF log lines as `<L> (<ms>) <tag>: <message>` (no colours: the v5.4+
 // default). The millisecond stamp is a made-up monotonic clock; the spec says never to parse it.
 #pragma once

@@ -1,6 +1,6 @@
 // What the boot code (ROM and 2nd stage) sees of the chip at reset: flash read through the MMU
 // cache, XTS-AES-decrypted with the device key when SPI_BOOT_CRYPT_CNT has an odd number of bits
-// set (spec esp32s3-boot-behaviour.md §1.4, checklist 2), the trusted Secure Boot V2 key digests
+// set (docs/boot-behaviour.md §1.4, checklist 2), the trusted Secure Boot V2 key digests
 // (unrevoked SECURE_BOOT_DIGEST0..2 key blocks, §1.3), and the eFuse facts the boot log reports.
 // Raw reads (download-mode READ_FLASH) never come through here.
 #pragma once

@@ -1,5 +1,5 @@
-// The ESP-IDF 2nd-stage bootloader as the station sees it on the console (spec
-// esp32s3-boot-behaviour.md §2, checklist items 7-13): start-up lines, the partition table read
+// The ESP-IDF 2nd-stage bootloader as the station sees it on the console (docs/boot-behaviour.md
+// §2, checklist items 7-13): start-up lines, the partition table read
 // through the cache and printed, the boot partition chosen from otadata, the app image verified
 // (magic, chip id, segments, checksum, and the appended SHA-256 or, with Secure Boot, the RSA-PSS
 // signature against the unrevoked eFuse digests), the steady-state Secure Boot and flash-encryption

@@ -1,6 +1,6 @@
 // The first boot stage of a normal (flash) boot: the ROM banner, the 0xE9 header check, Secure
 // Boot V2 verification of the 2nd-stage bootloader when SECURE_BOOT_EN is set, and the load/entry
-// lines (spec esp32s3-boot-behaviour.md §1, checklist items 1, 3, 4, 6).
+// lines (docs/boot-behaviour.md §1, checklist items 1, 3, 4, 6).
 #pragma once
 
 #include "emulator/boot_console.hpp"

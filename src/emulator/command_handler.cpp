@@ -221,7 +221,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
   if (!flash_answers() && is_flash_operation(op)) return reply(RomError::FlashReadError);
   if (secure_download_ && !allowed_in_secure_download(op)) {
     // Secure Download Mode: an unsupported command, signalled the way esptool recognises it (a
-    // response with another opcode, status 1, error 0x05; serial protocol spec §7).
+    // response with another opcode, status 1, error 0x05; docs/serial-protocol.md §7).
     out.push_back(rom_reply(Opcode{}, RomError::InvalidMessage));
     return;
   }
@@ -311,7 +311,7 @@ void CommandHandler::handle_rom(const Request& request, std::vector<Bytes>& out)
       if (data.size() != 8) return reply(RomError::InvalidMessage);
       const std::uint32_t entry = word(data, 1);
       mem_.reset();
-      reply(RomError::Ok);  // mandatory, and before OHAI (checklist 12)
+      reply(RomError::Ok);  // mandatory, and before OHAI (docs/serial-protocol.md §4.2)
       if (entry != 0) start_code(entry, out);
       return;
     }
@@ -392,7 +392,7 @@ void CommandHandler::handle_stub(const Request& request, std::vector<Bytes>& out
     case Opcode::FlashEncryptData: {
       // Acknowledged first (with a length/checksum error or the error latched by the previous
       // block), written afterwards. FLASH_ENCRYPT_DATA is FLASH_DATA through the chip's XTS
-      // engine (serial protocol spec §3; esptool's write_flash --encrypt with the stub).
+      // engine (docs/serial-protocol.md §3; esptool's write_flash --encrypt with the stub).
       StubError error = StubError::NotInFlashMode;
       if (writer_.active()) {
         error = latched_;

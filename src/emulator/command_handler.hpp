@@ -8,7 +8,7 @@
 // follows and the handler answers as the stub: 2-byte status [code, 0], SYNC value 0, 0x4000
 // blocks, binary MD5, ERASE_*, READ_FLASH with ack flow control. The stub's code is not executed;
 // its protocol is. Any other code: the handler goes silent (UserCode) and asks the device for a
-// watchdog reset (LoaderEvent::RunCode). Serial protocol spec §2-§4.
+// watchdog reset (LoaderEvent::RunCode). docs/serial-protocol.md §2-§4.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // The emulator's control channel, a line protocol on a TCP port of 127.0.0.1 next to the devices:
 // what a fixture's relay board or a test does to a device besides talking to it. A pty has no
-// DTR/RTS, so this is how a pty device is reset (serial protocol spec §6.2).
+// DTR/RTS, so this is how a pty device is reset (docs/serial-protocol.md §6.2).
 //
 //   reset download N   -> chip N resets with GPIO0 low (ROM download mode; prints the banner)
 //   reset boot N       -> chip N resets with GPIO0 high (normal boot)

@@ -2,7 +2,7 @@
 // (socket://) or RFC 2217 (rfc2217://), or a pseudo-terminal (its slave path is the URL). One
 // thread and one epoll set for all devices, so idle devices cost nothing.
 //
-// Reset model (serial protocol spec §6.2): over RFC 2217, as Espressif's RFC 2217 server does it,
+// Reset model (docs/serial-protocol.md §6.2): over RFC 2217, as Espressif's RFC 2217 server does it,
 // DTR on resets into ROM download mode, DTR off leaves that state, and RTS released while DTR is
 // off resets into the app, so esptool's ClassicReset lands in download mode and its HardReset
 // boots. socket:// and

@@ -103,7 +103,8 @@ void EfuseController::program_block(unsigned block) {
       check_[block][i] = static_cast<std::uint8_t>(check_[block][i] | ((word >> (8 * (i % 4))) & 0xFF));
     }
   }
-  // The read registers change at the next READ_CMD or reset (spec §7 step 6; espefuse efuse_read).
+  // The read registers change at the next READ_CMD or reset (docs/efuse-and-security-facts.md §7 step 6; espefuse
+  // efuse_read).
 }
 
 void EfuseController::load_read_registers(std::array<std::uint32_t, kFileSize / 4>& regs) const {

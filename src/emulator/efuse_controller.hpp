@@ -1,7 +1,7 @@
 // The ESP32-S3 eFuse controller behind its 0x60007000 register window, as espefuse drives it:
 // PGM_DATA0..7 + CHECK_VALUE0..2, CONF op codes 0x5A5A/0x5AA5, CMD PGM (block in [5:2]) / READ.
 //
-// Model (spec esp32s3-efuse-and-security.md §1-§8):
+// Model (docs/efuse-and-security-facts.md §1-§8):
 // - The fuse array (raw_) only ever gains bits: a program cycle ORs PGM_DATA into the block,
 //   minus the bits write-protected by WR_DIS (whole block for 1..10, per field for BLOCK0).
 // - Blocks 1..10 also store the 12 RS check bytes written with them (ORed like the data). The

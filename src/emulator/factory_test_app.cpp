@@ -11,7 +11,7 @@
 namespace espfab::emulator {
 namespace {
 
-using json = nlohmann::ordered_json;  // keys in the order the protocol page shows them
+using json = nlohmann::ordered_json;  // keys in the order docs/factory-test-protocol.md shows them
 
 int parse_int(std::string_view text, std::string_view knob) {
   int value = 0;

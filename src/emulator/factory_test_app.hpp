@@ -1,4 +1,4 @@
-// The device side of the factory-test firmware protocol v1 (design/factory-test-protocol.md): one
+// The device side of the factory-test firmware protocol v1 (docs/factory-test-protocol.md): one
 // JSON object per line; a ready line after boot; requests {"id","cmd",...} answered with
 // {"id","ok":true,...} or {"id","ok":false,"error"}. Values are those of a healthy module unless a
 // fault knob says otherwise. Pure: lines in, lines out; the device runtime feeds it.
@@ -12,7 +12,7 @@
 
 namespace espfab::emulator {
 
-// Per-device faults of the protocol page ("Emulator fault knobs").
+// Per-device faults of docs/factory-test-protocol.md ("Emulator fault knobs").
 struct FactoryTestFaults {
   std::optional<std::pair<int, bool>> gpio_stuck;  // pin, stuck high (true) or low
   std::vector<std::string> sensor_missing;

@@ -1,5 +1,5 @@
 // One flash write session (FLASH_BEGIN/DATA/END or FLASH_DEFL_*), with the ROM's and the stub's
-// different rules (serial protocol §3, checklist 13-16):
+// different rules (docs/serial-protocol.md §3):
 // - ROM: erases ceil(erase_size / 4 KiB) sectors from the sector holding `offset` up front;
 //   plain blocks land at offset + seq * block_size including their 0xFF padding.
 // - Stub: `size` is the exact byte count; blocks are written one after the other and trimmed to

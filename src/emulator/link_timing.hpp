@@ -1,4 +1,4 @@
-// The time model of one device's serial link (issue 3 point 5, serial protocol spec §4.4): a UART
+// The time model of one device's serial link (issue 3 point 5, docs/serial-protocol.md §4.4): a UART
 // moves baud/10 bytes per second in each direction (8N1) at the current baud; every reply starts
 // a turnaround latency after the chip has its request (and, where the reply waits for it, after
 // the flash work); flash erase and program take time. The chip handles requests one after the

@@ -1,5 +1,5 @@
 // Wire constants of the ESP32-S3 serial download protocol as the device sees them: opcodes, ROM
-// and stub status codes, block limits. Source: ../shared/spec/esp32s3-serial-protocol.md §2-§4.
+// and stub status codes, block limits. Source: docs/serial-protocol.md §2-§4.
 #pragma once
 
 #include <cstdint>
@@ -72,7 +72,7 @@ inline constexpr std::uint32_t kReadFlashMaxPacket = 0x1000;
 inline constexpr std::uint32_t kReadFlashSlowBlock = 64;
 inline constexpr std::size_t kDataHeaderSize = 16;  // _DATA sub-header: length, seq, 0, 0
 inline constexpr std::size_t kSecurityInfoSize = 20;
-inline constexpr std::uint32_t kSecurityInfoApiVersion = 0;  // open question 2: any value works
+inline constexpr std::uint32_t kSecurityInfoApiVersion = 0;  // any value works: docs/serial-protocol.md §5.3
 inline constexpr std::uint32_t kFlashSectorSize = 0x1000;
 
 }  // namespace espfab::emulator

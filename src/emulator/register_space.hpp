@@ -1,4 +1,4 @@
-// The address space READ_REG/WRITE_REG and MEM_DATA reach (serial protocol §5.2): chip magic,
+// The address space READ_REG/WRITE_REG and MEM_DATA reach (docs/serial-protocol.md §5.2): chip magic,
 // UARTDEV_BUF_NO, the eFuse controller window, SPI1, internal SRAM (system_ram.hpp), and a plain
 // store for everything else (unlisted addresses read 0, writes are kept). Writes to UART_DATE_REG
 // are ignored: esptool uses it as a delay target.

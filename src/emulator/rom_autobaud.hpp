@@ -1,4 +1,4 @@
-// The line's two baud rates and the ROM's rate detection (serial protocol spec §4.1: the ROM
+// The line's two baud rates and the ROM's rate detection (docs/serial-protocol.md §4.1: the ROM
 // starts at 115200 and auto-bauds on the SYNC pattern; esptool sends SYNC, 07 07 12 20 and 32 x
 // 0x55, with the first command at whatever rate the host chose).
 //

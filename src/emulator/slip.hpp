@@ -1,4 +1,4 @@
-// The device side of SLIP framing (serial protocol §1): frames open and close with 0xC0, 0xC0 and
+// The device side of SLIP framing (docs/serial-protocol.md §1): frames open and close with 0xC0, 0xC0 and
 // 0xDB inside are escaped as DB DC / DB DD. The decoder is what the chip's UART loop does: bytes
 // outside a frame are ignored, duplicate 0xC0 never produce empty frames, an oversized frame is
 // dropped instead of growing without bound.

@@ -39,7 +39,7 @@ class SpiFlashController {
   const FlashIdentity& identity() const noexcept { return identity_; }
   // Simulates a missing flash chip: every read returns 0xFF (RDID 0xFFFFFF).
   void set_absent(bool absent) noexcept { absent_ = absent; }
-  // SPI_ATTACH's pin configuration (serial protocol spec §3: 0 = the default SPI pins, 1 = HSPI,
+  // SPI_ATTACH's pin configuration (docs/serial-protocol.md §3: 0 = the default SPI pins, 1 = HSPI,
   // otherwise packed pin numbers). The modelled module has its flash on the default pins only, so
   // on any other pins nothing answers: reads are all ones, flash commands fail.
   void attach(std::uint32_t spi_config) noexcept { spi_config_ = spi_config; }

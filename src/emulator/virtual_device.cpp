@@ -185,7 +185,7 @@ Bytes VirtualDevice::reset_into_download() {
 
 Bytes VirtualDevice::watchdog_reset() {
   if (!running_code_) return {};
-  // Boot-behaviour spec §1.1: TG0WDT_SYS_RST (0x7) ends a hung chip; "Saved PC:" follows every
+  // docs/boot-behaviour.md §1.1: TG0WDT_SYS_RST (0x7) ends a hung chip; "Saved PC:" follows every
   // reset that is not a power-on. The model's saved PC is the entry point it jumped to.
   return enter_download(
       fmt::format("rst:0x7 (TG0WDT_SYS_RST),boot:0x0 (DOWNLOAD(USB/UART0))\r\nSaved PC:0x{:08x}\r\n", *running_code_));

@@ -75,7 +75,7 @@ class VirtualDevice {
   // download mode. Returns the ROM banner (rst:0x7 TG0WDT_SYS_RST, Saved PC). Nothing running: {}.
   Bytes watchdog_reset();
   // Reset with GPIO0 high: normal boot. Returns the console output of the boot (ROM, 2nd stage,
-  // app start-up; spec esp32s3-boot-behaviour.md), after which the app runs: bytes from the host
+  // app start-up; docs/boot-behaviour.md), after which the app runs: bytes from the host
   // go to it line by line.
   Bytes reset_normal_boot();
   void set_faults(DeviceFaults faults);

@@ -1,4 +1,4 @@
-// The chip's flash-encryption engine (spec esp32s3-efuse-and-security.md §10) as the device uses
+// The chip's flash-encryption engine (docs/efuse-and-security-facts.md §10) as the device uses
 // it: XTS-AES over 128-byte units, tweak = the unit's flash address, each unit byte-reversed
 // around the cipher. Unlike the host-side security::FlashEncryptionKey it takes any key material
 // the eFuses hold: the hardware checks nothing, so a key whose two halves are equal (esptool's
@@ -40,7 +40,7 @@ class XtsEngine {
 
 // The key the engine takes from eFuse: the XTS_AES_128_KEY block, else the XTS_AES_256_KEY_1/_2
 // pair (read-protection hides blocks from software, not from the engine), each block reversed into
-// key-file order (spec §6); none when no block has an XTS purpose.
+// key-file order (docs/efuse-and-security-facts.md §6); none when no block has an XTS purpose.
 std::optional<XtsEngine> engine_flash_key(const EfuseController& efuse);
 
 }  // namespace espfab::emulator

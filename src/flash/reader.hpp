@@ -1,5 +1,5 @@
 // Reading flash back: with the stub, READ_FLASH streams 4 KiB packets under ack flow control
-// (spec §4.5) and ends with an MD5 of the data; with the ROM, READ_FLASH_SLOW returns 64 bytes per
+// (docs/serial-protocol.md §4.5) and ends with an MD5 of the data; with the ROM, READ_FLASH_SLOW returns 64 bytes per
 // command.
 #pragma once
 

@@ -1,7 +1,7 @@
 // The ESP32-S3 app image (also the 2nd-stage bootloader format): 8-byte header, 16-byte extended
-// header, segments, XOR checksum, optional appended SHA-256 (spec §11). parse_app_image() turns
-// untrusted bytes into this model; a broken structure throws BadInputError, while a wrong checksum
-// or hash is a reported fact (ChecksumCheck / HashCheck), not an exception.
+// header, segments, XOR checksum, optional appended SHA-256 (docs/efuse-and-security-facts.md §11). parse_app_image()
+// turns untrusted bytes into this model; a broken structure throws BadInputError, while a wrong checksum or hash is a
+// reported fact (ChecksumCheck / HashCheck), not an exception.
 #pragma once
 
 #include <array>

@@ -1,4 +1,4 @@
-// NVS partition format constants and the items written into one (spec idf-flash-formats.md §2):
+// NVS partition format constants and the items written into one (docs/idf-flash-formats.md §2):
 // 4096-byte pages of a 32-byte header, a 32-byte entry-state bitmap and 126 entries of 32 bytes.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Keys of an encrypted NVS partition (spec idf-flash-formats.md §2, "Encryption" and "nvs_keys"):
+// Keys of an encrypted NVS partition (docs/idf-flash-formats.md §2, "Encryption" and "nvs_keys"):
 // 64 bytes of XTS-AES-256 material (data key, tweak key), the 4096-byte nvs_keys partition that
 // holds them with a CRC, the HMAC-derived variant, and the per-slot cipher (data unit = one
 // 32-byte entry, tweak = its address relative to the partition start, little-endian).

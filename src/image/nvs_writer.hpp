@@ -1,5 +1,5 @@
 // NVS partition writer: items -> a partition binary laid out exactly as esp-idf-nvs-partition-gen
-// 0.2.0 lays it out (spec idf-flash-formats.md §2, vectors tests/vectors/nvs/), optionally
+// 0.2.0 lays it out (docs/idf-flash-formats.md §2, vectors tests/vectors/nvs/), optionally
 // XTS-AES encrypted with an nvs_keys key. Built in memory; with keys, every entry slot is
 // encrypted as it is written, so the output buffer never holds plaintext values.
 #pragma once

@@ -1,6 +1,6 @@
-// The binary partition table (spec §1 "Binary image"): 32-byte entries, an optional MD5 entry, then
-// 0xFF up to 0xC00 bytes. The writer is byte-identical to gen_esp32part.py 1.5; the reader checks
-// magic, MD5 entry, end marker and every length against untrusted input.
+// The binary partition table (docs/idf-flash-formats.md §1 "Binary image"): 32-byte entries, an optional MD5 entry,
+// then 0xFF up to 0xC00 bytes. The writer is byte-identical to gen_esp32part.py 1.5; the reader checks magic, MD5
+// entry, end marker and every length against untrusted input.
 #pragma once
 
 #include "image/partition_table.hpp"

@@ -1,4 +1,4 @@
-// Reads a partition table from ESP-IDF CSV text (the syntax of gen_esp32part.py 1.5, spec §1 "CSV
+// Reads a partition table from ESP-IDF CSV text (the syntax of gen_esp32part.py 1.5, docs/idf-flash-formats.md §1 "CSV
 // input rules"): name, type, subtype, offset, size, flags; keywords or numbers; K/M suffixes;
 // automatic offsets; negative sizes; $VAR expansion; a leading UTF-8 BOM is skipped. Every error
 // is a BadInputError that names the line, the partition and the rule, with a hint to fix it.

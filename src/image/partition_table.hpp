@@ -1,5 +1,5 @@
 // The ESP-IDF partition table as a value: entries with name, type, subtype, offset, size and the
-// two flags, plus the type/subtype keyword tables as data. Facts: ../shared/spec/idf-flash-formats.md
+// two flags, plus the type/subtype keyword tables as data. Facts: docs/idf-flash-formats.md
 // §1 (gen_esp32part.py 1.5). Parsing, checking and (de)serialising live in partition_csv*,
 // partition_verify and partition_binary.
 #pragma once

@@ -1,4 +1,4 @@
-// Checks a partition table against ESP-IDF's rules (gen_esp32part.py 1.5 verify(), spec §1
+// Checks a partition table against ESP-IDF's rules (gen_esp32part.py 1.5 verify(), docs/idf-flash-formats.md §1
 // "Verification") and collects every problem instead of stopping at the first, so an operator sees
 // them all at once. Each problem is a BadInputError naming the line (or binary entry),
 // the partition and the rule, with a hint to fix it.

@@ -1,6 +1,6 @@
 // The esp_secure_cert partition in Espressif's TLV format ("cust_flash_tlv", esp_secure_cert_mgr):
 // records of a 12-byte header, the value padded with 0x00 to 16 bytes, and a CRC footer; the file
-// ends after the last record (spec idf-flash-formats.md §3). Built in memory: the partition holds
+// ends after the last record (docs/idf-flash-formats.md §3). Built in memory: the partition holds
 // the device private key, so it is returned as SecretBytes.
 #pragma once
 

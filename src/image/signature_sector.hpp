@@ -1,6 +1,6 @@
 // The Secure Boot V2 signature sector an image may carry: 4096 bytes right after the image padded
-// to 4 KiB, holding up to 3 signature blocks of 1216 bytes (spec §9). Parsed and checked for
-// structure only (magic, version, CRC32, digests); RSA verification belongs to security/.
+// to 4 KiB, holding up to 3 signature blocks of 1216 bytes (docs/efuse-and-security-facts.md §9). Parsed and checked
+// for structure only (magic, version, CRC32, digests); RSA verification belongs to security/.
 #pragma once
 
 #include <cstddef>

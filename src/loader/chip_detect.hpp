@@ -1,4 +1,4 @@
-// Which chip answered (spec §5.1): GET_SECURITY_INFO's chip id first, the magic register as the
+// Which chip answered (docs/serial-protocol.md §5.1): GET_SECURITY_INFO's chip id first, the magic register as the
 // fallback. Anything but the expected chip (ESP32-S3) is refused before any write, with an error
 // that names the chip found.
 #pragma once

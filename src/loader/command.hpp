@@ -1,4 +1,4 @@
-// Commands as pure values (spec §2.1, §3): opcode, payload, checksum and the timeout that command
+// Commands as pure values (docs/serial-protocol.md §2.1, §3): opcode, payload, checksum and the timeout that command
 // needs. Building one does no I/O; encode_request gives the exact bytes before SLIP framing.
 #pragma once
 
@@ -23,10 +23,10 @@ struct Command {
 // 8-byte header (direction 0, opcode, size LE16, checksum LE32) + payload.
 Bytes encode_request(const Command& command);
 
-// 0xEF XOR every byte (spec §2.1): the checksum of *_DATA commands.
+// 0xEF XOR every byte (docs/serial-protocol.md §2.1): the checksum of *_DATA commands.
 std::uint8_t data_checksum(ByteView data);
 
-// Block sizes (spec §4.2).
+// Block sizes (docs/serial-protocol.md §4.2).
 inline constexpr std::uint32_t kRamBlockSize = 0x1800;        // ESP_RAM_BLOCK
 inline constexpr std::uint32_t kRomFlashBlockSize = 0x400;    // ROM FLASH_WRITE_SIZE
 inline constexpr std::uint32_t kStubFlashBlockSize = 0x4000;  // stub FLASH_WRITE_SIZE

@@ -1,4 +1,4 @@
-// Connecting to the loader (spec §4.1, §6): reset into download mode with each strategy in turn,
+// Connecting to the loader (docs/serial-protocol.md §4.1, §6): reset into download mode with each strategy in turn,
 // read the boot log, then SYNC with retries. Tells whether the flasher stub already runs (every
 // SYNC reply carries value 0).
 #pragma once

@@ -1,4 +1,4 @@
-// Error codes the chip reports in the status trailer (spec §2.3), as named enums with a meaning
+// Error codes the chip reports in the status trailer (docs/serial-protocol.md §2.3), as named enums with a meaning
 // and a hint for the operator, and the DeviceStatusError built from them.
 #pragma once
 

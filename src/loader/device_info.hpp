@@ -1,5 +1,5 @@
-// Facts read from the chip through registers: the base MAC (spec §5.2) and the SPI flash JEDEC id
-// (spec §5.4, RDID through the SPI1 user-command registers).
+// Facts read from the chip through registers: the base MAC (docs/serial-protocol.md §5.2) and the SPI flash JEDEC id
+// (docs/serial-protocol.md §5.4, RDID through the SPI1 user-command registers).
 #pragma once
 
 #include <array>

@@ -1,4 +1,4 @@
-// Opcodes of the ESP32-S3 ROM loader and the flasher stub (spec §3), with their names as
+// Opcodes of the ESP32-S3 ROM loader and the flasher stub (docs/serial-protocol.md §3), with their names as
 // esptool and the Espressif docs spell them.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Reset strategies as data (spec §6.1): sequences of DTR/RTS states and hold times, run against
+// Reset strategies as data (docs/serial-protocol.md §6.1): sequences of DTR/RTS states and hold times, run against
 // any Transport. DTR asserted drives IO0 low and RTS asserted drives EN low through the usual
 // two-transistor auto-reset circuit.
 #pragma once

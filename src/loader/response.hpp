@@ -1,4 +1,4 @@
-// Response packets (spec §2.2): header (direction 1, opcode, size, value), then result bytes and
+// Response packets (docs/serial-protocol.md §2.2): header (direction 1, opcode, size, value), then result bytes and
 // the status trailer, whose layout differs: ROM [failed, code, 0, 0], stub [code, 0].
 #pragma once
 

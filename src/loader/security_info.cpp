@@ -10,7 +10,7 @@ namespace espfab::loader {
 
 namespace {
 
-// Bit -> name (spec §5.3 flag table).
+// Bit -> name (docs/serial-protocol.md §5.3 flag table).
 constexpr std::array<std::string_view, 11> kFlagNames{"SECURE_BOOT_EN",
                                                       "SECURE_BOOT_AGGRESSIVE_REVOKE",
                                                       "SECURE_DOWNLOAD_ENABLE",

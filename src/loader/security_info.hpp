@@ -1,4 +1,4 @@
-// GET_SECURITY_INFO (spec §5.3): 20 bytes on ESP32-S3 (12 on ESP32-S2), decoded into named fields.
+// GET_SECURITY_INFO (docs/serial-protocol.md §5.3): 20 bytes on ESP32-S3 (12 on ESP32-S2), decoded into named fields.
 #pragma once
 
 #include <array>

@@ -1,4 +1,4 @@
-// SLIP framing of the serial download protocol (spec §1): frames are delimited by 0xC0; inside,
+// SLIP framing of the serial download protocol (docs/serial-protocol.md §1): frames are delimited by 0xC0; inside,
 // 0xDB becomes DB DD and 0xC0 becomes DB DC. The host-side decoder is tolerant: bytes between
 // frames (boot log text) are kept aside as noise, empty frames are skipped, and a frame with a
 // broken escape is dropped and counted, so a bit flip costs a retry, not a wrong result.

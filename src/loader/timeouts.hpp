@@ -1,4 +1,4 @@
-// Command timeouts (spec §4.3, esptool v4.8.1 values): fixed ones, and per-megabyte ones that scale
+// Command timeouts (docs/serial-protocol.md §4.3, esptool v4.8.1 values): fixed ones, and per-megabyte ones that scale
 // with the bytes a command makes the chip erase, write or hash (MB = 10^6 bytes, never below 3 s).
 #pragma once
 

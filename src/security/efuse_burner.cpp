@@ -23,7 +23,7 @@ namespace {
 constexpr std::uint32_t kIdleMask = efuse::kReadCmd | efuse::kPgmCmd;
 constexpr auto kIdleTimeout = std::chrono::milliseconds(250);  // espefuse's EFUSE_BURN_TIMEOUT
 
-// Controller timing for a 40 MHz crystal (spec §7 step 1): (register, field mask, value).
+// Controller timing for a 40 MHz crystal (docs/efuse-and-security-facts.md §7 step 1): (register, field mask, value).
 struct TimingField {
   std::uint32_t reg;
   std::uint32_t mask;
@@ -184,7 +184,8 @@ class Controller {
   void wait_idle() {
     const auto deadline = std::chrono::steady_clock::now() + kIdleTimeout;
     while (true) {
-      // Read twice: the second read works around a READ_CMD quirk of the controller (spec §7).
+      // Read twice: the second read works around a READ_CMD quirk of the controller (docs/efuse-and-security-facts.md
+      // §7).
       if ((registers_.read(reg(efuse::EFUSE_CMD_REG)) & kIdleMask) == 0 &&
           (registers_.read(reg(efuse::EFUSE_CMD_REG)) & kIdleMask) == 0) {
         return;

@@ -1,5 +1,5 @@
 // The eFuse burn executor: runs a BurnPlan (burn_plan.hpp) on a device, one program cycle per
-// block, through the eFuse controller's registers (spec esp32s3-efuse-and-security.md §7):
+// block, through the eFuse controller's registers (docs/efuse-and-security-facts.md §7):
 // timing setup, PGM_DATA (+ RS check words for blocks 1..10), CONF 0x5A5A + PGM_CMD, clear,
 // CONF 0x5AA5 + READ_CMD, error registers, read back and compare.
 //

@@ -1,7 +1,7 @@
 // A snapshot of an ESP32-S3's eFuse read registers: the 11 blocks as the chip reads them (read-
 // protected blocks read as zeros), plus the error registers. Built from the device's registers
-// (READ_REG through the loader) or from an espefuse virtual eFuse file (spec §8), and queried per
-// field of the table in chip/esp32s3_efuse_fields.hpp.
+// (READ_REG through the loader) or from an espefuse virtual eFuse file (docs/efuse-and-security-facts.md §8), and
+// queried per field of the table in chip/esp32s3_efuse_fields.hpp.
 #pragma once
 
 #include <array>

@@ -1,5 +1,5 @@
-// Reed-Solomon RS(44,32) as espefuse applies it to ESP32-S3 eFuse blocks 1..10 (spec
-// esp32s3-efuse-and-security.md §3): GF(2^8) with polynomial 0x11D, generator 2, first root
+// Reed-Solomon RS(44,32) as espefuse applies it to ESP32-S3 eFuse blocks 1..10 (docs/efuse-and-security-facts.md
+// §3): GF(2^8) with polynomial 0x11D, generator 2, first root
 // alpha^0, 12 check bytes after the 32 data bytes (systematic). Host side only; the emulator has its
 // own implementation so each is checked against Espressif's vectors, not against the other.
 #pragma once

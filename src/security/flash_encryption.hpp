@@ -1,5 +1,5 @@
 // ESP32-S3 flash encryption on the host, byte for byte as the chip's XTS-AES engine and espsecure's
-// encrypt_flash_data --aes_xts (spec esp32s3-efuse-and-security.md §10): 128-byte units, tweak =
+// encrypt_flash_data --aes_xts (docs/efuse-and-security-facts.md §10): 128-byte units, tweak =
 // flash address of the unit (uint32 LE, 12 zero bytes), plaintext and ciphertext of each unit
 // byte-reversed around a standard IEEE-1619 XTS-AES. Keys are held in SecretBytes only.
 #pragma once
@@ -25,7 +25,7 @@ enum class XtsKeyLength {
 };
 
 // A device flash-encryption key in key-file byte order (what espsecure reads and writes: data key
-// then tweak key). The eFuse key blocks hold each 32-byte half reversed (spec §6).
+// then tweak key). The eFuse key blocks hold each 32-byte half reversed (docs/efuse-and-security-facts.md §6).
 class FlashEncryptionKey {
  public:
   // 32 or 64 bytes; anything else throws BadInputError("security.fe_key_size").

@@ -1,4 +1,4 @@
-// KEY_PURPOSE_n values of ESP32-S3 key blocks and what burn_key does for each (spec §5):
+// KEY_PURPOSE_n values of ESP32-S3 key blocks and what burn_key does for each (docs/efuse-and-security-facts.md §5):
 // whether the key bytes are reversed on the way into the block and whether the block is
 // read-protected by default.
 #pragma once

@@ -1,7 +1,7 @@
 // Secure Boot V2 RSA-3072 keys: loading from PEM, the public key in the form the signature block
 // and the ROM hold it (n, e, r_inv, m_prime, little-endian), its SHA-256 digest (what a
 // SECURE_BOOT_DIGESTn key block holds), and a signing interface so an HSM key can stand in for a
-// PEM file (spec esp32s3-efuse-and-security.md §9).
+// PEM file (docs/efuse-and-security-facts.md §9).
 #pragma once
 
 #include <array>

@@ -2,7 +2,7 @@
 // 4 KiB, one 4096-byte signature sector of up to 3 blocks, --append_signatures), verification like
 // `verify_signature --version 2` (with a given public key) and like the ROM (with the key digests
 // burned in eFuse), and `signature_info_v2`. Sector structure comes from image/signature_sector.hpp;
-// spec esp32s3-efuse-and-security.md §9.
+// docs/efuse-and-security-facts.md §9.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,7 @@
 namespace espfab::station {
 namespace {
 
-// E lines from these tags mean the boot chain failed (spec §3.4).
+// E lines from these tags mean the boot chain failed (docs/boot-behaviour.md §3.4).
 constexpr std::array<std::string_view, 5> kFatalTags{
     "boot:", "esp_image:", "secure_boot_v2:", "flash_encrypt:", "flash_parts:"};
 

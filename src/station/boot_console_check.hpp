@@ -1,4 +1,4 @@
-// Reads the console of a normal boot the way an engineer would (spec esp32s3-boot-behaviour.md
+// Reads the console of a normal boot the way an engineer would (docs/boot-behaviour.md
 // §3.4): ROM, 2nd-stage bootloader and app lines as real ESP32-S3 devices print them, plus the
 // production firmware's identity line (docs/emulator.md, "Apps"). The verify-boot step compares
 // the findings with what the station expects.

@@ -1,4 +1,4 @@
-// The steps of design/provisioning-flow.md, in order, as pipeline declarations. Each body is in
+// The steps of docs/provisioning-flow.md, in order, as pipeline declarations. Each body is in
 // the file of its phase: steps_factory.cpp (1-3), steps_identity.cpp (4-6), steps_security.cpp
 // (7-11; flash-production before burn-efuses), steps_handoff.cpp (12-13).
 #pragma once

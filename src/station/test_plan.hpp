@@ -1,4 +1,4 @@
-// The hardware test's measurements (design/factory-test-protocol.md, "The station's test plan"):
+// The hardware test's measurements (docs/factory-test-protocol.md, "The station's test plan"):
 // the request each one sends to the factory-test firmware and how its reply is judged against the
 // profile's limits. Pure functions: the client that talks to the device is factory_test_client.
 #pragma once

@@ -1,6 +1,6 @@
 // `espfab efuse summary|check|burn --port` against a built espfab-emu: the live summary equals the
 // summary of the device's own espefuse-layout state file, a burn is a dry run until --confirm, the
-// confirmed lock-down shows the boot spec's §5 flags, a second run burns nothing, the final lock
+// confirmed lock-down shows the §5 table of docs/boot-behaviour.md flags, a second run burns nothing, the final lock
 // waits for --include-final-lock, and a refused plan burns nothing (exit 6).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -90,7 +90,7 @@ TEST(EfuseDeviceCli, BurnIsADryRunUntilConfirmedThenIdempotent) {
   const auto report = nlohmann::json::parse(burned.out);
   EXPECT_TRUE(report.at("burned").get<bool>());
   EXPECT_TRUE(report.at("final_lock_held_back").get<bool>());
-  // Boot spec §5: SB digest + SECURE_BOOT_EN + extras, FE on, JTAG off; no secure download yet.
+  // docs/boot-behaviour.md §5: SB digest + SECURE_BOOT_EN + extras, FE on, JTAG off; no secure download yet.
   const auto info = security_info(emu.url());
   EXPECT_EQ(info.at("flash_crypt_cnt"), 7);
   EXPECT_EQ(info.at("key_purposes").at(0), 4);

@@ -1,5 +1,5 @@
-// A device on a pseudo-terminal has no DTR/RTS: the control channel resets it (serial protocol
-// spec §6.2). Host bytes go through the pty slave as esptool would open it.
+// A device on a pseudo-terminal has no DTR/RTS: the control channel resets it (docs/serial-protocol.md
+// §6.2). Host bytes go through the pty slave as esptool would open it.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
 // The burn executor (src/security/efuse_burner) runs planner output against espfab-emu's eFuse
-// controller register by register: the full lock-down lands in the states of the boot spec's §5
+// controller register by register: the full lock-down lands in the states of the §5 table of docs/boot-behaviour.md
 // table, a second run burns nothing, an interruption at any register access followed by a re-run
 // ends in the same eFuses with no block programmed twice, and stale plans, taken key blocks and an
 // unverified boot are refused with nothing burned.

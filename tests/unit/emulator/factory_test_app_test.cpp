@@ -1,4 +1,4 @@
-// The factory-test protocol v1 (design/factory-test-protocol.md), device side: every command of the
+// The factory-test protocol v1 (docs/factory-test-protocol.md), device side: every command of the
 // table on a healthy device, unknown commands and noise, and every fault knob.
 #include "emulator/factory_test_app.hpp"
 

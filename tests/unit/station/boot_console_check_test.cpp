@@ -1,5 +1,5 @@
-// The verify-boot reader on console text shaped like the spec's real ESP32-S3 boot (spec
-// esp32s3-boot-behaviour.md §3), written here by hand rather than taken from the emulator.
+// The verify-boot reader on console text shaped like the spec's real ESP32-S3 boot (docs/boot-behaviour.md
+// §3), written here by hand rather than taken from the emulator.
 #include "station/boot_console_check.hpp"
 
 #include <gtest/gtest.h>
