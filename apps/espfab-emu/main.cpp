@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
   app.add_option("--fault", faults,
                  "N:KNOBS - device N misbehaves: factory-test app gpio_stuck=PIN:high|low, sensor_missing=NAME, "
                  "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop; link drop_after=BYTES, bitflip=PPM; "
-                 "wrong_chip, efuse_power_loss=N, no_flash (comma-separated; repeatable)");
+                 "wrong_chip, efuse_power_loss=N, drop_after_burn=N (the cable is cut once the Nth eFuse program cycle "
+                 "from now has burned: the host never sees the reply; until the fault is cleared), no_flash "
+                 "(comma-separated; repeatable)");
   auto* broker_option =
       app.add_option("--broker", broker_url,
                      "mqtts://HOST:PORT - after each normal boot the production app connects there with the "

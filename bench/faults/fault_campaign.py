@@ -22,6 +22,7 @@ campaign (--trials 1000) takes hours and is not in the default run.
 """
 import argparse
 import collections
+import concurrent.futures
 import json
 import os
 import random
@@ -38,6 +39,8 @@ KNOBS = {
     "drop_after": lambda r: f"drop_after={r.choice([30000, 120000, 400000, 900000])}",
     "bitflip": lambda r: f"bitflip={r.choice([200, 1000, 3000])}",
     "efuse_power_loss": lambda r: f"efuse_power_loss={r.randint(1, 6)}",
+    # The demo profile burns 8 batches, one program cycle each; the 8th is the final lock.
+    "drop_after_burn": lambda r: f"drop_after_burn={r.randint(1, 8)}",
     "boot_loop": lambda r: "boot_loop",
     "hang_on": lambda r: "hang_on=info",
     "gpio_stuck": lambda r: "gpio_stuck=5:low",
@@ -53,9 +56,12 @@ PERMANENT = {"efuse_power_loss": "a half-burned eFuse block", "no_flash": "no fl
 
 
 class Emulator:
-    def __init__(self, emu, state, faults):
-        args = [emu, "--devices", str(DEVICES), "--protocol", "rfc2217", "--port", "0", "--state-dir", state,
-                "--realtime", "off"]
+    """The chips of one trial. Their ports are fixed per trial (a fixture's port does not change
+    when the chip behind it is power-cycled), so a restarted emulator answers where it did."""
+
+    def __init__(self, emu, state, faults, base_port):
+        args = [emu, "--devices", str(DEVICES), "--protocol", "rfc2217", "--port", str(base_port),
+                "--control-port", str(base_port + DEVICES), "--state-dir", state, "--realtime", "off"]
         for index, knobs in faults.items():
             args += ["--fault", f"{index}:{knobs}"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -144,7 +150,7 @@ def locked(espfab, state, index):
     return bool(secure_boot) or encrypted
 
 
-def trial(args, assets, rng, fault, work):
+def trial(args, assets, rng, fault, work, base_port):
     """One trial; returns {invariant: bool} and a note."""
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(assets, work)
@@ -153,7 +159,7 @@ def trial(args, assets, rng, fault, work):
     os.makedirs(state, exist_ok=True)
     victim = rng.randrange(DEVICES)
     knobs = {victim: KNOBS[fault](rng)} if fault in KNOBS else {}
-    emulator = Emulator(args.emu, state, knobs)
+    emulator = Emulator(args.emu, state, knobs, base_port)
     try:
         if fault == "kill9_station":
             station(args.espfab, profile, emulator.urls, kill_after=rng.uniform(0.3, 6.0))
@@ -166,7 +172,7 @@ def trial(args, assets, rng, fault, work):
             time.sleep(killer_delay)
             emulator.kill()
             proc.communicate(timeout=600)
-            emulator = Emulator(args.emu, state, {})
+            emulator = Emulator(args.emu, state, {}, base_port)
         elif fault == "disk_full":
             limit = rng.choice([96, 160, 256, 512]) * 1024
             station(args.espfab, profile, emulator.urls,
@@ -230,28 +236,66 @@ def main():
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--quick", action="store_true", help="about two minutes")
     parser.add_argument("--seconds", type=float, help="stop starting trials after this long")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="trials run side by side (each has its own emulator, data dir and chips); the "
+                             "campaign is the same for any value: trial N's fault and draws come from the seed")
+    parser.add_argument("--log", help="append one JSON line per finished trial to this file (progress, and the "
+                                      "record of a campaign that is stopped before its end)")
+    parser.add_argument("--only", type=int, action="append", metavar="N",
+                        help="run only trial N of the campaign (as drawn from the seed): to look at a failure again")
+    parser.add_argument("--keep", help="keep each trial's directory (station data, chips) under this directory")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     classes = list(KNOBS) + OTHER
+    # Every trial's fault and its own seed are drawn up front, so --jobs does not change the campaign.
+    plan = []
+    for n in range(args.trials):
+        fault = classes[n % len(classes)] if args.quick else rng.choice(classes)
+        plan.append((n, fault, rng.getrandbits(64)))
+    if args.only:
+        plan = [entry for entry in plan if entry[0] in args.only]
     budget = 120 if args.quick else args.seconds
     results = collections.defaultdict(lambda: collections.Counter())
     failures = []
     start = time.monotonic()
+    log = open(args.log, "a", encoding="utf-8") if args.log else None
+    done = 0
     with tempfile.TemporaryDirectory(prefix="espfab-faults-") as top:
         assets = os.path.join(top, "assets")
         subprocess.run([args.espfab, "--log-level", "error", "demo", "--dir", assets, "--assets-only", "--emulator",
                         args.emu], check=True, capture_output=True)
-        n = 0
-        while n < args.trials and (budget is None or time.monotonic() - start < budget):
-            fault = classes[n % len(classes)] if args.quick else rng.choice(classes)
-            held, note = trial(args, assets, rng, fault, os.path.join(top, "trial"))
-            results[fault]["trials"] += 1
-            for name, ok in held.items():
-                results[fault][name] += ok
-            if not all(held.values()):
-                failures.append((n, fault, held, note))
-            n += 1
-    print(f"fault campaign: {n} trials, {DEVICES} devices each, seed {args.seed}, "
+
+        def run_one(entry):
+            n, fault, seed = entry
+            if budget is not None and time.monotonic() - start >= budget:
+                return None
+            began = time.monotonic()
+            work = os.path.join(args.keep or top, f"trial{n}")
+            # Trials side by side never share ports: 20000 + 4 n (mod 8000), below Linux's ephemeral range.
+            held, note = trial(args, assets, random.Random(seed), fault, work, 20000 + 4 * (n % 2000))
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+            return n, fault, held, note, time.monotonic() - began
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for outcome in pool.map(run_one, plan):
+                if outcome is None:
+                    continue
+                n, fault, held, note, seconds = outcome
+                done += 1
+                results[fault]["trials"] += 1
+                for name, ok in held.items():
+                    results[fault][name] += ok
+                if not all(held.values()):
+                    failures.append((n, fault, held, note))
+                if log:
+                    log.write(json.dumps({"trial": n, "fault": fault, "held": held, "note": note,
+                                          "seconds": round(seconds, 1),
+                                          "elapsed": round(time.monotonic() - start, 1)}) + "\n")
+                    log.flush()
+    if log:
+        log.close()
+    print(f"fault campaign: {done} trials, {DEVICES} devices each, seed {args.seed}, jobs {args.jobs}, "
           f"{time.monotonic() - start:.0f} s")
     print("| fault | trials | not bricked | no duplicates | audit complete | settled |")
     print("|---|---|---|---|---|---|")

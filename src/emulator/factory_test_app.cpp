@@ -64,7 +64,8 @@ FactoryTestFaults parse_factory_test_faults(std::string_view text) {
       throw BadInputError(
           "emulator.bad_fault", fmt::format("unknown fault knob '{}'", key),
           "knobs: gpio_stuck=PIN:high|low, sensor_missing=NAME, wifi_rssi=DBM, no_psram, "
-          "hang_on=CMD, boot_loop, drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N, no_flash");
+          "hang_on=CMD, boot_loop, drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N, drop_after_burn=N, "
+          "no_flash");
     }
   }
   return faults;
@@ -102,6 +103,13 @@ DeviceFaults parse_device_faults(std::string_view text) {
                             "for example efuse_power_loss=2");
       }
       faults.efuse_power_loss = static_cast<unsigned>(cycle);
+    } else if (key == "drop_after_burn") {
+      const int cycle = parse_int(value, key);
+      if (cycle < 1) {
+        throw BadInputError("emulator.bad_fault", "drop_after_burn counts program cycles from 1",
+                            "for example drop_after_burn=8 (after the 8th eFuse program cycle from now)");
+      }
+      faults.drop_after_burn = static_cast<unsigned>(cycle);
     } else if (!item.empty()) {
       if (!app_knobs.empty()) app_knobs += ',';
       app_knobs.append(item);

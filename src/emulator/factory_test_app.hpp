@@ -34,10 +34,12 @@ struct DeviceFaults {
   std::uint32_t bitflip_ppm = 0;             // host bytes with one bit flipped, per million (deterministic)
   bool wrong_chip = false;                   // answers as an ESP32-C3 (chip-detect magic, chip id 5)
   std::optional<unsigned> efuse_power_loss;  // power fails during the Nth eFuse program cycle
+  std::optional<unsigned> drop_after_burn;   // the cable is cut right after the Nth program cycle completes
   bool no_flash = false;                     // no flash chip answers (RDID all ones, flash commands fail)
 };
 
-// The factory-test knobs plus drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N, no_flash.
+// The factory-test knobs plus drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N,
+// drop_after_burn=N, no_flash.
 DeviceFaults parse_device_faults(std::string_view text);
 
 struct FactoryTestDevice {

@@ -70,17 +70,23 @@ void VirtualDevice::load_efuses() {
     }
     return;
   }
-  efuse_.load_file_image(read_file(file));
+  const Bytes image = read_file(file);
+  efuse_.load_file_image(image);
   const auto hidden = config_.state_dir / kEfuseHiddenFile;
   if (std::filesystem::exists(hidden)) efuse_.load_hidden_state(read_file(hidden));
   saved_cycles_ = efuse_.program_cycles();
+  // Killed between the two writes of persist(): the file espefuse reads catches up.
+  if (efuse_.file_image() != image) write_file_atomic(file, efuse_.file_image());
 }
 
 void VirtualDevice::persist() {
   flash_->sync();
   if (config_.state_dir.empty() || saved_cycles_ == efuse_.program_cycles()) return;
-  write_file_atomic(config_.state_dir / kEfuseFile, efuse_.file_image());
+  // The hidden record holds every raw bit and the check bytes, so it goes first: an emulator killed
+  // between the two writes comes back with the new state whole (load_efuses), never with the new
+  // data and the old check bytes (a key block that reads with RS errors no real burn left).
   write_file_atomic(config_.state_dir / kEfuseHiddenFile, efuse_.hidden_state(), 0600);
+  write_file_atomic(config_.state_dir / kEfuseFile, efuse_.file_image());
   saved_cycles_ = efuse_.program_cycles();
 }
 
@@ -109,12 +115,14 @@ void VirtualDevice::set_faults(DeviceFaults faults) {
   registers_.set_chip_magic(config_.faults.wrong_chip ? kEsp32c3ChipMagic : chip::kEsp32s3.chip_detect_magic);
   handler_.set_reported_chip_id(config_.faults.wrong_chip ? kEsp32c3ChipId : kEsp32s3ChipId);
   efuse_.interrupt_program_cycle(config_.faults.efuse_power_loss);
+  burns_before_faults_ = efuse_.program_cycles();
+  cable_cut_ = false;
   spi_.set_absent(config_.faults.no_flash);
   handler_.set_flash_absent(config_.faults.no_flash);
 }
 
 Bytes VirtualDevice::on_host_bytes(ByteView in) {
-  if (powered_off_) return {};
+  if (powered_off_ || cable_cut_) return {};
   const auto& faults = config_.faults;
   Bytes noisy;
   if (faults.drop_after || faults.bitflip_ppm) {
@@ -155,6 +163,10 @@ Bytes VirtualDevice::on_host_bytes(ByteView in) {
   if (efuse_.program_cycles() != before) persist_or_log();
   if (efuse_.take_power_loss()) {
     powered_off_ = true;  // the chip died in the middle of the cycle: no reply, nothing more
+    return {};
+  }
+  if (faults.drop_after_burn && efuse_.program_cycles() - burns_before_faults_ >= *faults.drop_after_burn) {
+    cable_cut_ = true;  // the burn took; its reply, and everything after, is lost
     return {};
   }
   for (const LoaderEvent& event : handler_.take_events()) {

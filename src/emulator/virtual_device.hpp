@@ -117,7 +117,7 @@ class VirtualDevice {
   void persist_or_log() noexcept;
   bool rates_differ() const noexcept { return line_baud_ && *line_baud_ != baud_; }
   // What of the chip's output reaches the host: nothing while the rates differ.
-  Bytes to_line(Bytes out) const { return rates_differ() ? Bytes{} : out; }
+  Bytes to_line(Bytes out) const { return rates_differ() || cable_cut_ ? Bytes{} : out; }
   Bytes on_app_bytes(ByteView in);
   void run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app);
   void stop_hello();
@@ -140,6 +140,8 @@ class VirtualDevice {
   std::string app_input_;                      // a partial line from the host
   std::uint64_t host_bytes_ = 0;               // since the last reset (drop_after)
   std::uint64_t noise_state_ = 0;              // bitflip's deterministic generator
+  unsigned burns_before_faults_ = 0;           // eFuse program cycles when the knobs were set (drop_after_burn)
+  bool cable_cut_ = false;                     // drop_after_burn struck: silent, resets too, until the knobs change
   bool powered_off_ = false;                   // efuse_power_loss struck or halted: silent until the next reset
   std::optional<std::uint32_t> running_code_;  // unknown code MEM_END started, until the next reset
   std::function<void()> app_output_notifier_;

@@ -253,25 +253,26 @@ bool issued_to(const IndexEntry& entry, std::string_view common_name) {
 }
 
 std::vector<IndexEntry> read_index(const std::filesystem::path& state_dir) {
-  std::ifstream in(state_dir / kIndexFile);
   std::vector<IndexEntry> entries;
-  for (std::string line; std::getline(in, line);) {
+  for_each_line(state_dir / kIndexFile, [&](std::string_view line) {
     std::vector<std::string> fields;
     std::size_t start = 0;
     for (std::size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) {
-      fields.push_back(line.substr(start, tab - start));
+      fields.emplace_back(line.substr(start, tab - start));
     }
-    fields.push_back(line.substr(start));
+    fields.emplace_back(line.substr(start));
     if (fields.size() == 4) entries.push_back({fields[0], fields[1], fields[2], fields[3]});
-  }
+    return true;
+  });
   return entries;
 }
 
 std::size_t issued_count(const std::filesystem::path& state_dir) {
-  std::ifstream in(state_dir / kIndexFile);
   std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);)
+  for_each_line(state_dir / kIndexFile, [&](std::string_view line) {
     if (!line.empty()) ++lines;
+    return true;
+  });
   return lines;
 }
 

@@ -5,12 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-
 #include <fmt/format.h>
 
 #include "registry/certificate_identity.hpp"
 #include "util/error.hpp"
+#include "util/file_io.hpp"
 
 namespace espfab::registry {
 namespace {
@@ -44,25 +43,23 @@ std::string next_quoted(const std::string& line, std::size_t& pos) {
 
 // The fingerprint already recorded for `id`, if any.
 std::string recorded_fingerprint(const std::filesystem::path& file, ManifestFormat format, const std::string& id) {
-  std::ifstream in(file);
-  if (!in) return {};
-  std::string line;
-  if (format == ManifestFormat::JsonLines) {
-    while (std::getline(in, line)) {
+  std::string found;
+  for_each_line(file, [&](std::string_view line) {
+    if (format == ManifestFormat::JsonLines) {
       const auto entry = nlohmann::json::parse(line, nullptr, false);
-      if (!entry.is_discarded() && entry.is_object() && entry.value("id", "") == id)
-        return entry.value("certificate_sha256", "");
+      if (entry.is_discarded() || !entry.is_object() || entry.value("id", "") != id) return true;
+      found = entry.value("certificate_sha256", "");
+      return false;
     }
-    return {};
-  }
-  // CSV: records start with the quoted id, MAC and fingerprint on one line (the PEM follows).
-  while (std::getline(in, line)) {
+    // CSV: records start with the quoted id, MAC and fingerprint on one line (the PEM follows).
+    const std::string text(line);
     std::size_t pos = 0;
-    if (next_quoted(line, pos) != id) continue;
-    next_quoted(line, pos);
-    return next_quoted(line, pos);
-  }
-  return {};
+    if (next_quoted(text, pos) != id) return true;
+    next_quoted(text, pos);
+    found = next_quoted(text, pos);
+    return false;
+  });
+  return found;
 }
 
 void append_durably(const std::filesystem::path& file, const std::string& text) {

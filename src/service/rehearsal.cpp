@@ -203,15 +203,13 @@ nlohmann::json to_json(const RehearsalResult& result) {
 }
 
 bool rehearsal_passed(const std::filesystem::path& data_dir, const std::string& content_hash) {
-  std::ifstream in(data_dir / "rehearsals.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
+  bool passed = false;
+  for_each_line(data_dir / "rehearsals.jsonl", [&](std::string_view line) {
     const auto entry = nlohmann::json::parse(line, nullptr, false);
-    if (entry.is_object() && entry.value("content_hash", "") == content_hash && entry.value("passed", false)) {
-      return true;
-    }
-  }
-  return false;
+    passed = entry.is_object() && entry.value("content_hash", "") == content_hash && entry.value("passed", false);
+    return !passed;
+  });
+  return passed;
 }
 
 }  // namespace espfab::service

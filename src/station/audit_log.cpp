@@ -2,18 +2,22 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <optional>
 #include <set>
 
 #include "station/station_db.hpp"
 #include "util/bytes.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
+#include "util/file_io.hpp"
 
 namespace espfab::station {
 namespace {
@@ -55,26 +59,56 @@ void write_all(int fd, const std::string& text, const std::filesystem::path& fil
   if (::fsync(fd) != 0) throw IoError("station.audit_write", fmt::format("cannot fsync {}", file.string()));
 }
 
-// The whole file; cuts a torn last line (no newline) off and says so.
-std::string read_and_repair(int fd, bool& repaired) {
-  std::string text;
-  char buffer[65536];
-  ::lseek(fd, 0, SEEK_SET);
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
+std::string read_at(int fd, off_t offset, std::size_t size, const std::filesystem::path& file) {
+  std::string text(size, '\0');
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, text.data() + done, size - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw IoError("station.audit_read", fmt::format("cannot read {}", file.string()));
+    done += static_cast<std::size_t>(n);
   }
+  return text;
+}
+
+// Where the line that ends at `end` (exclusive; its '\n', if any, not included) starts: just after
+// the '\n' before it, or 0. Reads backwards from `end`, at most one line (kMaxLogLine).
+off_t line_start_before(int fd, off_t end, const std::filesystem::path& file) {
+  constexpr off_t kStep = 4096;
+  off_t pos = end;
+  while (pos > 0) {
+    const off_t from = std::max<off_t>(0, pos - kStep);
+    const std::string block = read_at(fd, from, static_cast<std::size_t>(pos - from), file);
+    const auto newline = block.rfind('\n');
+    if (newline != std::string::npos) return from + static_cast<off_t>(newline) + 1;
+    pos = from;
+    if (end - pos > static_cast<off_t>(kMaxLogLine)) {
+      throw IoError("station.audit_corrupt",
+                    fmt::format("the last line of {} is longer than {} bytes", file.string(), kMaxLogLine),
+                    "run `espfab audit verify` and have an engineer look at the file");
+    }
+  }
+  return 0;
+}
+
+// The last complete line of the log (none when the log is empty). A torn last line (the station
+// stopped while appending: no '\n') is cut off first, and `repaired` says so. Only the end of the
+// file is read: appending costs the same on the millionth device as on the first.
+std::optional<std::string> last_line_repairing(int fd, const std::filesystem::path& file, bool& repaired) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) throw IoError("station.audit_read", fmt::format("cannot stat {}", file.string()));
+  off_t end = info.st_size;
   repaired = false;
-  if (!text.empty() && text.back() != '\n') {
-    const auto last = text.rfind('\n');
-    text.resize(last == std::string::npos ? 0 : last + 1);
-    if (::ftruncate(fd, static_cast<off_t>(text.size())) != 0) {
+  if (end > 0 && read_at(fd, end - 1, 1, file)[0] != '\n') {
+    end = line_start_before(fd, end, file);
+    if (::ftruncate(fd, end) != 0) {
       throw IoError("station.audit_write", "cannot cut the torn last line of the audit log");
     }
     repaired = true;
   }
-  return text;
+  if (end == 0) return std::nullopt;
+  const off_t start = line_start_before(fd, end - 1, file);
+  return read_at(fd, start, static_cast<std::size_t>(end - 1 - start), file);
 }
 
 }  // namespace
@@ -88,13 +122,12 @@ std::string AuditLog::append(const AuditEntry& entry) {
   std::lock_guard guard(mutex_);
   FileLock lock(file_);
   bool repaired = false;
-  const std::string text = read_and_repair(lock.fd(), repaired);
+  const auto text = last_line_repairing(lock.fd(), file_, repaired);
   std::string prev = kAuditGenesis;
   std::uint64_t seq = 0;
-  if (!text.empty()) {
-    const auto start = text.rfind('\n', text.size() - 2);
-    const auto last = nlohmann::json::parse(text.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
-    if (last.is_discarded() || !last.contains("hash")) {
+  if (text) {
+    const auto last = nlohmann::json::parse(*text, nullptr, false);
+    if (last.is_discarded() || !last.is_object() || !last.contains("hash") || !last["hash"].is_string()) {
       throw IoError("station.audit_corrupt", fmt::format("the last line of {} is not an audit entry", file_.string()),
                     "run `espfab audit verify` and have an engineer look at the file");
     }
@@ -117,14 +150,14 @@ std::string AuditLog::append(const AuditEntry& entry) {
   return prev;
 }
 
-std::vector<nlohmann::json> read_audit_entries(const std::filesystem::path& file) {
+std::vector<nlohmann::json> read_audit_entries(const std::filesystem::path& file, const std::string& mac) {
   std::vector<nlohmann::json> entries;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
+  for_each_line(file, [&](std::string_view line) {
+    if (!mac.empty() && line.find(mac) == std::string_view::npos) return true;  // not this device's: not parsed
     auto entry = nlohmann::json::parse(line, nullptr, false);
-    if (entry.is_object()) entries.push_back(std::move(entry));
-  }
+    if (entry.is_object() && (mac.empty() || entry.value("mac", "") == mac)) entries.push_back(std::move(entry));
+    return true;
+  });
   return entries;
 }
 
@@ -151,22 +184,15 @@ std::vector<nlohmann::json> open_intents(const std::vector<nlohmann::json>& entr
 
 AuditVerification verify_audit_log(const std::filesystem::path& file) {
   AuditVerification result;
-  std::ifstream in(file);
-  if (!in) {
-    result.ok = false;
-    result.problem = fmt::format("cannot read {}", file.string());
-    return result;
-  }
   std::string prev = kAuditGenesis;
-  std::string line;
   std::uint64_t number = 0;
   auto fail = [&](const std::string& problem) {
     result.ok = false;
     result.first_bad_line = number;
     result.problem = problem;
-    return result;
+    return false;
   };
-  while (std::getline(in, line)) {
+  const bool exists = for_each_line(file, [&](std::string_view line) {
     ++number;
     auto body = nlohmann::json::parse(line, nullptr, false);
     if (body.is_discarded() || !body.is_object() || !body.contains("hash") || !body["hash"].is_string()) {
@@ -180,6 +206,11 @@ AuditVerification verify_audit_log(const std::filesystem::path& file) {
     if (chain_hash(prev, body) != hash) return fail("its hash does not match its content (the line was edited)");
     prev = hash;
     ++result.entries;
+    return true;
+  });
+  if (!exists) {
+    result.ok = false;
+    result.problem = fmt::format("cannot read {}: there is no such file", file.string());
   }
   return result;
 }

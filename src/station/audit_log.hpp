@@ -41,8 +41,9 @@ class AuditLog {
 // run reconciles it from the chip's eFuses or the CA index ("...reconciled" lines).
 inline constexpr const char* kIntentSuffix = ".begin";
 
-// Every entry of the log in order (unparsable lines are skipped; verify_audit_log finds them).
-std::vector<nlohmann::json> read_audit_entries(const std::filesystem::path& file);
+// Every entry of the log in order (unparsable lines are skipped; verify_audit_log finds them); only
+// those of one device when `mac` is not empty (streamed: the log is never held whole for that).
+std::vector<nlohmann::json> read_audit_entries(const std::filesystem::path& file, const std::string& mac = {});
 // The open intents (entries whose action ends in ".begin" and that no later line names), of one
 // device when `mac` is not empty.
 std::vector<nlohmann::json> open_intents(const std::vector<nlohmann::json>& entries, const std::string& mac = {});

@@ -15,6 +15,7 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS devices(
   mac TEXT PRIMARY KEY, serial TEXT UNIQUE, status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
   fixture TEXT NOT NULL DEFAULT '', first_seen TEXT NOT NULL, updated TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fixture_last_device(fixture TEXT PRIMARY KEY, mac TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS serial_counter(id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS step_results(
   id INTEGER PRIMARY KEY, mac TEXT NOT NULL, run_id TEXT NOT NULL, step TEXT NOT NULL, outcome TEXT NOT NULL,
@@ -191,6 +192,11 @@ DeviceRow SqliteStationDb::touch_device(const std::string& mac, const std::strin
       .bind(2, fixture)
       .bind(3, now)
       .run();
+  Statement(db_,
+            "INSERT INTO fixture_last_device(fixture, mac) VALUES (?1, ?2) ON CONFLICT(fixture) DO UPDATE SET mac = ?2")
+      .bind(1, fixture)
+      .bind(2, mac)
+      .run();
   return *find_device(mac);
 }
 
@@ -213,12 +219,12 @@ std::vector<DeviceRow> SqliteStationDb::devices(const std::string& since_iso) {
   return out;
 }
 
-std::optional<DeviceRow> SqliteStationDb::unfinished_on_fixture(const std::string& fixture) {
+std::optional<DeviceRow> SqliteStationDb::last_on_fixture(const std::string& fixture) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, fmt::format("SELECT {} FROM devices WHERE fixture = ?1 AND status = 'in_progress' ORDER BY updated "
-                               "DESC LIMIT 1",
-                               kDeviceColumns)
-                       .c_str());
+  Statement s(db_,
+              fmt::format("SELECT {} FROM devices WHERE mac = (SELECT mac FROM fixture_last_device WHERE fixture = ?1)",
+                          kDeviceColumns)
+                  .c_str());
   s.bind(1, fixture);
   if (!s.step()) return std::nullopt;
   return device_from(s);

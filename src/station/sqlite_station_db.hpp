@@ -22,7 +22,7 @@ class SqliteStationDb final : public StationDb {
   std::optional<DeviceRow> find_device(const std::string& mac_or_serial) override;
   std::vector<DeviceRow> devices(const std::string& since_iso = {}) override;
   void set_status(const std::string& mac, const std::string& status, const std::string& reason) override;
-  std::optional<DeviceRow> unfinished_on_fixture(const std::string& fixture) override;
+  std::optional<DeviceRow> last_on_fixture(const std::string& fixture) override;
 
   std::string allocate_serial(const std::string& mac, const SerialScheme& scheme) override;
 

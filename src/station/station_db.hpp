@@ -77,9 +77,10 @@ class StationDb {
   virtual std::optional<DeviceRow> find_device(const std::string& mac_or_serial) = 0;
   virtual std::vector<DeviceRow> devices(const std::string& since_iso = {}) = 0;
   virtual void set_status(const std::string& mac, const std::string& status, const std::string& reason) = 0;
-  // The device last seen on this fixture port that is still in progress (a chip in Secure
-  // Download Mode cannot tell its MAC: a resumed run recognises it by its fixture).
-  virtual std::optional<DeviceRow> unfinished_on_fixture(const std::string& fixture) = 0;
+  // The device this fixture port saw last, whatever its status (a chip in Secure Download Mode
+  // cannot tell its MAC: a resumed run recognises it by its fixture, and only when no other
+  // device has been on that fixture since).
+  virtual std::optional<DeviceRow> last_on_fixture(const std::string& fixture) = 0;
 
   // The serial of this MAC, allocating the next number of the scheme on first call. One
   // transaction: two workers never get the same number, a MAC never gets two.

@@ -57,6 +57,46 @@ std::string resume_refusal(DeviceContext& ctx, const security::EfuseImage& now) 
   return "";
 }
 
+// A chip in Secure Download Mode refuses register reads: its MAC cannot be read. It is taken for
+// the device this fixture saw last when that device got as far as a verified boot and is not
+// finished (its final lock took effect, then the station or the link stopped before that was
+// recorded); a faulted one only with auto_resume. Any other chip is left untouched.
+StepOutcome identify_locked_chip(DeviceContext& ctx, StepOutcome out) {
+  const StepOutcome untouched{
+      StepVerdict::Skip, "the chip is in Secure Download Mode (already locked): left untouched", {}, out.details};
+  auto& db = ctx.station.db;
+  const auto last = db.last_on_fixture(ctx.fixture.url());
+  if (!last || (last->status != "in_progress" && last->status != "fault") || !db.step_done(last->mac, "verify-boot")) {
+    return untouched;
+  }
+  if (last->status == "fault") {
+    if (!ctx.station.profile.auto_resume) {
+      return {StepVerdict::Skip,
+              fmt::format("the chip is in Secure Download Mode; the device this fixture saw last, {}, is marked for an "
+                          "engineer ({}) and [station] auto_resume is off. See `espfab device status {}`, then "
+                          "`espfab device resume|scrap`",
+                          last->mac, last->reason, last->mac),
+              {},
+              out.details};
+    }
+    ctx.station.audit.append({"device.auto_resume",
+                              last->mac,
+                              last->serial,
+                              {{"fault", last->reason}, {"identified_by", "fixture (Secure Download Mode)"}}});
+    out.details["auto_resumed_after"] = last->reason;
+  }
+  ctx.mac = last->mac;
+  ctx.serial = last->serial;
+  if (const auto cert = db.certificate(ctx.mac)) {
+    ctx.certificate_pem = cert->pem;
+    ctx.certificate_sha256 = cert->sha256;
+  }
+  ctx.security_burned = true;
+  out.details["mac"] = ctx.mac;
+  out.details["identified_by"] = "fixture (the chip is in Secure Download Mode after its verified boot)";
+  return out;
+}
+
 }  // namespace
 
 StepOutcome step_connect(DeviceContext& ctx) {
@@ -65,25 +105,7 @@ StepOutcome step_connect(DeviceContext& ctx) {
   out.details["chip"] = session.description().name;
   out.details["loader"] = session.stub_running() ? "stub" : "rom";
   out.details["port"] = ctx.fixture.link().describe();
-  if (session.chip().secure_download_mode) {
-    // The ROM refuses register reads: the MAC cannot be read. The one device this station left
-    // in progress on this fixture after its boot was verified is this one (its final lock took
-    // effect, the station stopped before recording it); any other chip is left untouched.
-    const auto unfinished = ctx.station.db.unfinished_on_fixture(ctx.fixture.url());
-    if (unfinished && ctx.station.db.step_done(unfinished->mac, "verify-boot")) {
-      ctx.mac = unfinished->mac;
-      ctx.serial = unfinished->serial;
-      if (const auto cert = ctx.station.db.certificate(ctx.mac)) {
-        ctx.certificate_pem = cert->pem;
-        ctx.certificate_sha256 = cert->sha256;
-      }
-      ctx.security_burned = true;
-      out.details["mac"] = ctx.mac;
-      out.details["identified_by"] = "fixture (the chip is in Secure Download Mode after its verified boot)";
-      return out;
-    }
-    return {StepVerdict::Skip, "the chip is in Secure Download Mode (already locked): left untouched", {}, out.details};
-  }
+  if (session.chip().secure_download_mode) return identify_locked_chip(ctx, std::move(out));
   ctx.mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
   out.details["mac"] = ctx.mac;
   const auto flash_id = session.flash_id();

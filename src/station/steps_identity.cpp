@@ -31,7 +31,7 @@ std::string certificate_sha256(const std::string& pem) {
 // or one the CA issued for this serial that nobody recorded (its key is lost: revoked), or none.
 void reconcile_sign_intents(DeviceContext& ctx) {
   auto& db = ctx.station.db;
-  const auto entries = read_audit_entries(ctx.station.audit.file());
+  const auto entries = read_audit_entries(ctx.station.audit.file(), ctx.mac);
   for (const auto& intent : open_intents(entries, ctx.mac)) {
     if (intent.value("action", "") != "identity.sign.begin") continue;
     std::set<std::string> audited;

@@ -106,7 +106,7 @@ std::string join(const std::vector<std::string>& items) {
 // program cycle and its audit line), by block.
 std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx) {
   std::map<unsigned, std::string> open;
-  for (const auto& intent : open_intents(read_audit_entries(ctx.station.audit.file()), ctx.mac)) {
+  for (const auto& intent : open_intents(read_audit_entries(ctx.station.audit.file(), ctx.mac), ctx.mac)) {
     if (intent.value("action", "") != "efuse.burn.begin") continue;
     const auto& details = intent["details"];
     if (details.contains("block")) open[details["block"].get<unsigned>()] = intent.value("hash", "");
@@ -363,7 +363,8 @@ StepOutcome step_verify_boot(DeviceContext& ctx) {
 StepOutcome step_final_lock(DeviceContext& ctx) {
   const auto& security = ctx.station.profile.security;
   StepOutcome out;
-  if (device_session(ctx).chip().secure_download_mode) {
+  const bool locked_before = device_session(ctx).chip().secure_download_mode;
+  if (locked_before) {
     out.details["note"] = "already in effect (burned before the station stopped)";
   } else {
     if (!ctx.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
@@ -403,6 +404,22 @@ StepOutcome step_final_lock(DeviceContext& ctx) {
   if (!problems.empty()) {
     out.verdict = StepVerdict::Stop;
     out.reason = "after the final lock the ROM reports: " + join(problems);
+    return out;
+  }
+  if (locked_before) {
+    // The lock burned, and the run that burned it never heard so: its intents are closed by what
+    // the ROM reports now (every earlier batch was burned before the boot was verified).
+    for (const auto& [block, hash] : open_burn_intents(ctx)) {
+      ctx.station.audit.append(
+          {"efuse.burn.reconciled",
+           ctx.mac,
+           ctx.serial,
+           {{"intent", hash},
+            {"block", block},
+            {"found",
+             "burned before the station stopped: the ROM now reports the final lock and every security "
+             "flag the profile asks for"}}});
+    }
   }
   return out;
 }

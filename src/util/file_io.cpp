@@ -87,6 +87,49 @@ std::string read_text_file(const std::filesystem::path& path, ReadLimit limit) {
   return std::string(data.begin(), data.end());
 }
 
+bool for_each_line(const std::filesystem::path& path, const std::function<bool(std::string_view)>& on_line,
+                   std::size_t max_line) {
+  FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return false;
+    io_fail("io.open", "cannot open", path, errno);
+  }
+  std::string pending;  // the part of the current line read so far
+  std::uint64_t number = 1;
+  auto too_long = [&] {
+    throw BadInputError("io.line_too_long",
+                        fmt::format("line {} of '{}' is longer than {} bytes", number, path.string(), max_line),
+                        "check the path, or have an engineer look at the file: no line the station writes is "
+                        "that long");
+  };
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_fail("io.read", "cannot read", path, errno);
+    }
+    if (n == 0) break;
+    std::string_view chunk(buffer, static_cast<std::size_t>(n));
+    for (auto newline = chunk.find('\n'); newline != std::string_view::npos; newline = chunk.find('\n')) {
+      std::string_view line = chunk.substr(0, newline);
+      if (!pending.empty()) {
+        pending.append(line);
+        line = pending;
+      }
+      if (line.size() > max_line) too_long();
+      if (!on_line(line)) return true;
+      pending.clear();
+      chunk.remove_prefix(newline + 1);
+      ++number;
+    }
+    if (pending.size() + chunk.size() > max_line) too_long();
+    pending.append(chunk);
+  }
+  if (!pending.empty()) on_line(pending);
+  return true;
+}
+
 IoError io_error_from(const std::filesystem::filesystem_error& error) {
   // what(): "filesystem error: cannot create directories: Not a directory [/srv/a/data]"
   std::string message = error.what();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,18 @@ inline constexpr ReadLimit kMaxInputFile{64u << 20, "64 MiB, the largest flash"}
 // and the limit when the file holds more than `limit.max_bytes`.
 Bytes read_file(const std::filesystem::path& path, ReadLimit limit = kMaxInputFile);
 std::string read_text_file(const std::filesystem::path& path, ReadLimit limit = kMaxInputFile);
+
+// The append-only files the station keeps (audit log, CA index, manifests, rehearsals) grow for the
+// life of a line, so they are read a line at a time, never whole; one line is bounded instead.
+inline constexpr std::size_t kMaxLogLine = 1u << 20;
+
+// Calls `on_line` with every line of `path` in order (without its '\n'; a last line without one is
+// passed too) until it returns false. Returns false when the file does not exist (nothing recorded
+// yet); throws IoError when it exists but cannot be read, BadInputError (io.line_too_long) naming
+// the file, the line number and the limit when a line is longer than `max_line` (a wrong path such
+// as /dev/zero, or a damaged file).
+bool for_each_line(const std::filesystem::path& path, const std::function<bool(std::string_view)>& on_line,
+                   std::size_t max_line = kMaxLogLine);
 
 // A std::filesystem error (create_directories, copy, remove ...) as the IoError ("io.filesystem") it
 // is: the operation, the path(s), the OS reason and a hint with the fix, for callers that report it.

@@ -120,6 +120,63 @@ TEST(StationRecoveryE2e, WithoutAutoResumeTheOperatorResumesIt) {
   EXPECT_EQ(run_espfab({"device", "resume", mac, "--profile", profile.string(), "--reason", "x"}).exit_code, 6);
 }
 
+// The cable is cut right after the final lock has burned (the demo plan's 8th program cycle): the
+// station never hears the reply, the device is a fault, and from then on the ROM is in Secure
+// Download Mode and cannot tell its MAC. With the cable back, the chip on that fixture is taken for
+// the device the fixture saw last, as its boot was verified, and finished: by itself (auto_resume)
+// or after `espfab device resume`.
+json run_into_a_fault_after_the_final_lock(const fs::path& profile, const EmulatorProcess& emulator) {
+  control(emulator, "fault 0 drop_after_burn=8");
+  const auto run = run_espfab(run_args(profile, {emulator.url()}));
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  const auto summary = parsed(run);
+  EXPECT_EQ(summary["devices"][0]["result"], "fault") << summary.dump(2);
+  EXPECT_NE(summary["devices"][0]["reason"].get<std::string>().find("final-lock"), std::string::npos)
+      << summary["devices"][0]["reason"];
+  control(emulator, "fault 0 clear");
+  return summary;
+}
+
+TEST(StationRecoveryE2e, ALockedChipWhoseFinalLockWasNotHeardResumesByItsFixture) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
+  const auto faulted = run_into_a_fault_after_the_final_lock(profile, emulator);
+  const auto again = run_espfab(run_args(profile, {emulator.url()}));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  const auto summary = parsed(again);
+  EXPECT_EQ(summary["devices"][0]["result"], "provisioned") << again.out;
+  EXPECT_EQ(summary["devices"][0]["mac"], faulted["devices"][0]["mac"]);
+  EXPECT_EQ(summary["devices"][0]["serial"], faulted["devices"][0]["serial"]);
+  const std::string audit = read_text_file(dir / "station-data" / "audit.jsonl");
+  EXPECT_NE(audit.find("\"identified_by\":\"fixture (Secure Download Mode)\""), std::string::npos) << audit;
+  EXPECT_EQ(run_espfab({"audit", "verify", "--profile", profile.string()}).exit_code, 0);
+}
+
+TEST(StationRecoveryE2e, ALockedChipIsNotTakenForAnOlderDeviceOfItsFixture) {
+  TempDir dir;
+  const auto profile = assets(dir);
+  set_auto_resume(profile, false);
+  EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", dir / "devices", {}});
+  const auto faulted = run_into_a_fault_after_the_final_lock(profile, emulator);
+  const std::string mac = faulted["devices"][0]["mac"];
+  const auto skipped = run_espfab(run_args(profile, {emulator.url()}));
+  EXPECT_EQ(parsed(skipped)["devices"][0]["result"], "skipped") << skipped.out;
+  EXPECT_NE(parsed(skipped)["devices"][0]["reason"].get<std::string>().find("auto_resume is off"), std::string::npos)
+      << skipped.out;
+  ASSERT_EQ(
+      run_espfab({"device", "resume", mac, "--profile", profile.string(), "--reason", "cable replaced"}).exit_code, 0);
+  const auto again = run_espfab(run_args(profile, {emulator.url()}));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(parsed(again)["devices"][0]["result"], "provisioned") << again.out;
+  EXPECT_EQ(parsed(again)["devices"][0]["mac"], mac);
+  // Now the provisioned device is the last this fixture saw: the locked chip there is skipped, never
+  // taken for the device again (nor for any older one).
+  const auto once_more = run_espfab(run_args(profile, {emulator.url()}));
+  EXPECT_EQ(parsed(once_more)["devices"][0]["result"], "skipped") << once_more.out;
+  EXPECT_EQ(run_espfab({"audit", "verify", "--profile", profile.string()}).exit_code, 0);
+}
+
 TEST(StationRecoveryE2e, ScrapRetiresTheDeviceAndRevokesItsCertificate) {
   TempDir dir;
   const auto profile = assets(dir);

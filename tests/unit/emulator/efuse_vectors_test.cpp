@@ -9,9 +9,12 @@
 #include "chip/esp32s3_efuse.hpp"
 #include "emulator/command_handler.hpp"
 #include "emulator/reed_solomon.hpp"
+#include "emulator/virtual_device.hpp"
 #include "loader_test_client.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 #include "util/error.hpp"
+#include "util/file_io.hpp"
 
 namespace espfab::emulator {
 namespace {
@@ -219,6 +222,36 @@ TEST(EfuseVectors, SecurityInfoAfterTheWholeChain) {
   const Bytes wire = info.serialize();
   ASSERT_EQ(wire.size(), 20u);
   EXPECT_EQ(load_le32(wire, 12), 9u);
+}
+
+// A state directory keeps the eFuses in two files: the espefuse layout and a hidden record with the
+// read-protected bits and the check bytes. The hidden one is written first, so an emulator killed
+// between the two writes comes back with the new state whole (never new key data with old check
+// bytes: RS errors no real burn leaves), and the espefuse file catches up.
+TEST(EfuseVectors, AStateDirectoryKilledBetweenItsTwoWritesComesBackWhole) {
+  Rig rig;
+  const Bytes before = rig.efuse.file_image();
+  std::array<std::uint8_t, 32> key{};
+  key[0] = 0x5A;
+  const auto check = rs_check_bytes(key);
+  program_cycle(rig.host, efuse::kBlockKey0,
+                Writes{{reg(0), 0x5Au},
+                       {reg(0x20), load_le32(check, 0)},
+                       {reg(0x24), load_le32(check, 4)},
+                       {reg(0x28), load_le32(check, 8)}});
+  ASSERT_EQ(rig.host.read_reg(reg(efuse::EFUSE_RD_RS_ERR0_REG)), 0u);
+  espfab::test::TempDir dir;
+  write_file_atomic(dir / VirtualDevice::kEfuseFile, before);  // the second write never happened
+  write_file_atomic(dir / VirtualDevice::kEfuseHiddenFile, rig.efuse.hidden_state());
+  DeviceConfig config;
+  config.state_dir = dir.path();
+  config.flash_size = 0x100000;
+  VirtualDevice device(config);
+  EXPECT_EQ(device.efuse().key_block(0)[0], 0x5A);
+  EXPECT_EQ(device.efuse().read_register(reg(efuse::EFUSE_RD_RS_ERR0_REG)), 0u);
+  EfuseController espefuse_view;  // what espefuse --virt reads from the directory now
+  espefuse_view.load_file_image(read_file(dir / VirtualDevice::kEfuseFile));
+  EXPECT_EQ(espefuse_view.key_block(0), key);
 }
 
 }  // namespace

@@ -97,5 +97,50 @@ TEST(AuditLog, ATornLastLineIsCutAndTheCutRecorded) {
   EXPECT_EQ(result.entries, 4u);
 }
 
+TEST(AuditLog, AppendingFindsTheChainAcrossLongLinesAndATornTailLongerThanOneReadStep) {
+  test::TempDir dir;
+  const std::string big(9000, 'z');  // entries longer than the 4 KiB backwards read step
+  {
+    AuditLog log(dir / "audit.jsonl", "s");
+    log.append({"identity.issued", "7c:df:a1:00:00:01", "ESP-000001", {{"note", big}}});
+    log.append({"identity.issued", "7c:df:a1:00:00:02", "ESP-000002", {{"note", big}}});
+  }
+  {
+    std::ofstream out(dir / "audit.jsonl", std::ios::app);
+    out << R"({"seq":3,"note":")" << big;  // a torn line longer than one step
+  }
+  AuditLog log(dir / "audit.jsonl", "s");
+  fill(log, 1);
+  const auto lines = lines_of(dir / "audit.jsonl");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(nlohmann::json::parse(lines[2])["action"], "audit.torn_line_cut");
+  EXPECT_EQ(nlohmann::json::parse(lines[3])["seq"], 4);
+  const auto result = verify_audit_log(dir / "audit.jsonl");
+  EXPECT_TRUE(result.ok) << result.problem;
+}
+
+TEST(AuditLog, AnEmptyLastLineIsNotTakenForAnEmptyLog) {
+  test::TempDir dir;
+  {
+    AuditLog log(dir / "audit.jsonl", "s");
+    fill(log, 1);
+  }
+  {
+    std::ofstream out(dir / "audit.jsonl", std::ios::app);
+    out << "\n";
+  }
+  AuditLog log(dir / "audit.jsonl", "s");
+  // Restarting the chain at the genesis would hide the damage; the station refuses instead.
+  EXPECT_THROW(fill(log, 1), IoError);
+  EXPECT_EQ(lines_of(dir / "audit.jsonl").size(), 2u);
+}
+
+TEST(AuditLog, VerifyingAMissingLogSaysSo) {
+  test::TempDir dir;
+  const auto result = verify_audit_log(dir / "audit.jsonl");
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.problem.find("no such file"), std::string::npos) << result.problem;
+}
+
 }  // namespace
 }  // namespace espfab::station

@@ -79,5 +79,62 @@ TEST(FileIo, FileLargerThanTheLimitIsRefusedBeforeReading) {
   EXPECT_THROW(read_file(dir / "five.bin"), BadInputError);
 }
 
+std::vector<std::string> all_lines(const std::filesystem::path& file, std::size_t max_line = kMaxLogLine) {
+  std::vector<std::string> lines;
+  for_each_line(
+      file,
+      [&](std::string_view line) {
+        lines.emplace_back(line);
+        return true;
+      },
+      max_line);
+  return lines;
+}
+
+TEST(FileIoLines, EveryLineInOrderAndALastLineWithoutNewline) {
+  test::TempDir dir;
+  // Lines longer than the reader's 64 KiB buffer, so a line spans reads.
+  const std::string long_line(150000, 'x');
+  write_text_file_atomic(dir / "log", "a\n\n" + long_line + "\nlast");
+  const auto lines = all_lines(dir / "log");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "a");
+  EXPECT_EQ(lines[1], "");
+  EXPECT_EQ(lines[2], long_line);
+  EXPECT_EQ(lines[3], "last");
+}
+
+TEST(FileIoLines, StopsWhenTheCallbackSaysSo) {
+  test::TempDir dir;
+  write_text_file_atomic(dir / "log", "1\n2\n3\n");
+  std::vector<std::string> seen;
+  EXPECT_TRUE(for_each_line(dir / "log", [&](std::string_view line) {
+    seen.emplace_back(line);
+    return line != "2";
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"1", "2"}));
+}
+
+TEST(FileIoLines, AMissingFileIsNothingRecordedYet) {
+  test::TempDir dir;
+  EXPECT_FALSE(for_each_line(dir / "absent", [](std::string_view) { return true; }));
+}
+
+TEST(FileIoLines, ALineOverTheLimitNamesTheFileAndTheLine) {
+  test::TempDir dir;
+  write_text_file_atomic(dir / "log", "short\n" + std::string(200, 'y') + "\n");
+  try {
+    all_lines(dir / "log", 100);
+    FAIL() << "a 200-byte line passed a 100-byte limit";
+  } catch (const BadInputError& e) {
+    EXPECT_EQ(e.code(), "io.line_too_long");
+    EXPECT_NE(e.message().find("line 2 of"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find((dir / "log").string()), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(all_lines(dir / "log", 200).size(), 2u);  // exactly at the limit is fine
+}
+
+TEST(FileIoLines, AnEndlessDeviceIsRefusedAtTheLineLimit) { EXPECT_THROW(all_lines("/dev/zero"), BadInputError); }
+
 }  // namespace
 }  // namespace espfab
