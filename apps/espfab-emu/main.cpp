@@ -46,8 +46,18 @@ int main(int argc, char** argv) {
   std::string broker_url;
   std::string broker_ca;
   app.add_option("--devices", devices, "number of virtual devices")->check(CLI::Range(1u, 256u));
-  app.add_option("--protocol", protocol, "socket (raw TCP), rfc2217 (TCP with DTR/RTS and baud), or pty")
-      ->check(CLI::IsMember({"socket", "rfc2217", "pty"}));
+  std::string usb_dir;
+  unsigned usb_reenumerate_ms = 300;
+  app.add_option("--protocol", protocol,
+                 "socket (raw TCP), rfc2217 (TCP with DTR/RTS and baud), pty, or usb (each device's "
+                 "USB-Serial/JTAG port: a pty behind a by-id link that goes away at every chip reset and comes "
+                 "back; DTR/RTS through the preload library printed as \"preload\", see docs/emulator.md)")
+      ->check(CLI::IsMember({"socket", "rfc2217", "pty", "usb"}));
+  app.add_option("--usb-dir", usb_dir,
+                 "with --protocol usb: the by-id directory of the ports (default STATE_DIR/by-id, or a new "
+                 "directory under /tmp without --state-dir)");
+  app.add_option("--usb-reenumerate-ms", usb_reenumerate_ms,
+                 "with --protocol usb: how long a port is gone after a chip reset (default 300)");
   app.add_option("--state-dir", state_dir,
                  "directory for each device's state (devN/flash.bin, devN/efuse.bin); in memory when absent");
   app.add_option("--flash-size", flash_size, "flash size of every device (1MB .. 128MB)");
@@ -127,13 +137,21 @@ int main(int argc, char** argv) {
       }
       list.push_back(std::make_unique<emulator::VirtualDevice>(config));
     }
-    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port, timing,
-                                  control_port);
+    emulator::UsbOptions usb;
+    if (protocol == "usb") {
+      usb.by_id_dir = !usb_dir.empty()     ? std::filesystem::path(usb_dir)
+                      : !state_dir.empty() ? std::filesystem::path(state_dir) / "by-id"
+                                           : emulator::make_usb_dir();
+      usb.reenumeration = std::chrono::milliseconds(usb_reenumerate_ms);
+    }
+    emulator::DeviceServer server(std::move(list), emulator::parse_protocol(protocol), first_port, timing, control_port,
+                                  usb);
     for (std::size_t i = 0; i < server.size(); ++i) {
-      const nlohmann::json line{{"index", i},
-                                {"url", server.url(i)},
-                                {"mac", emulator::format_mac(server.device(i).efuse().mac())},
-                                {"control", "127.0.0.1:" + std::to_string(server.control_port())}};
+      nlohmann::json line{{"index", i},
+                          {"url", server.url(i)},
+                          {"mac", emulator::format_mac(server.device(i).efuse().mac())},
+                          {"control", "127.0.0.1:" + std::to_string(server.control_port())}};
+      if (protocol == "usb") line["preload"] = emulator::usb_lines_library().string();
       std::cout << line.dump() << std::endl;
     }
     std::signal(SIGINT, on_signal);

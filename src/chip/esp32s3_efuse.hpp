@@ -127,6 +127,8 @@ inline constexpr Field SOFT_DIS_JTAG{1, 16, 3};
 inline constexpr Field DIS_PAD_JTAG{1, 19, 1};
 inline constexpr Field DIS_DOWNLOAD_MANUAL_ENCRYPT{1, 20, 1};
 inline constexpr Field DIS_USB_OTG{1, 13, 1};
+inline constexpr Field DIS_USB_SERIAL_JTAG{3, 23, 1};
+inline constexpr Field USB_PHY_SEL{3, 25, 1};
 inline constexpr Field DIS_DOWNLOAD_ICACHE{1, 10, 1};
 inline constexpr Field DIS_DOWNLOAD_DCACHE{1, 11, 1};
 inline constexpr Field SPI_BOOT_CRYPT_CNT{2, 18, 3};

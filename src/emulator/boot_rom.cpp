@@ -21,6 +21,7 @@ const char* reset_text(ResetCause cause) {
     case ResetCause::PowerOn: return "rst:0x1 (POWERON)";
     case ResetCause::Software: return "rst:0x3 (RTC_SW_SYS_RST)";
     case ResetCause::Watchdog: return "rst:0x7 (TG0WDT_SYS_RST)";
+    case ResetCause::UsbUart: return "rst:0x15 (USB_UART_CHIP_RESET)";
   }
   return "";
 }

@@ -12,6 +12,7 @@ enum class ResetCause {
   PowerOn,   // rst:0x1 (POWERON)
   Software,  // rst:0x3 (RTC_SW_SYS_RST)
   Watchdog,  // rst:0x7 (TG0WDT_SYS_RST)
+  UsbUart,   // rst:0x15 (USB_UART_CHIP_RESET): the USB-Serial/JTAG controller reset the core
 };
 
 // Where the partition table starts: the bootloader (and its signature sector) must end before it.

@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -37,8 +38,9 @@ ServeProtocol parse_protocol(std::string_view text) {
   if (text == "socket") return ServeProtocol::Socket;
   if (text == "rfc2217") return ServeProtocol::Rfc2217;
   if (text == "pty") return ServeProtocol::Pty;
+  if (text == "usb") return ServeProtocol::Usb;
   throw BadInputError("emulator.bad_protocol", "unknown protocol '" + std::string(text) + "'",
-                      "use socket, rfc2217 or pty");
+                      "use socket, rfc2217, pty or usb");
 }
 
 namespace {
@@ -47,6 +49,15 @@ constexpr std::uint64_t kTimerTag = ~std::uint64_t{0};
 constexpr std::uint64_t kControlListenerTag = ~std::uint64_t{1};
 constexpr std::uint64_t kAppOutputTag = ~std::uint64_t{2};
 constexpr std::uint64_t kControlClientBit = std::uint64_t{1} << 62;
+constexpr std::uint64_t kUsbLinesBit = std::uint64_t{1} << 61;
+// Chip output while its USB port is gone waits in the device's FIFO, up to this much.
+constexpr std::size_t kUsbHeldOutput = 64 * 1024;
+
+std::string usb_serial_string(const MacAddress& mac) {
+  std::string text = format_mac(mac);
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
 constexpr std::size_t kControlLineLimit = 1024;
 
 UniqueFd listen_loopback(std::uint16_t port, std::uint16_t& bound) {
@@ -90,11 +101,15 @@ struct DeviceServer::Slot {
   Rfc2217Session telnet;
   bool download_requested = false;
   bool rts_was_on = false;
+  std::unique_ptr<UsbPort> usb;  // --protocol usb
+  UsbSerialJtagLines usb_lines;
+  std::optional<LinkTiming::TimePoint> usb_replug_at;
 };
 
 DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
-                           std::uint16_t first_port, LinkTimingConfig timing, std::uint16_t control_port)
-    : protocol_(protocol) {
+                           std::uint16_t first_port, LinkTimingConfig timing, std::uint16_t control_port,
+                           UsbOptions usb)
+    : protocol_(protocol), usb_(std::move(usb)) {
   epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) throw_os("epoll_create1");
   timer_ = UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
@@ -140,6 +155,12 @@ DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, 
       ev.data.u64 |= 1;
       if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot->client.get(), &ev) != 0) throw_os("epoll_ctl");
       slot->interest = EPOLLIN;
+    } else if (protocol_ == ServeProtocol::Usb) {
+      slot->device->set_console_usb_serial_jtag();
+      slot->usb = std::make_unique<UsbPort>(usb_.by_id_dir, usb_serial_string(slot->device->config().mac));
+      slots_.push_back(std::move(slot));
+      if (slots_.back()->device->usb_serial_jtag_enabled()) plug_usb(*slots_.back());
+      continue;
     } else {
       slot->listener =
           listen_loopback(first_port == 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(first_port + i), slot->port);
@@ -157,6 +178,7 @@ std::string DeviceServer::url(std::size_t index) const {
     case ServeProtocol::Socket: return "socket://127.0.0.1:" + std::to_string(slot.port);
     case ServeProtocol::Rfc2217: return "rfc2217://127.0.0.1:" + std::to_string(slot.port);
     case ServeProtocol::Pty: return slot.pty_path;
+    case ServeProtocol::Usb: return slot.usb->link_path().string();
   }
   return {};
 }
@@ -200,6 +222,10 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
       on_control(static_cast<std::size_t>(events[i].data.u64 & ~kControlClientBit));
       continue;
     }
+    if ((events[i].data.u64 & kUsbLinesBit) != 0) {
+      on_usb_lines(*slots_[static_cast<std::size_t>(events[i].data.u64 & ~kUsbLinesBit)]);
+      continue;
+    }
     const std::size_t index = events[i].data.u64 >> 1;
     const bool is_client = (events[i].data.u64 & 1) != 0;
     Slot& slot = *slots_[index];
@@ -213,15 +239,19 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
     }
   }
   const auto now = LinkTiming::Clock::now();
-  for (auto& slot : slots_) advance(*slot, now);
+  for (auto& slot : slots_) {
+    if (slot->usb_replug_at && *slot->usb_replug_at <= now + kSlack) plug_usb(*slot);
+    advance(*slot, now);
+  }
   arm_timer();
 }
 
 void DeviceServer::arm_timer() {
   std::optional<LinkTiming::TimePoint> next;
   for (const auto& slot : slots_) {
-    const auto deadline = slot->link->next_deadline();
-    if (deadline && (!next || *deadline < *next)) next = deadline;
+    for (const auto deadline : {slot->link->next_deadline(), slot->usb_replug_at}) {
+      if (deadline && (!next || *deadline < *next)) next = deadline;
+    }
   }
   const LinkTiming::TimePoint target = next.value_or(LinkTiming::TimePoint{});
   if (target == armed_for_) return;
@@ -264,7 +294,8 @@ void DeviceServer::accept_client(Slot& slot) {
 }
 
 void DeviceServer::close_client(Slot& slot) {
-  if (protocol_ == ServeProtocol::Pty) return;  // the master stays; hosts come and go on the slave
+  // The master stays; hosts come and go on the slave.
+  if (protocol_ == ServeProtocol::Pty || protocol_ == ServeProtocol::Usb) return;
   epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, slot.client.get(), nullptr);
   slot.client.reset();
   slot.interest = 0;
@@ -276,8 +307,8 @@ void DeviceServer::on_readable(Slot& slot) {
   std::uint8_t buffer[16384];
   const ssize_t got = ::read(slot.client.get(), buffer, sizeof buffer);
   if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-    if (protocol_ != ServeProtocol::Pty) close_client(slot);
-    return;  // a pty master reads EIO while no host has the slave open; our slave fd prevents that
+    close_client(slot);  // not for a pty: its master reads EIO only if nobody has the slave open
+    return;
   }
   if (got < 0) return;
   const auto now = LinkTiming::Clock::now();
@@ -306,7 +337,15 @@ void DeviceServer::advance(Slot& slot, LinkTiming::TimePoint now) {
 }
 
 void DeviceServer::send_to_host(Slot& slot, ByteView device_bytes) {
-  if (device_bytes.empty() || !slot.client) return;
+  if (device_bytes.empty()) return;
+  if (!slot.client) {
+    if (protocol_ != ServeProtocol::Usb) return;  // nobody listens: the bytes are gone
+    // The USB port is re-enumerating: the output waits in the chip until a host can take it.
+    const std::size_t room = kUsbHeldOutput - std::min(kUsbHeldOutput, slot.outbox.size());
+    slot.outbox.insert(slot.outbox.end(), device_bytes.begin(),
+                       device_bytes.begin() + static_cast<std::ptrdiff_t>(std::min(room, device_bytes.size())));
+    return;
+  }
   if (protocol_ == ServeProtocol::Rfc2217) {
     const Bytes escaped = Rfc2217Session::escape(device_bytes);
     slot.outbox.insert(slot.outbox.end(), escaped.begin(), escaped.end());
@@ -317,7 +356,7 @@ void DeviceServer::send_to_host(Slot& slot, ByteView device_bytes) {
 
 void DeviceServer::flush(Slot& slot) {
   while (!slot.outbox.empty() && slot.client) {
-    const ssize_t sent = protocol_ == ServeProtocol::Pty
+    const ssize_t sent = protocol_ == ServeProtocol::Pty || protocol_ == ServeProtocol::Usb
                              ? ::write(slot.client.get(), slot.outbox.data(), slot.outbox.size())
                              : ::send(slot.client.get(), slot.outbox.data(), slot.outbox.size(), MSG_NOSIGNAL);
     if (sent < 0) {
@@ -365,7 +404,65 @@ void DeviceServer::reset_device(Slot& slot, bool download) {
   const Bytes console = download ? slot.device->reset_into_download() : slot.device->reset_normal_boot();
   const auto now = LinkTiming::Clock::now();
   slot.link->on_chip_reset(now);
+  if (slot.usb) unplug_usb(slot, now);
   slot.link->chip_output(now, console);
+}
+
+// ---------------------------------------------------------------- USB-Serial/JTAG
+
+void DeviceServer::plug_usb(Slot& slot) {
+  slot.usb_replug_at.reset();
+  slot.client = slot.usb->plug();
+  slot.usb_lines.enumerate();
+  const auto index = static_cast<std::uint64_t>(client_tag(slot) >> 1);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = client_tag(slot);
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot.client.get(), &ev) != 0) throw_os("epoll_ctl");
+  slot.interest = EPOLLIN;
+  epoll_event lines{};
+  lines.events = EPOLLIN;
+  lines.data.u64 = kUsbLinesBit | index;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot.usb->lines_listener(), &lines) != 0) throw_os("epoll_ctl");
+  log::get("emulator")->debug("USB port {} -> {}", slot.usb->link_path().string(), slot.usb->tty());
+  flush(slot);
+}
+
+void DeviceServer::unplug_usb(Slot& slot, LinkTiming::TimePoint now) {
+  if (slot.client) {
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, slot.client.get(), nullptr);
+    slot.client.reset();
+    slot.interest = 0;
+  }
+  if (slot.usb->present()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, slot.usb->lines_listener(), nullptr);
+  slot.usb->unplug();
+  slot.outbox.clear();  // what the chip had not handed to the host before its reset is lost
+  // The eFuses the reset loaded decide whether the device comes back on the bus.
+  if (slot.device->usb_serial_jtag_enabled()) {
+    slot.usb_replug_at = now + usb_.reenumeration;
+  } else {
+    slot.usb_replug_at.reset();
+    log::get("emulator")
+        ->warn("{}: USB-Serial/JTAG is off (DIS_USB_SERIAL_JTAG or USB_PHY_SEL): the port does not come back",
+               slot.usb->link_path().string());
+  }
+}
+
+void DeviceServer::on_usb_lines(Slot& slot) {
+  if (!slot.usb->present()) return;
+  auto request = slot.usb->accept_lines_request(slot.usb_lines.lines());
+  if (!request) return;
+  const auto reset = slot.usb_lines.set(request->lines);
+  if (reset) {
+    const Bytes console = slot.device->usb_core_reset(reset->download_requested);
+    const auto now = LinkTiming::Clock::now();
+    slot.link->on_chip_reset(now);
+    unplug_usb(slot, now);
+    UsbPort::answer(*request, slot.usb_lines.lines());  // when the host's ioctl returns, its tty is gone
+    slot.link->chip_output(now, console);
+    return;
+  }
+  UsbPort::answer(*request, slot.usb_lines.lines());
 }
 
 void DeviceServer::collect_app_output() {

@@ -32,12 +32,21 @@
 #include "emulator/link_timing.hpp"
 #include "emulator/rfc2217.hpp"
 #include "emulator/unique_fd.hpp"
+#include "emulator/usb_port.hpp"
+#include "emulator/usb_serial_jtag.hpp"
 #include "emulator/virtual_device.hpp"
 
 namespace espfab::emulator {
 
-enum class ServeProtocol { Socket, Rfc2217, Pty };
+enum class ServeProtocol { Socket, Rfc2217, Pty, Usb };
 ServeProtocol parse_protocol(std::string_view text);  // throws BadInputError
+
+// --protocol usb: each device's USB-Serial/JTAG port (usb_port.hpp) in `by_id_dir`; after a chip
+// reset the port is gone for `reenumeration` before it comes back.
+struct UsbOptions {
+  std::filesystem::path by_id_dir;
+  std::chrono::milliseconds reenumeration{300};
+};
 
 class DeviceServer {
  public:
@@ -51,13 +60,14 @@ class DeviceServer {
   // The control channel (control_command.hpp) listens on 127.0.0.1:`control_port` (0 = ephemeral).
   DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
                std::uint16_t first_port = 0, LinkTimingConfig timing = LinkTimingConfig::instant(),
-               std::uint16_t control_port = 0);
+               std::uint16_t control_port = 0, UsbOptions usb = {});
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
 
   std::size_t size() const noexcept { return slots_.size(); }
-  std::string url(std::size_t index) const;  // socket://127.0.0.1:PORT, rfc2217://..., or /dev/pts/N
+  // socket://127.0.0.1:PORT, rfc2217://..., /dev/pts/N, or the by-id link of a USB port
+  std::string url(std::size_t index) const;
   std::uint16_t port(std::size_t index) const;
   VirtualDevice& device(std::size_t index);
   std::uint16_t control_port() const noexcept { return control_port_; }
@@ -79,6 +89,9 @@ class DeviceServer {
   void update_interest(Slot& slot);
   void arm_timer();
   void reset_device(Slot& slot, bool download);
+  void plug_usb(Slot& slot);
+  void unplug_usb(Slot& slot, LinkTiming::TimePoint now);
+  void on_usb_lines(Slot& slot);
   void collect_app_output();
   struct ControlClient;
   void accept_control();
@@ -87,6 +100,7 @@ class DeviceServer {
   std::uint64_t client_tag(const Slot& slot) const;
 
   ServeProtocol protocol_;
+  UsbOptions usb_;
   UniqueFd epoll_;
   UniqueFd timer_;
   LinkTiming::TimePoint armed_for_{};

@@ -54,13 +54,26 @@ void RegisterSpace::write_block(std::uint32_t address, ByteView bytes) {
   }
 }
 
+bool RegisterSpace::force_download_boot() const {
+  const auto it = store_.find(kRtcCntlOption1Reg);
+  return it != store_.end() && (it->second & 1u) != 0;
+}
+
+void RegisterSpace::set_force_download_boot(bool on) {
+  auto& word = store_[kRtcCntlOption1Reg];
+  word = on ? (word | 1u) : (word & ~1u);
+}
+
 void RegisterSpace::reset() {
   ram_.clear();
   const auto strap = store_.find(kGpioStrapReg);
   const std::uint32_t strap_value = strap == store_.end() ? 0 : strap->second;
+  const auto option1 = store_.find(kRtcCntlOption1Reg);
+  const std::uint32_t option1_value = option1 == store_.end() ? 0 : option1->second;
   store_.clear();
   store_[kGpioStrapReg] = strap_value;
-  spi_.attach(SpiFlashController::kDefaultPins);  // after reset the flash is on the default pins
+  if (option1_value != 0) store_[kRtcCntlOption1Reg] = option1_value;  // RTC domain: a core reset keeps it
+  spi_.attach(SpiFlashController::kDefaultPins);                       // after reset the flash is on the default pins
 }
 
 }  // namespace espfab::emulator

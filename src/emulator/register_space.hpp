@@ -32,12 +32,19 @@ class RegisterSpace {
   void set_uart_dev_buf_no(std::uint32_t value) noexcept { uart_dev_buf_no_ = value; }
   // Strapping pins as GPIO_STRAP_REG shows them; bit 3 = GPIO0 (0 = download boot).
   void set_strapping(std::uint32_t value) noexcept { store_[kGpioStrapReg] = value; }
-  // Forgets stored plain registers and SRAM (a chip reset); eFuse and flash keep their state.
+  // Forgets stored plain registers and SRAM (a core reset); eFuse, flash and the RTC-domain
+  // RTC_CNTL_OPTION1 keep their state.
   void reset();
+  // RTC_CNTL_OPTION1 bit 0, FORCE_DOWNLOAD_BOOT: the next core reset enters the ROM loader
+  // whatever GPIO0 says. Set by the USB-Serial/JTAG controller's download request; cleared by a
+  // chip reset (EN pin, power) or by the host (esptool's hard_reset writes 0 with mask 1).
+  bool force_download_boot() const;
+  void set_force_download_boot(bool on);
   SpiFlashController& spi() noexcept { return spi_; }
   const SystemRam& ram() const noexcept { return ram_; }
 
   static constexpr std::uint32_t kGpioStrapReg = 0x60004038;
+  static constexpr std::uint32_t kRtcCntlOption1Reg = 0x6000812C;  // chip::kEsp32s3 registers
 
  private:
   EfuseController& efuse_;

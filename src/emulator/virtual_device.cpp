@@ -30,6 +30,8 @@ Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 constexpr std::uint32_t kEsp32c3ChipMagic = 0x6921506F;
 constexpr std::uint32_t kEsp32c3ChipId = 5;
 constexpr std::uint32_t kEsp32s3ChipId = 9;
+// UARTDEV_BUF_NO when the ROM loader serves USB-Serial/JTAG (docs/serial-protocol.md §5.2).
+constexpr std::uint32_t kUartDevUsbSerialJtag = 4;
 
 std::unique_ptr<VirtualFlash> open_flash(const DeviceConfig& config) {
   if (config.state_dir.empty()) return std::make_unique<VirtualFlash>(config.flash_size);
@@ -192,6 +194,7 @@ std::vector<LoaderEvent> VirtualDevice::take_events() {
 }
 
 Bytes VirtualDevice::reset_into_download() {
+  registers_.set_force_download_boot(false);  // the EN pin resets the RTC domain too
   return enter_download("rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))\r\n");
 }
 
@@ -222,13 +225,32 @@ Bytes VirtualDevice::enter_download(std::string_view reset_lines) {
   return to_line(text(banner));
 }
 
-Bytes VirtualDevice::reset_normal_boot() { return boot(!powered_on_); }
+Bytes VirtualDevice::reset_normal_boot() {
+  registers_.set_force_download_boot(false);
+  return boot(powered_on_ ? ResetCause::Software : ResetCause::PowerOn);
+}
 
-Bytes VirtualDevice::boot(bool power_on) {
+Bytes VirtualDevice::usb_core_reset(bool download_requested) {
+  if (download_requested) registers_.set_force_download_boot(true);
+  if (registers_.force_download_boot()) {
+    // GPIO0 is not sampled again (esptool#970): the strapping word still reads "high".
+    return enter_download("rst:0x15 (USB_UART_CHIP_RESET),boot:0x8 (DOWNLOAD(USB/UART0))\r\n");
+  }
+  return boot(ResetCause::UsbUart);
+}
+
+bool VirtualDevice::usb_serial_jtag_enabled() const {
+  return efuse_.read_field(chip::esp32s3_efuse::DIS_USB_SERIAL_JTAG) == 0 &&
+         efuse_.read_field(chip::esp32s3_efuse::USB_PHY_SEL) == 0;
+}
+
+void VirtualDevice::set_console_usb_serial_jtag() { registers_.set_uart_dev_buf_no(kUartDevUsbSerialJtag); }
+
+Bytes VirtualDevice::boot(ResetCause cause) {
   BootConsole console;
   Bytes halted;
   try {
-    run_boot(console, power_on);
+    run_boot(console, cause);
   } catch (const std::exception& error) {
     halted = halt(error);  // after the lines the chip printed before it stopped
   }
@@ -242,7 +264,7 @@ Bytes VirtualDevice::boot(bool power_on) {
   return to_line(std::move(bytes));
 }
 
-void VirtualDevice::run_boot(BootConsole& console, bool power_on) {
+void VirtualDevice::run_boot(BootConsole& console, ResetCause cause) {
   stop_hello();
   running_code_.reset();
   state_ = State::Running;
@@ -261,7 +283,7 @@ void VirtualDevice::run_boot(BootConsole& console, bool power_on) {
   std::optional<VirtualFlash> no_flash;
   if (config_.faults.no_flash) no_flash.emplace(flash_->size());
   const BootContext context(no_flash ? *no_flash : *flash_, efuse_);
-  if (!run_rom_stage(context, console, power_on ? ResetCause::PowerOn : ResetCause::Software)) return;
+  if (!run_rom_stage(context, console, cause)) return;
   const auto loaded = run_second_stage(context, console);
   if (!loaded) return;
   const std::string project = run_app_startup(context, console, *loaded);
@@ -333,14 +355,14 @@ Bytes VirtualDevice::on_app_bytes(ByteView in) {
     std::string line = app_input_.substr(0, newline);
     app_input_.erase(0, newline + 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (app_crashed_) return boot(false);  // boot_loop: the app resets instead of answering
+    if (app_crashed_) return boot(ResetCause::Software);  // boot_loop: the app resets instead of answering
     for (const auto& reply : app_->handle_line(line)) {
       out.insert(out.end(), reply.begin(), reply.end());
       out.push_back('\r');
       out.push_back('\n');
     }
     if (app_->reset_requested()) {
-      const Bytes console = boot(false);
+      const Bytes console = boot(ResetCause::Software);
       out.insert(out.end(), console.begin(), console.end());
       return out;
     }

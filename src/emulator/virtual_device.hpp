@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/boot_rom.hpp"
 #include "emulator/command_handler.hpp"
 #include "emulator/efuse_controller.hpp"
 #include "emulator/factory_test_app.hpp"
@@ -78,6 +79,15 @@ class VirtualDevice {
   // app start-up; docs/boot-behaviour.md), after which the app runs: bytes from the host
   // go to it line by line.
   Bytes reset_normal_boot();
+  // The USB-Serial/JTAG controller's core reset (usb_serial_jtag.hpp): RTC_CNTL_OPTION1 survives it,
+  // so the chip enters the ROM loader when the host asked for download mode now or earlier and
+  // nobody cleared FORCE_DOWNLOAD_BOOT since; otherwise it boots from flash.
+  Bytes usb_core_reset(bool download_requested);
+  // Whether the chip's USB-Serial/JTAG device is on the USB pins (as the eFuses read at the last
+  // reset say): not with DIS_USB_SERIAL_JTAG, nor with USB_PHY_SEL (the internal PHY goes to USB-OTG).
+  bool usb_serial_jtag_enabled() const;
+  // The host talks to the ROM over USB-Serial/JTAG: UARTDEV_BUF_NO reads 4.
+  void set_console_usb_serial_jtag();
   void set_faults(DeviceFaults faults);
   // Console bytes the running app printed on its own since the last call (the device hello's
   // line, which a worker thread produces); empty when there are none. Event-loop thread only.
@@ -109,8 +119,8 @@ class VirtualDevice {
 
  private:
   void load_efuses();
-  Bytes boot(bool power_on);
-  void run_boot(BootConsole& console, bool power_on);
+  Bytes boot(ResetCause cause);
+  void run_boot(BootConsole& console, ResetCause cause);
   Bytes halt(const std::exception& error);
   // Download-mode entry after any reset; `reset_lines` follow the ROM's two version lines.
   Bytes enter_download(std::string_view reset_lines);

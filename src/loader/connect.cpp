@@ -82,7 +82,10 @@ ConnectResult connect(LoaderClient& client, const ConnectOptions& options) {
     logger->debug("{}: no reset, no sync", link.describe());
     return ConnectResult{false, 0, "none", {}};
   }
-  const auto strategies = connect_strategies(options.before, options.classic_only);
+  // As esptool: default_reset on a USB-Serial/JTAG port means its own sequence.
+  const BeforeReset before =
+      options.before == BeforeReset::DefaultReset && link.usb_serial_jtag() ? BeforeReset::UsbReset : options.before;
+  const auto strategies = connect_strategies(before, options.classic_only);
   std::string boot_log;
   std::string last_error = "no reply";
   for (unsigned attempt = 1; attempt <= std::max(1u, options.attempts); ++attempt) {

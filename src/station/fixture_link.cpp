@@ -30,6 +30,15 @@ loader::Session& FixtureLink::connect(unsigned attempts) {
 }
 
 std::string FixtureLink::boot(const std::function<bool(std::string_view)>& done, std::chrono::milliseconds timeout) {
+  if (session_) {
+    // As esptool's ESP32-S3 hard_reset: clear FORCE_DOWNLOAD_BOOT first, or a USB-Serial/JTAG
+    // core reset enters the ROM loader again (the flag lives in the RTC domain).
+    try {
+      session_->client().write_reg(session_->description().registers.rtc_cntl_option1_reg, 0, 1);
+    } catch (const Error&) {
+      // Secure Download Mode refuses register writes; a UART reset pin clears the flag anyway.
+    }
+  }
   session_.reset();
   link_->set_baud(kConsoleBaud);
   link_->drain_input();

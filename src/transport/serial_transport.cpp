@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "transport/termios2.hpp"
+#include "transport/usb_serial_jtag_port.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -36,11 +38,28 @@ namespace {
 }  // namespace
 
 std::unique_ptr<SerialTransport> SerialTransport::open(const std::string& path, std::uint32_t baud, SystemCalls& sys) {
+  auto transport = open_keeping_input(path, baud, sys);
+  sys.tcflush(transport->stream_.fd(), TCIOFLUSH);  // nothing from before this session
+  return transport;
+}
+
+std::unique_ptr<SerialTransport> SerialTransport::open_keeping_input(const std::string& path, std::uint32_t baud,
+                                                                     SystemCalls& sys) {
   int fd = -1;
-  do {
+  // A USB-Serial/JTAG port is absent for a moment after each chip reset (the last command's
+  // hard reset, say): its by-id path is waited for, up to kReenumerationWait.
+  const auto give_up = std::chrono::steady_clock::now() + kReenumerationWait;
+  for (;;) {
     fd = sys.open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) throw_open_error(path, errno);
+    if (fd >= 0 || errno == EINTR) {
+      if (fd >= 0) break;
+      continue;
+    }
+    if (errno != ENOENT || std::chrono::steady_clock::now() >= give_up || !is_usb_serial_jtag_port(path)) {
+      throw_open_error(path, errno);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   UniqueFd owned(sys, fd);
 
   if (sys.ioctl(fd, TIOCEXCL, nullptr) != 0) {
@@ -72,19 +91,80 @@ std::unique_ptr<SerialTransport> SerialTransport::open(const std::string& path, 
   std::unique_ptr<SerialTransport> transport(
       new SerialTransport(FdStream(sys, std::move(owned), "serial " + path), path));
   transport->set_baud(baud);
-  sys.tcflush(fd, TCIOFLUSH);
   return transport;
 }
 
-std::size_t SerialTransport::read(std::span<std::uint8_t> out, Deadline deadline) {
-  return stream_.read(out, deadline);
+SerialTransport::SerialTransport(FdStream stream, std::string path)
+    : stream_(std::move(stream)), path_(std::move(path)), usb_serial_jtag_(is_usb_serial_jtag_port(path_)) {}
+
+namespace {
+
+bool hung_up(const IoError& error) { return error.code() == "transport.hang_up"; }
+
+}  // namespace
+
+bool SerialTransport::reattach(const Deadline& deadline) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!vanished_at_) {
+    vanished_at_ = now;
+    log::get("transport")->info("{} went away; waiting for it to come back (USB re-enumeration)", path_);
+  }
+  const auto give_up = *vanished_at_ + kReenumerationWait;
+  for (;;) {
+    try {
+      // What the chip said since it came back (its boot log) is kept.
+      auto fresh = open_keeping_input(path_, baud_ == 0 ? 115200 : baud_, stream_.sys());
+      stream_ = std::move(fresh->stream_);
+      lines_unsupported_ = false;
+      log::get("transport")
+          ->info("{} is back after {} ms", path_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *vanished_at_)
+                     .count());
+      vanished_at_.reset();
+      return true;
+    } catch (const Error&) {
+      // not there yet (or still the old node going away)
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      vanished_at_.reset();
+      throw IoError("transport.port_gone",
+                    fmt::format("{} went away and did not come back within {} s", path_, kReenumerationWait.count()),
+                    "check the cable and the hub; a USB device that does not re-enumerate after a reset may have "
+                    "its USB port disabled (eFuses) or be stuck");
+    }
+    if (deadline.expired()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
-void SerialTransport::write(ByteView data) { stream_.write_all(data); }
+std::size_t SerialTransport::read(std::span<std::uint8_t> out, Deadline deadline) {
+  for (;;) {
+    try {
+      return stream_.read(out, deadline);
+    } catch (const IoError& error) {
+      if (!hung_up(error)) throw;
+      if (!reattach(deadline)) return 0;
+    }
+  }
+}
+
+void SerialTransport::write(ByteView data) {
+  try {
+    stream_.write_all(data);
+  } catch (const IoError& error) {
+    if (!hung_up(error) || !reattach(Deadline(kReenumerationWait))) throw;
+    stream_.write_all(data);
+  }
+}
 
 void SerialTransport::drain_input() {
-  stream_.sys().tcflush(stream_.fd(), TCIFLUSH);
-  stream_.discard_pending();
+  try {
+    stream_.sys().tcflush(stream_.fd(), TCIFLUSH);
+    stream_.discard_pending();
+  } catch (const IoError& error) {
+    // Gone (re-enumerating): the port that comes back has nothing stale in it.
+    if (!hung_up(error) || !reattach(Deadline(kReenumerationWait))) throw;
+  }
 }
 
 void SerialTransport::flush_output() {
@@ -108,6 +188,16 @@ void SerialTransport::set_baud(std::uint32_t baud) {
 }
 
 bool SerialTransport::set_control_lines(ControlLines lines) {
+  try {
+    return apply_lines(lines);
+  } catch (const IoError& error) {
+    // A USB port re-enumerating after the chip reset: the new port starts with both lines off.
+    if (error.code() != "transport.control_lines_failed" || !reattach(Deadline(kReenumerationWait))) throw;
+    return apply_lines(lines);
+  }
+}
+
+bool SerialTransport::apply_lines(ControlLines lines) {
   if (lines_unsupported_) return false;
   SystemCalls& sys = stream_.sys();
   int set_bits = 0;

@@ -41,6 +41,9 @@ class Transport {
   // Sets DTR/RTS together. Returns false when the link has no control lines (socket://, pty);
   // reset strategies then fall back to "no reset".
   virtual bool set_control_lines(ControlLines lines) = 0;
+  // An Espressif USB-Serial/JTAG port (usb_serial_jtag_port.hpp): its own reset sequence, and
+  // the port re-enumerates at every chip reset.
+  virtual bool usb_serial_jtag() const { return false; }
   // "serial /dev/ttyUSB0 @115200", "rfc2217 10.0.0.5:4000": for logs and error context.
   virtual std::string describe() const = 0;
 };

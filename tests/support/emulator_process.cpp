@@ -52,6 +52,7 @@ EmulatorProcess::EmulatorProcess(const EmulatorOptions& options) {
     const auto device = nlohmann::json::parse(line);
     urls_.push_back(device.at("url").get<std::string>());
     if (device.contains("control")) control_ = device.at("control").get<std::string>();
+    if (device.contains("preload")) preload_ = device.at("preload").get<std::string>();
     line.clear();
   }
   ::close(out[0]);

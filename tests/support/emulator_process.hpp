@@ -30,11 +30,14 @@ class EmulatorProcess {
   const std::string& url() const { return urls_.at(0); }
   const std::vector<std::string>& urls() const { return urls_; }
   const std::string& control() const { return control_; }
+  // --protocol usb: the library a host program needs in LD_PRELOAD for DTR/RTS on the ports.
+  const std::string& preload() const { return preload_; }
 
  private:
   pid_t pid_ = -1;
   std::vector<std::string> urls_;
   std::string control_;
+  std::string preload_;
 };
 
 }  // namespace espfab::test

@@ -15,7 +15,19 @@ extern char** environ;
 
 namespace espfab::test {
 
-CommandResult run_command(const std::filesystem::path& program, const std::vector<std::string>& args) {
+CommandResult run_command(const std::filesystem::path& program, const std::vector<std::string>& args,
+                          const std::vector<std::string>& environment) {
+  std::vector<std::string> env_storage(environment);
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text(*entry);
+    const auto name = text.substr(0, text.find('=') + 1);
+    bool replaced = false;
+    for (const auto& added : environment) replaced = replaced || added.starts_with(name);
+    if (!replaced) env_storage.push_back(text);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -32,7 +44,7 @@ CommandResult run_command(const std::filesystem::path& program, const std::vecto
   argv.push_back(nullptr);
 
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -66,6 +78,8 @@ CommandResult run_command(const std::filesystem::path& program, const std::vecto
   return result;
 }
 
-CommandResult run_espfab(const std::vector<std::string>& args) { return run_command(espfab_binary(), args); }
+CommandResult run_espfab(const std::vector<std::string>& args, const std::vector<std::string>& environment) {
+  return run_command(espfab_binary(), args, environment);
+}
 
 }  // namespace espfab::test

@@ -13,8 +13,10 @@ struct CommandResult {
   std::string err;
 };
 
-CommandResult run_command(const std::filesystem::path& program, const std::vector<std::string>& args);
+// `environment`: NAME=VALUE entries added to (or replacing those of) this process's environment.
+CommandResult run_command(const std::filesystem::path& program, const std::vector<std::string>& args,
+                          const std::vector<std::string>& environment = {});
 // Shorthand for the built espfab CLI.
-CommandResult run_espfab(const std::vector<std::string>& args);
+CommandResult run_espfab(const std::vector<std::string>& args, const std::vector<std::string>& environment = {});
 
 }  // namespace espfab::test

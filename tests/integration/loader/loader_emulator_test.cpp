@@ -226,6 +226,7 @@ std::string protocol_name(const ::testing::TestParamInfo<emulator::ServeProtocol
     case emulator::ServeProtocol::Socket: return "Socket";
     case emulator::ServeProtocol::Rfc2217: return "Rfc2217";
     case emulator::ServeProtocol::Pty: return "Pty";
+    case emulator::ServeProtocol::Usb: return "Usb";  // tests/e2e/usb_serial_jtag_e2e_test.cpp
   }
   return "Unknown";
 }

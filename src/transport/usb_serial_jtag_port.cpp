@@ -1,0 +1,30 @@
+#include "transport/usb_serial_jtag_port.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+namespace espfab::transport {
+namespace {
+
+std::string first_word(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string word;
+  in >> word;
+  return word;
+}
+
+}  // namespace
+
+bool is_usb_serial_jtag_port(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::path(path).filename().string().starts_with(kUsbSerialJtagByIdPrefix)) return true;
+  std::error_code error;
+  const fs::path node = fs::canonical(path, error);
+  if (error) return false;
+  // /sys/class/tty/ttyACM0/device is the USB interface; its parent holds the device's IDs.
+  const fs::path device = fs::path("/sys/class/tty") / node.filename() / "device" / "..";
+  return first_word(device / "idVendor") == kEspressifUsbVendor &&
+         first_word(device / "idProduct") == kUsbSerialJtagProduct;
+}
+
+}  // namespace espfab::transport
