@@ -52,6 +52,9 @@ constexpr std::uint64_t kControlClientBit = std::uint64_t{1} << 62;
 constexpr std::uint64_t kUsbLinesBit = std::uint64_t{1} << 61;
 // Chip output while its USB port is gone waits in the device's FIFO, up to this much.
 constexpr std::size_t kUsbHeldOutput = 64 * 1024;
+// A chip reset takes the device off the bus at once, but the host notices a moment later: until
+// then its tty stays (requests on it return, nothing moves).
+constexpr auto kUsbDisconnectNoticed = std::chrono::milliseconds(20);
 
 std::string usb_serial_string(const MacAddress& mac) {
   std::string text = format_mac(mac);
@@ -104,6 +107,8 @@ struct DeviceServer::Slot {
   std::unique_ptr<UsbPort> usb;  // --protocol usb
   UsbSerialJtagLines usb_lines;
   std::optional<LinkTiming::TimePoint> usb_replug_at;
+  std::optional<LinkTiming::TimePoint> usb_unplug_at;  // reset: the host's tty goes then
+  bool usb_detached = false;                           // off the bus, the host has not noticed yet
 };
 
 DeviceServer::DeviceServer(std::vector<std::unique_ptr<VirtualDevice>> devices, ServeProtocol protocol,
@@ -240,6 +245,7 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
   }
   const auto now = LinkTiming::Clock::now();
   for (auto& slot : slots_) {
+    if (slot->usb_unplug_at && *slot->usb_unplug_at <= now + kSlack) unplug_usb(*slot, now);
     if (slot->usb_replug_at && *slot->usb_replug_at <= now + kSlack) plug_usb(*slot);
     advance(*slot, now);
   }
@@ -249,7 +255,7 @@ void DeviceServer::poll_once(std::chrono::milliseconds timeout) {
 void DeviceServer::arm_timer() {
   std::optional<LinkTiming::TimePoint> next;
   for (const auto& slot : slots_) {
-    for (const auto deadline : {slot->link->next_deadline(), slot->usb_replug_at}) {
+    for (const auto deadline : {slot->link->next_deadline(), slot->usb_replug_at, slot->usb_unplug_at}) {
       if (deadline && (!next || *deadline < *next)) next = deadline;
     }
   }
@@ -310,7 +316,7 @@ void DeviceServer::on_readable(Slot& slot) {
     close_client(slot);  // not for a pty: its master reads EIO only if nobody has the slave open
     return;
   }
-  if (got < 0) return;
+  if (got < 0 || slot.usb_detached) return;  // off the bus: the bytes go nowhere
   const auto now = LinkTiming::Clock::now();
   const ByteView in(buffer, static_cast<std::size_t>(got));
   VirtualDevice& device = *slot.device;
@@ -338,7 +344,7 @@ void DeviceServer::advance(Slot& slot, LinkTiming::TimePoint now) {
 
 void DeviceServer::send_to_host(Slot& slot, ByteView device_bytes) {
   if (device_bytes.empty()) return;
-  if (!slot.client) {
+  if (!slot.client || slot.usb_detached) {
     if (protocol_ != ServeProtocol::Usb) return;  // nobody listens: the bytes are gone
     // The USB port is re-enumerating: the output waits in the chip until a host can take it.
     const std::size_t room = kUsbHeldOutput - std::min(kUsbHeldOutput, slot.outbox.size());
@@ -355,7 +361,7 @@ void DeviceServer::send_to_host(Slot& slot, ByteView device_bytes) {
 }
 
 void DeviceServer::flush(Slot& slot) {
-  while (!slot.outbox.empty() && slot.client) {
+  while (!slot.outbox.empty() && slot.client && !slot.usb_detached) {
     const ssize_t sent = protocol_ == ServeProtocol::Pty || protocol_ == ServeProtocol::Usb
                              ? ::write(slot.client.get(), slot.outbox.data(), slot.outbox.size())
                              : ::send(slot.client.get(), slot.outbox.data(), slot.outbox.size(), MSG_NOSIGNAL);
@@ -404,7 +410,7 @@ void DeviceServer::reset_device(Slot& slot, bool download) {
   const Bytes console = download ? slot.device->reset_into_download() : slot.device->reset_normal_boot();
   const auto now = LinkTiming::Clock::now();
   slot.link->on_chip_reset(now);
-  if (slot.usb) unplug_usb(slot, now);
+  if (slot.usb) detach_usb(slot, now);
   slot.link->chip_output(now, console);
 }
 
@@ -412,6 +418,7 @@ void DeviceServer::reset_device(Slot& slot, bool download) {
 
 void DeviceServer::plug_usb(Slot& slot) {
   slot.usb_replug_at.reset();
+  slot.usb_detached = false;
   slot.client = slot.usb->plug();
   slot.usb_lines.enumerate();
   const auto index = static_cast<std::uint64_t>(client_tag(slot) >> 1);
@@ -428,7 +435,15 @@ void DeviceServer::plug_usb(Slot& slot) {
   flush(slot);
 }
 
+void DeviceServer::detach_usb(Slot& slot, LinkTiming::TimePoint now) {
+  slot.outbox.clear();  // what the chip had not handed to the host before its reset is lost
+  if (slot.usb_detached || !slot.usb->present()) return;
+  slot.usb_detached = true;
+  slot.usb_unplug_at = now + kUsbDisconnectNoticed;
+}
+
 void DeviceServer::unplug_usb(Slot& slot, LinkTiming::TimePoint now) {
+  slot.usb_unplug_at.reset();
   if (slot.client) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, slot.client.get(), nullptr);
     slot.client.reset();
@@ -436,7 +451,6 @@ void DeviceServer::unplug_usb(Slot& slot, LinkTiming::TimePoint now) {
   }
   if (slot.usb->present()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, slot.usb->lines_listener(), nullptr);
   slot.usb->unplug();
-  slot.outbox.clear();  // what the chip had not handed to the host before its reset is lost
   // The eFuses the reset loaded decide whether the device comes back on the bus.
   if (slot.device->usb_serial_jtag_enabled()) {
     slot.usb_replug_at = now + usb_.reenumeration;
@@ -452,15 +466,20 @@ void DeviceServer::on_usb_lines(Slot& slot) {
   if (!slot.usb->present()) return;
   auto request = slot.usb->accept_lines_request(slot.usb_lines.lines());
   if (!request) return;
+  if (slot.usb_detached) {  // the device has left; the host's driver answers until it notices
+    UsbPort::answer(*request, request->lines);
+    return;
+  }
   const auto reset = slot.usb_lines.set(request->lines);
   if (reset) {
+    // A core reset: the USB-Serial/JTAG controller itself is not reset, the port stays.
     const Bytes console = slot.device->usb_core_reset(reset->download_requested);
     const auto now = LinkTiming::Clock::now();
     slot.link->on_chip_reset(now);
-    unplug_usb(slot, now);
-    UsbPort::answer(*request, slot.usb_lines.lines());  // when the host's ioctl returns, its tty is gone
+    slot.outbox.clear();
+    // ... unless the eFuses this reset loaded turn the controller off: then it leaves the bus.
+    if (!slot.device->usb_serial_jtag_enabled()) detach_usb(slot, now);
     slot.link->chip_output(now, console);
-    return;
   }
   UsbPort::answer(*request, slot.usb_lines.lines());
 }

@@ -90,6 +90,7 @@ class DeviceServer {
   void arm_timer();
   void reset_device(Slot& slot, bool download);
   void plug_usb(Slot& slot);
+  void detach_usb(Slot& slot, LinkTiming::TimePoint now);
   void unplug_usb(Slot& slot, LinkTiming::TimePoint now);
   void on_usb_lines(Slot& slot);
   void collect_app_output();
