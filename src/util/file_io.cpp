@@ -91,7 +91,7 @@ bool for_each_line(const std::filesystem::path& path, const std::function<bool(s
                    std::size_t max_line) {
   FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return false;
+    if (errno == ENOENT || errno == ENOTDIR) return false;  // no such file (can be none there)
     io_fail("io.open", "cannot open", path, errno);
   }
   std::string pending;  // the part of the current line read so far

@@ -118,6 +118,8 @@ TEST(FileIoLines, StopsWhenTheCallbackSaysSo) {
 TEST(FileIoLines, AMissingFileIsNothingRecordedYet) {
   test::TempDir dir;
   EXPECT_FALSE(for_each_line(dir / "absent", [](std::string_view) { return true; }));
+  write_text_file_atomic(dir / "a-file", "x\n");
+  EXPECT_FALSE(for_each_line(dir / "a-file" / "log", [](std::string_view) { return true; }));  // ENOTDIR
 }
 
 TEST(FileIoLines, ALineOverTheLimitNamesTheFileAndTheLine) {
