@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "chip/esp32s3_efuse.hpp"
 #include "emulator/virtual_device.hpp"
 
 namespace espfab::emulator {
@@ -88,6 +89,30 @@ TEST(UsbSerialJtagDevice, UartdevBufNoSaysUsbSerialJtag) {
   device.set_console_usb_serial_jtag();
   (void)device.usb_core_reset(true);
   EXPECT_EQ(device.registers().read(0x3FCEF14C) & 0xFFu, 4u);
+}
+
+// One BLOCK0 program cycle through the eFuse controller's registers, then the read that loads it.
+void burn_block0_word(VirtualDevice& device, unsigned word, std::uint32_t bits) {
+  namespace efuse = chip::esp32s3_efuse;
+  auto& registers = device.registers();
+  registers.write(efuse::kBase + 4 * word, bits);
+  registers.write(efuse::kBase + efuse::EFUSE_CONF_REG, efuse::kWriteOpCode);
+  registers.write(efuse::kBase + efuse::EFUSE_CMD_REG, efuse::kPgmCmd);
+  registers.write(efuse::kBase + 4 * word, 0);
+  registers.write(efuse::kBase + efuse::EFUSE_CONF_REG, efuse::kReadOpCode);
+  registers.write(efuse::kBase + efuse::EFUSE_CMD_REG, efuse::kReadCmd);
+}
+
+TEST(UsbSerialJtagDevice, UsbPhySelOrDisUsbSerialJtagTakeTheDeviceOffTheBusAfterAReset) {
+  for (const auto& field : {chip::esp32s3_efuse::USB_PHY_SEL, chip::esp32s3_efuse::DIS_USB_SERIAL_JTAG}) {
+    DeviceConfig config;
+    config.flash_size = 0x100000;
+    VirtualDevice device(config);
+    EXPECT_TRUE(device.usb_serial_jtag_enabled());
+    burn_block0_word(device, field.word, 1u << field.shift);
+    (void)device.usb_core_reset(true);
+    EXPECT_FALSE(device.usb_serial_jtag_enabled()) << "word " << field.word << " bit " << field.shift;
+  }
 }
 
 }  // namespace
