@@ -40,6 +40,15 @@ std::string hint_for(int err) {
                       "check the path: it must name a regular file of at most that size");
 }
 
+// One read(2), retried on EINTR; 0 at the end of the file. Throws IoError naming the path.
+std::size_t read_chunk(int fd, void* buffer, std::size_t size, const std::filesystem::path& path) {
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, size);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) io_fail("io.read", "cannot read", path, errno);
+  }
+}
+
 class FdGuard {
  public:
   explicit FdGuard(int fd) : fd_(fd) {}
@@ -69,14 +78,8 @@ Bytes read_file(const std::filesystem::path& path, ReadLimit limit) {
   Bytes data;
   data.reserve(static_cast<std::size_t>(size));
   std::uint8_t buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_fail("io.read", "cannot read", path, errno);
-    }
-    if (n == 0) break;
-    if (data.size() + static_cast<std::size_t>(n) > limit.max_bytes) too_large(path, limit);
+  for (std::size_t n; (n = read_chunk(fd.get(), buffer, sizeof buffer, path)) != 0;) {
+    if (data.size() + n > limit.max_bytes) too_large(path, limit);
     data.insert(data.end(), buffer, buffer + n);
   }
   return data;
@@ -103,14 +106,8 @@ bool for_each_line(const std::filesystem::path& path, const std::function<bool(s
                         "that long");
   };
   char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      io_fail("io.read", "cannot read", path, errno);
-    }
-    if (n == 0) break;
-    std::string_view chunk(buffer, static_cast<std::size_t>(n));
+  for (std::size_t n; (n = read_chunk(fd.get(), buffer, sizeof buffer, path)) != 0;) {
+    std::string_view chunk(buffer, n);
     for (auto newline = chunk.find('\n'); newline != std::string_view::npos; newline = chunk.find('\n')) {
       std::string_view line = chunk.substr(0, newline);
       if (!pending.empty()) {
