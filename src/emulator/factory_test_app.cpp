@@ -71,6 +71,20 @@ FactoryTestFaults parse_factory_test_faults(std::string_view text) {
   return faults;
 }
 
+namespace {
+
+// A knob that counts eFuse program cycles from now, from 1.
+unsigned parse_program_cycle(std::string_view value, std::string_view key, const char* example) {
+  const int cycle = parse_int(value, key);
+  if (cycle < 1) {
+    throw BadInputError("emulator.bad_fault", fmt::format("{} counts program cycles from 1", key),
+                        fmt::format("for example {}", example));
+  }
+  return static_cast<unsigned>(cycle);
+}
+
+}  // namespace
+
 DeviceFaults parse_device_faults(std::string_view text) {
   DeviceFaults faults;
   std::string app_knobs;
@@ -97,19 +111,9 @@ DeviceFaults parse_device_faults(std::string_view text) {
     } else if (key == "no_flash") {
       faults.no_flash = true;
     } else if (key == "efuse_power_loss") {
-      const int cycle = parse_int(value, key);
-      if (cycle < 1) {
-        throw BadInputError("emulator.bad_fault", "efuse_power_loss counts program cycles from 1",
-                            "for example efuse_power_loss=2");
-      }
-      faults.efuse_power_loss = static_cast<unsigned>(cycle);
+      faults.efuse_power_loss = parse_program_cycle(value, key, "efuse_power_loss=2");
     } else if (key == "drop_after_burn") {
-      const int cycle = parse_int(value, key);
-      if (cycle < 1) {
-        throw BadInputError("emulator.bad_fault", "drop_after_burn counts program cycles from 1",
-                            "for example drop_after_burn=8 (after the 8th eFuse program cycle from now)");
-      }
-      faults.drop_after_burn = static_cast<unsigned>(cycle);
+      faults.drop_after_burn = parse_program_cycle(value, key, "drop_after_burn=8 (after the 8th eFuse program cycle)");
     } else if (!item.empty()) {
       if (!app_knobs.empty()) app_knobs += ',';
       app_knobs.append(item);

@@ -58,18 +58,26 @@ void set_auto_resume(const fs::path& profile, bool on) {
   write_text_file_atomic(profile, text);
 }
 
-// The link dies 200 kB into every connection: flash-production (after the flash-encryption key is
-// burned) can never finish. The device ends as a fault; the fixture stops; exit 1.
-json run_into_a_fault(const fs::path& profile, const EmulatorProcess& emulator) {
-  control(emulator, "fault 0 drop_after=200000");
+// Runs one device into a fault with emulator `knobs` and checks it ended as a fault in `step`, its
+// fixture stopped, exit 1; then clears the knobs.
+json run_into_a_fault_at(const fs::path& profile, const EmulatorProcess& emulator, const std::string& knobs,
+                         const std::string& step) {
+  control(emulator, "fault 0 " + knobs);
   const auto run = run_espfab(run_args(profile, {emulator.url()}));
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   const auto summary = parsed(run);
   EXPECT_EQ(summary["devices"][0]["result"], "fault") << summary.dump(2);
-  EXPECT_NE(summary["devices"][0]["reason"].get<std::string>().find("flash-production"), std::string::npos);
+  EXPECT_NE(summary["devices"][0]["reason"].get<std::string>().find(step), std::string::npos)
+      << summary["devices"][0]["reason"];
   EXPECT_EQ(summary["fixtures"][0]["state"], "fault");
   control(emulator, "fault 0 clear");
   return summary;
+}
+
+// The link dies 200 kB into every connection: flash-production (after the flash-encryption key is
+// burned) can never finish. The device ends as a fault; the fixture stops; exit 1.
+json run_into_a_fault(const fs::path& profile, const EmulatorProcess& emulator) {
+  return run_into_a_fault_at(profile, emulator, "drop_after=200000", "flash-production");
 }
 
 TEST(StationRecoveryE2e, AFaultResumesByItselfWhenItsEfusesAreConsistent) {
@@ -126,15 +134,7 @@ TEST(StationRecoveryE2e, WithoutAutoResumeTheOperatorResumesIt) {
 // the device the fixture saw last, as its boot was verified, and finished: by itself (auto_resume)
 // or after `espfab device resume`.
 json run_into_a_fault_after_the_final_lock(const fs::path& profile, const EmulatorProcess& emulator) {
-  control(emulator, "fault 0 drop_after_burn=8");
-  const auto run = run_espfab(run_args(profile, {emulator.url()}));
-  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
-  const auto summary = parsed(run);
-  EXPECT_EQ(summary["devices"][0]["result"], "fault") << summary.dump(2);
-  EXPECT_NE(summary["devices"][0]["reason"].get<std::string>().find("final-lock"), std::string::npos)
-      << summary["devices"][0]["reason"];
-  control(emulator, "fault 0 clear");
-  return summary;
+  return run_into_a_fault_at(profile, emulator, "drop_after_burn=8", "final-lock");
 }
 
 TEST(StationRecoveryE2e, ALockedChipWhoseFinalLockWasNotHeardResumesByItsFixture) {
