@@ -6,7 +6,7 @@
 
 #include "command_registry.hpp"
 #include "connection_options.hpp"
-#include "loader/device_info.hpp"
+#include "service/device_facts.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -14,22 +14,18 @@ namespace {
 void run(const ConnectionOptions& options) {
   run_device_command(options, [&] {
     Device device(options);
-    auto& session = device.session();
-    const auto mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
-    const auto& security = session.chip().security;
-    const std::uint32_t chip_id =
-        security && security->chip_id ? *security->chip_id : session.description().image_chip_id;
+    const auto identity = service::read_chip_identity(device.session());
     device.finish();
     if (options.json) {
-      print_json({{"chip", session.description().name},
-                  {"chip_id", chip_id},
-                  {"mac", mac},
-                  {"loader", session.stub_running() ? "stub" : "rom"},
-                  {"secure_download_mode", session.chip().secure_download_mode},
+      print_json({{"chip", identity.chip},
+                  {"chip_id", identity.chip_id},
+                  {"mac", identity.mac},
+                  {"loader", identity.stub ? "stub" : "rom"},
+                  {"secure_download_mode", identity.secure_download_mode},
                   {"port", device.link().describe()}});
     } else {
-      std::cout << fmt::format("Chip: {}\nChip id: {}\nMAC: {}\nLoader: {}\n", session.description().name, chip_id, mac,
-                               session.stub_running() ? "stub" : "ROM");
+      std::cout << fmt::format("Chip: {}\nChip id: {}\nMAC: {}\nLoader: {}\n", identity.chip, identity.chip_id,
+                               identity.mac, identity.stub ? "stub" : "ROM");
     }
   });
 }

@@ -2,23 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <csignal>
-#include <cstdlib>
 #include <iostream>
 
 #include "cli_support.hpp"
 #include "loader/stub.hpp"
-#include "transport/open_transport.hpp"
 #include "util/error.hpp"
 
 namespace espfab::cli {
-
-namespace {
-
-// The ROM starts at 115200 and auto-bauds on SYNC; faster rates come with CHANGE_BAUDRATE.
-constexpr std::uint32_t kRomBaud = 115200;
-
-}  // namespace
 
 std::shared_ptr<ConnectionOptions> add_connection_options(CLI::App& app) {
   auto options = std::make_shared<ConnectionOptions>();
@@ -41,25 +31,23 @@ std::shared_ptr<ConnectionOptions> add_connection_options(CLI::App& app) {
   return options;
 }
 
-Device::Device(const ConnectionOptions& options) : options_(options) {
-  if (options.port.empty()) {
-    throw BadInputError("cli.no_port", "no port given",
-                        "pass --port /dev/ttyUSB0 (or socket://HOST:PORT, rfc2217://HOST:PORT) or set ESPFAB_PORT");
-  }
-  std::signal(SIGPIPE, SIG_IGN);  // a dropped TCP link must be an error, not a silent exit
-  loader::SessionOptions session_options;
-  session_options.connect.before = loader::parse_before_reset(options.before);
-  session_options.connect.attempts = options.connect_attempts;
-  loader::parse_after_reset(options.after);  // fail on a typo before touching the device
-  const auto url = transport::parse_port_url(options.port);
-  session_options.connect.classic_only = url.scheme == transport::PortUrl::Scheme::Rfc2217;
-  session_options.baud = options.baud;
-  if (!options.stub_file.empty()) session_options.stub = loader::load_stub_file(options.stub_file);
-  link_ = transport::open_transport(options.port, std::min(kRomBaud, options.baud));
-  session_.emplace(*link_, std::move(session_options));
+loader::ConnectionSettings connection_settings(const ConnectionOptions& options) {
+  loader::ConnectionSettings settings;
+  settings.port = options.port;
+  settings.before = loader::parse_before_reset(options.before);
+  settings.attempts = options.connect_attempts;
+  settings.baud = options.baud;
+  if (!options.stub_file.empty()) settings.stub = loader::load_stub_file(options.stub_file);
+  return settings;
 }
 
-void Device::finish() { session_->finish(loader::parse_after_reset(options_.after)); }
+// --after is parsed first: a typo fails before the device is touched.
+Device::Device(const ConnectionOptions& options) : Device(loader::parse_after_reset(options.after), options) {}
+
+Device::Device(loader::AfterReset after, const ConnectionOptions& options)
+    : service::DeviceConnection(connection_settings(options)), after_(after) {}
+
+void Device::finish() { service::DeviceConnection::finish(after_); }
 
 void run_device_command(const ConnectionOptions& options, const std::function<void()>& body) {
   try {

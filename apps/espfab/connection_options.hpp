@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "loader/session.hpp"
-#include "transport/transport.hpp"
+#include "loader/connection_settings.hpp"
+#include "service/device_connection.hpp"
 
 namespace espfab::cli {
 
@@ -29,19 +29,19 @@ struct ConnectionOptions {
 // Adds the options to a device subcommand (`espfab chip-id --port URL ...`).
 std::shared_ptr<ConnectionOptions> add_connection_options(CLI::App& app);
 
-// One open device: the link and a ready session on it.
-class Device {
+// The service's connection settings for these options (the stub file read, --before parsed).
+loader::ConnectionSettings connection_settings(const ConnectionOptions& options);
+
+// One open device: the service's connection, with --after applied by finish().
+class Device : public service::DeviceConnection {
  public:
   explicit Device(const ConnectionOptions& options);
-  loader::Session& session() { return *session_; }
-  transport::Transport& link() { return *link_; }
   // Applies --after. Call once the operation succeeded.
   void finish();
 
  private:
-  const ConnectionOptions& options_;
-  std::unique_ptr<transport::Transport> link_;
-  std::optional<loader::Session> session_;
+  Device(loader::AfterReset after, const ConnectionOptions& options);
+  loader::AfterReset after_;
 };
 
 // Runs a device command: errors are printed as JSON too when --json is on, then rethrown.

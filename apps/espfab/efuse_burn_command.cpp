@@ -17,10 +17,10 @@
 #include "command_registry.hpp"
 #include "connection_options.hpp"
 #include "security/burn_plan.hpp"
+#include "security/burn_plan_file.hpp"
 #include "security/efuse_burner.hpp"
 #include "security/flash_encryption.hpp"
 #include "security/key_purpose.hpp"
-#include "security/loader_efuse_registers.hpp"
 #include "security/sbv2_key.hpp"
 #include "security/security_profile_file.hpp"
 #include "util/file_io.hpp"
@@ -202,7 +202,7 @@ const RegisterCommand burn_command{{
         run_device_command(*args->connection, [&] {
           BurnJob job;
           if (!args->plan_file.empty()) {
-            job.plan_file = load_plan_file(args->plan_file);
+            job.plan_file = security::load_plan_file(args->plan_file);
           } else {
             job.inputs = read_inputs(args->security);
             add_field_pairs(job.inputs.profile, args->field_pairs);
@@ -230,7 +230,7 @@ const RegisterCommand plan_command{{
           BurnJob job;
           job.inputs = read_inputs(args->security);
           add_field_pairs(job.inputs.profile, args->field_pairs);
-          job.out = args->out;
+          job.plan_out = args->out;
           run_job(*args->connection, job);
         });
       });

@@ -8,10 +8,9 @@
 
 #include "chip/esp32s3_efuse.hpp"
 #include "cli_support.hpp"
+#include "security/burn_plan_json.hpp"
 #include "security/efuse_burner.hpp"
-#include "security/loader_efuse_registers.hpp"
 #include "util/error.hpp"
-#include "util/file_io.hpp"
 
 namespace espfab::cli {
 
@@ -29,23 +28,6 @@ std::string key_block_text(const security::KeyBlockWrite& write) {
                      security::key_purpose_name(static_cast<std::uint32_t>(write.purpose)),
                      write.read_protect ? ", read-protected" : "", write.write_protect ? ", write-protected" : "",
                      source);
-}
-
-nlohmann::json plan_json(const security::BurnPlan& plan) {
-  nlohmann::json batches = nlohmann::json::array();
-  for (const auto& batch : plan.batches) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& write : batch.key_blocks) keys.push_back(key_block_text(write));
-    nlohmann::json fields = nlohmann::json::array();
-    for (const auto& write : batch.fields) {
-      fields.push_back({{"field", write.field}, {"value", write.value}, {"why", write.why}});
-    }
-    batches.push_back({{"name", batch.name},
-                       {"key_blocks", keys},
-                       {"fields", fields},
-                       {"after_boot_verified", batch.after_boot_verified}});
-  }
-  return {{"batches", batches}, {"already_done", plan.skipped}};
 }
 
 void print_plan(const security::BurnPlan& plan) {
@@ -72,79 +54,49 @@ const char* outcome_text(security::BurnStep::Outcome outcome) {
   return "";
 }
 
-std::optional<security::FlashEncryptionKey> key_for_plan_file(const security::BurnPlan& plan) {
-  unsigned halves = 0;
-  for (const auto& batch : plan.batches)
-    for (const auto& write : batch.key_blocks)
-      if (write.source == security::KeySource::DeviceFlashEncryptionKey) halves = std::max(halves, write.key_half + 1);
-  if (halves == 0) return std::nullopt;
-  // Generated now, in memory: a plan file never holds key bytes.
-  return security::FlashEncryptionKey::generate(halves == 2 ? security::XtsKeyLength::Aes256
-                                                            : security::XtsKeyLength::Aes128);
-}
-
 }  // namespace
 
 void run_job(const ConnectionOptions& connection, BurnJob& job) {
   Device device(connection);
-  security::LoaderEfuseRegisters registers(device.session().client());
-  const security::EfuseImage now = security::read_efuses(registers);
-  security::EfuseImage before = now;
-  security::BurnPlan plan;
-  std::optional<security::FlashEncryptionKey> key;
-  if (job.plan_file) {
-    plan = job.plan_file->plan;
-    before = job.plan_file->planned_from;
-    key = key_for_plan_file(plan);
-  } else {
-    const auto images = job.inputs.images();
-    plan = security::plan_burn(job.inputs.profile, now, images);
-    key = std::move(job.inputs.key);
-  }
   const bool json = connection.json;
-  if (!job.out.empty()) {
-    write_text_file_atomic(job.out, plan_file_json(plan, before).dump(2) + "\n");
-  }
-  if (!json) print_plan(plan);
+  nlohmann::json steps = nlohmann::json::array();
+  service::EfuseBurnEvents events;
+  events.planned = [&](const security::BurnPlan& plan) {
+    if (!json) print_plan(plan);
+  };
+  events.step = [&](const security::BurnStep& step, bool finished) {
+    if (!finished) {
+      if (!json) std::cerr << fmt::format("burning {} ({})...\n", efuse::kBlocks[step.block].name, step.batch);
+      return;
+    }
+    if (!json) {
+      std::cout << fmt::format("  {:<16} {:<24} {}\n", efuse::kBlocks[step.block].name, step.batch,
+                               outcome_text(step.outcome));
+    }
+    steps.push_back({{"batch", step.batch},
+                     {"block", efuse::kBlocks[step.block].name},
+                     {"outcome", outcome_text(step.outcome)},
+                     {"attempts", step.attempts},
+                     {"fields", step.fields}});
+  };
+  const auto outcome = service::run_efuse_job(device.session(), job, events);
   if (!job.confirm) {
     if (json) {
-      print_json({{"plan", plan_json(plan)}, {"burned", false}});
-    } else if (!job.out.empty()) {
-      std::cout << "\nPlan written to " << job.out << " (no key bytes in it). Nothing burned.\n";
+      print_json({{"plan", security::burn_plan_to_json(outcome.plan)}, {"burned", false}});
+    } else if (!job.plan_out.empty()) {
+      std::cout << "\nPlan written to " << job.plan_out.string() << " (no key bytes in it). Nothing burned.\n";
     } else {
       std::cout << "\nDry run: nothing burned. Review the plan, then add --confirm to burn it.\n";
     }
     device.finish();
     return;
   }
-  security::EfuseBurner burner(registers);
-  nlohmann::json steps = nlohmann::json::array();
-  const auto report = burner.execute(
-      plan, before, key ? &*key : nullptr, security::BurnOptions{.boot_verified = job.include_final_lock},
-      [&](const security::BurnStep& step, bool finished) {
-        if (!finished) {
-          if (!json) std::cerr << fmt::format("burning {} ({})...\n", efuse::kBlocks[step.block].name, step.batch);
-          return;
-        }
-        if (!json) {
-          std::cout << fmt::format("  {:<16} {:<24} {}\n", efuse::kBlocks[step.block].name, step.batch,
-                                   outcome_text(step.outcome));
-        }
-        steps.push_back({{"batch", step.batch},
-                         {"block", efuse::kBlocks[step.block].name},
-                         {"outcome", outcome_text(step.outcome)},
-                         {"attempts", step.attempts},
-                         {"fields", step.fields}});
-      },
-      job.inputs.secret_keys);
-  const bool held_back = !job.include_final_lock && std::any_of(plan.batches.begin(), plan.batches.end(),
-                                                                [](const auto& b) { return b.after_boot_verified; });
   if (json) {
-    print_json({{"plan", plan_json(plan)},
-                {"burned", report.burned_anything()},
+    print_json({{"plan", security::burn_plan_to_json(outcome.plan)},
+                {"burned", outcome.burned},
                 {"steps", steps},
-                {"final_lock_held_back", held_back}});
-  } else if (held_back) {
+                {"final_lock_held_back", outcome.final_lock_held_back}});
+  } else if (outcome.final_lock_held_back) {
     std::cout << "The final lock was held back: flash and boot the signed firmware, check the boot, then run\n"
                  "the same command with --include-final-lock.\n";
   }

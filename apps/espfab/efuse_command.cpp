@@ -16,7 +16,7 @@
 #include "connection_options.hpp"
 #include "security/efuse_summary.hpp"
 #include "security/key_purpose.hpp"
-#include "security/loader_efuse_registers.hpp"
+#include "service/efuse_operations.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::cli {
@@ -41,8 +41,7 @@ security::EfuseImage load_image(const SummaryArgs& args) {
   }
   // Like espefuse: read every block and the error registers, change nothing.
   Device device(*args.connection);
-  security::LoaderEfuseRegisters registers(device.session().client());
-  auto image = security::read_efuses(registers);
+  auto image = service::read_device_efuses(device.session());
   device.finish();
   return image;
 }

@@ -3,8 +3,7 @@
 
 #include "command_registry.hpp"
 #include "connection_options.hpp"
-#include "erase_guard.hpp"
-#include "flash/erase.hpp"
+#include "service/flash_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -12,8 +11,7 @@ namespace {
 void run(const ConnectionOptions& options, bool force) {
   run_device_command(options, [&] {
     Device device(options);
-    check_erase_allowed(device.session(), force);
-    flash::erase_flash(device.session());
+    service::erase_flash(device.session(), force);
     device.finish();
     if (options.json) {
       print_json({{"erased", "all"}});

@@ -6,8 +6,7 @@
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "connection_options.hpp"
-#include "erase_guard.hpp"
-#include "flash/erase.hpp"
+#include "service/flash_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -23,8 +22,7 @@ void run(const ConnectionOptions& options, const EraseRegionArgs& args) {
     const std::uint32_t address = parse_u32(args.address, "address");
     const std::uint32_t size = parse_u32(args.size, "size");
     Device device(options);
-    check_erase_allowed(device.session(), args.force);
-    flash::erase_region(device.session(), address, size);
+    service::erase_region(device.session(), address, size, args.force);
     device.finish();
     if (options.json) {
       print_json({{"erased", {{"address", address}, {"size", size}}}});

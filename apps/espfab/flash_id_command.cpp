@@ -5,6 +5,7 @@
 
 #include "command_registry.hpp"
 #include "connection_options.hpp"
+#include "service/device_facts.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -12,8 +13,9 @@ namespace {
 void run(const ConnectionOptions& options) {
   run_device_command(options, [&] {
     Device device(options);
-    const std::uint32_t id = device.session().flash_id();
-    const auto size = device.session().flash_size();
+    const auto flash = service::read_flash_identity(device.session());
+    const std::uint32_t id = flash.jedec_id;
+    const auto size = flash.size_bytes;
     device.finish();
     const std::uint32_t manufacturer = id & 0xFF;
     const std::uint32_t part = ((id >> 8) & 0xFF) << 8 | ((id >> 16) & 0xFF);

@@ -6,8 +6,8 @@
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "connection_options.hpp"
-#include "flash/reader.hpp"
 #include "progress_bar.hpp"
+#include "service/flash_operations.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::cli {
@@ -25,13 +25,8 @@ void run(const ConnectionOptions& options, const ReadFlashArgs& args) {
     const std::uint32_t size = parse_u32(args.size, "size");
     Device device(options);
     auto& session = device.session();
-    if (const auto flash_size = session.flash_size()) {
-      session.client().command(loader::commands::spi_set_params(*flash_size));
-    }
-    flash::ReadOptions read_options;
-    read_options.progress = make_progress_bar(options.json);
     const auto start = std::chrono::steady_clock::now();
-    const Bytes data = flash::read_flash(session, address, size, read_options);
+    const Bytes data = service::read_flash(session, address, size, make_progress_bar(options.json));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     write_file_atomic(args.file, data);
     device.finish();

@@ -3,7 +3,7 @@
 
 #include "command_registry.hpp"
 #include "connection_options.hpp"
-#include "loader/device_info.hpp"
+#include "service/device_facts.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -11,7 +11,7 @@ namespace {
 void run(const ConnectionOptions& options) {
   run_device_command(options, [&] {
     Device device(options);
-    const auto mac = loader::format_mac(loader::read_mac(device.session().client(), device.session().description()));
+    const auto mac = service::read_mac(device.session());
     device.finish();
     if (options.json) {
       print_json({{"mac", mac}});

@@ -6,7 +6,7 @@
 #include "command_registry.hpp"
 #include "connection_options.hpp"
 #include "loader/security_info.hpp"
-#include "util/error.hpp"
+#include "service/device_facts.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -14,12 +14,7 @@ namespace {
 void run(const ConnectionOptions& options) {
   run_device_command(options, [&] {
     Device device(options);
-    const auto& detected = device.session().chip();
-    if (!detected.security) {
-      throw DeviceStatusError("cli.no_security_info", "the chip did not answer GET_SECURITY_INFO",
-                              "reset the chip and try again");
-    }
-    const loader::SecurityInfo& info = *detected.security;
+    const loader::SecurityInfo info = service::read_security_info(device.session());
     device.finish();
     std::vector<int> purposes(info.key_purposes.begin(), info.key_purposes.end());
     if (options.json) {

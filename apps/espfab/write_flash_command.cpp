@@ -8,9 +8,8 @@
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "connection_options.hpp"
-#include "flash/plan.hpp"
-#include "flash/writer.hpp"
 #include "progress_bar.hpp"
+#include "service/flash_operations.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -41,23 +40,21 @@ std::vector<flash::FlashRegion> read_regions(const WriteFlashArgs& args) {
 
 void run(const ConnectionOptions& options, const WriteFlashArgs& args) {
   run_device_command(options, [&] {
-    const auto regions = read_regions(args);  // bad files fail before the device is touched
-    flash::PlanOptions plan_options;
-    plan_options.compress = !args.no_compress;
-    flash::plan_writes(regions, plan_options);  // the same checks, without the flash size yet
+    const auto regions = read_regions(args);
+    service::check_flash_regions(regions, !args.no_compress);  // bad files fail before the device is touched
 
     Device device(options);
     auto& session = device.session();
-    if (args.encrypt && session.chip().security && !session.chip().security->flash_encryption_enabled()) {
+    service::WriteFlashRequest request;
+    request.regions = regions;
+    request.compress = !args.no_compress;
+    request.skip_unchanged = args.skip_unchanged;
+    request.progress = make_progress_bar(options.json);
+    const auto outcome = service::write_flash(session, request);
+    if (outcome.encrypted_for_plain_chip && !options.json) {
       std::cerr << "warning: --encrypt on a chip without flash encryption enabled: the chip will not boot it\n";
     }
-    plan_options.flash_size = session.flash_size();
-    const auto plan = flash::plan_writes(regions, plan_options);
-    if (plan_options.flash_size) session.client().command(loader::commands::spi_set_params(*plan_options.flash_size));
-    flash::WriteOptions write_options;
-    write_options.skip_unchanged = args.skip_unchanged;
-    write_options.progress = make_progress_bar(options.json);
-    const auto results = flash::write_flash(session, plan, write_options);
+    const auto& results = outcome.regions;
     device.finish();
     if (options.json) {
       nlohmann::json regions_json = nlohmann::json::array();

@@ -22,6 +22,7 @@ void require_stub(const loader::Session& session, const char* what) {
 
 void erase_flash(loader::Session& session) {
   require_stub(session, "erasing the whole flash");
+  session.prepare_flash();
   session.client().command(loader::commands::erase_flash());
 }
 
@@ -32,6 +33,7 @@ void erase_region(loader::Session& session, std::uint32_t address, std::uint32_t
                         "use an address and a size that are multiples of 0x1000");
   }
   require_stub(session, "erasing a region");
+  session.prepare_flash();
   session.client().command(loader::commands::erase_region(address, size));
 }
 

@@ -88,6 +88,7 @@ Bytes read_flash_rom(loader::LoaderClient& client, std::uint32_t address, std::u
 
 Bytes read_flash(loader::Session& session, std::uint32_t address, std::uint32_t size, const ReadOptions& options) {
   if (size == 0) return {};
+  session.prepare_flash();
   if (session.stub_running()) return read_flash_stub(session.client(), address, size, options);
   return read_flash_rom(session.client(), address, size, options);
 }

@@ -143,6 +143,7 @@ class RegionWriter {
 }  // namespace
 
 std::vector<RegionResult> write_flash(loader::Session& session, const FlashPlan& plan, const WriteOptions& options) {
+  session.prepare_flash();
   CompressionCache private_cache;
   CompressionCache& cache = options.cache != nullptr ? *options.cache : private_cache;
   RegionWriter writer(session, options, cache);

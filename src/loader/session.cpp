@@ -80,6 +80,12 @@ std::uint32_t Session::flash_id() {
 
 std::optional<std::uint32_t> Session::flash_size() { return flash_size_from_id(flash_id()); }
 
+void Session::prepare_flash() {
+  if (flash_prepared_ || detected_.secure_download_mode) return;
+  if (const auto size = flash_size()) client_.command(commands::spi_set_params(*size));
+  flash_prepared_ = true;
+}
+
 void Session::finish(AfterReset after) {
   switch (after) {
     case AfterReset::HardReset:

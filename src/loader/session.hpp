@@ -1,7 +1,8 @@
 // A ready-to-use connection to one chip, in the order that keeps the wire busy the least:
 // connect (reset + SYNC) -> detect and refuse a wrong chip -> CHANGE_BAUDRATE (the ROM supports
 // it, so the stub upload and every bulk transfer already run fast) -> optional stub upload ->
-// SPI attach (ROM) -> flash id. finish() applies the --after action.
+// SPI attach (ROM). The flash layer calls prepare_flash() before its first operation. finish() applies the --after
+// action.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,11 @@ class Session {
   // JEDEC id and size of the attached flash (read once, cached).
   std::uint32_t flash_id();
   std::optional<std::uint32_t> flash_size();
+  // Tells the loader the attached flash's size (SPI_SET_PARAMS from the JEDEC id, as esptool does
+  // before flash operations), once per session; every flash operation (flash/) calls it first, so
+  // the CLI and the station send the same commands. Nothing in Secure Download Mode (register
+  // reads are refused there) or when the id names no size.
+  void prepare_flash();
 
   // Switches the link and the chip to `baud` (CHANGE_BAUDRATE, then the host side).
   void change_baud(std::uint32_t baud);
@@ -56,6 +62,7 @@ class Session {
   bool usb_otg_ = false;
   std::uint32_t ram_block_ = kRamBlockSize;
   std::optional<std::uint32_t> flash_id_;
+  bool flash_prepared_ = false;
 };
 
 }  // namespace espfab::loader

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "loader/connection_settings.hpp"
 #include "transport/open_transport.hpp"
 #include "util/error.hpp"
 
@@ -16,16 +17,13 @@ FixtureLink::FixtureLink(std::string url, std::uint32_t baud, std::optional<load
     : url_(std::move(url)), baud_(baud), stub_(std::move(stub)), link_(transport::open_transport(url_, kConsoleBaud)) {}
 
 loader::Session& FixtureLink::connect(unsigned attempts) {
-  session_.reset();
   pending_.clear();
-  link_->set_baud(kConsoleBaud);
-  loader::SessionOptions options;
-  options.connect.before = loader::BeforeReset::DefaultReset;
-  options.connect.attempts = attempts;
-  options.connect.classic_only = transport::parse_port_url(url_).scheme == transport::PortUrl::Scheme::Rfc2217;
-  options.baud = baud_;
-  options.stub = stub_;
-  session_.emplace(*link_, std::move(options));
+  loader::ConnectionSettings settings;
+  settings.port = url_;
+  settings.attempts = attempts;
+  settings.baud = baud_;
+  settings.stub = stub_;
+  loader::open_session(session_, *link_, settings);
   return *session_;
 }
 

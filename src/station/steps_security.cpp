@@ -9,6 +9,7 @@
 
 #include "flash/reader.hpp"
 #include "image/secure_cert_tlv.hpp"
+#include "security/burn_plan_json.hpp"
 #include "security/efuse_burner.hpp"
 #include "security/key_purpose.hpp"
 #include "security/loader_efuse_registers.hpp"
@@ -19,29 +20,6 @@
 
 namespace espfab::station {
 namespace {
-
-nlohmann::json plan_to_json(const security::BurnPlan& plan) {
-  nlohmann::json batches = nlohmann::json::array();
-  for (const auto& batch : plan.batches) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const auto& key : batch.key_blocks) {
-      keys.push_back({{"block", fmt::format("BLOCK_KEY{}", key.key_block)},
-                      {"purpose", security::key_purpose_name(static_cast<std::uint32_t>(key.purpose))},
-                      {"source", key.source == security::KeySource::PublicDigest ? "public digest" : "device key"},
-                      {"read_protect", key.read_protect},
-                      {"write_protect", key.write_protect}});
-    }
-    nlohmann::json fields = nlohmann::json::array();
-    for (const auto& field : batch.fields) {
-      fields.push_back({{"field", field.field}, {"value", field.value}, {"why", field.why}});
-    }
-    batches.push_back({{"name", batch.name},
-                       {"after_boot_verified", batch.after_boot_verified},
-                       {"key_blocks", keys},
-                       {"fields", fields}});
-  }
-  return {{"batches", batches}, {"already_done", plan.skipped}};
-}
 
 // The key blocks the plan fills with halves of the device's flash-encryption key, in half order.
 std::vector<security::KeyBlockWrite> device_key_writes(const security::BurnPlan& plan) {
@@ -123,7 +101,7 @@ nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, 
   if (!ctx.planned_from) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
   security::EfuseBurner burner(registers);
-  const std::string plan_text = plan_to_json(plan).dump();
+  const std::string plan_text = security::burn_plan_to_json(plan).dump();
   const auto plan_digest =
       crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(plan_text.data()), plan_text.size()));
   const std::string plan_sha256 = to_hex(ByteView(plan_digest.data(), plan_digest.size()));
@@ -212,7 +190,7 @@ StepOutcome step_plan_security(DeviceContext& ctx) {
   ctx.plan = security::plan_burn(ctx.station.profile.security, *ctx.planned_from, images);
   if (!earlier) db.store_efuse_snapshot(ctx.mac, "before-burn", efuse_to_json(current));
   out.details["flash_encryption_key"] = prepare_flash_encryption_key(ctx, current);
-  out.details["plan"] = plan_to_json(*ctx.plan);
+  out.details["plan"] = security::burn_plan_to_json(*ctx.plan);
   out.details["resumed_from_snapshot"] = earlier.has_value();
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/loader/scripted_device.hpp"
 #include "support/transport/fake_transport.hpp"
 #include "util/error.hpp"
@@ -30,6 +32,21 @@ TEST(Session, RomSessionAttachesFlash) {
   EXPECT_EQ(device.opcodes(), (std::vector<std::uint8_t>{0x08, 0x14, 0x0A, 0x0A, 0x0D}));
   EXPECT_EQ(device.requests.back().data.size(), 8u);  // SPI_ATTACH to the ROM: 8 bytes
   EXPECT_EQ(session.flash_size(), 4u * 1024 * 1024);
+}
+
+TEST(Session, PrepareFlashSendsTheDetectedSizeOnce) {
+  FakeTransport link;
+  ScriptedDevice device(link);
+  Session session(link, quick_options());
+  session.prepare_flash();
+  session.prepare_flash();
+  const auto ops = device.opcodes();
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), 0x0B), 1) << "one SPI_SET_PARAMS per session";
+  ASSERT_EQ(ops.back(), 0x0B);
+  const auto& params = device.requests.back().data;
+  ASSERT_EQ(params.size(), 24u);
+  // id, total size (4 MiB from the JEDEC id), block 64 KiB, sector 4 KiB, page 256, status mask.
+  EXPECT_EQ(params[4] | params[5] << 8 | params[6] << 16 | params[7] << 24, 4 * 1024 * 1024);
 }
 
 TEST(Session, ChangesBaudBeforeUploadingTheStub) {
