@@ -52,6 +52,7 @@ void run(const ConnectionOptions& options, const WriteFlashArgs& args) {
       std::cerr << "warning: --encrypt on a chip without flash encryption enabled: the chip will not boot it\n";
     }
     plan_options.flash_size = session.flash_size();
+    plan_options.chip = &session.description();
     const auto plan = flash::plan_writes(regions, plan_options);
     if (plan_options.flash_size) session.client().command(loader::commands::spi_set_params(*plan_options.flash_size));
     flash::WriteOptions write_options;
