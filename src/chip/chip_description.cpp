@@ -45,6 +45,10 @@ std::optional<std::uint32_t> ChipDescription::flash_size_bytes(std::string_view 
   return megabytes * 1024u * 1024u;
 }
 
+bool ChipDescription::has_chip_detect_magic(std::uint32_t magic) const {
+  return std::find(chip_detect_magics.begin(), chip_detect_magics.end(), magic) != chip_detect_magics.end();
+}
+
 bool ChipDescription::is_flash_mapped(std::uint32_t address) const {
   return std::any_of(memory_map.begin(), memory_map.end(), [&](const MemoryRegion& region) {
     return region.contains(address) &&

@@ -1,11 +1,17 @@
-// ESP32-S3 facts as data. Sources: esptool v4.8.1 targets/esp32s3.py and esp32.py (memory map,
-// flash codes, registers), loader.py (chip detect), docs/serial-protocol.md §5, docs/efuse-and-security-facts.md §1.
+// ESP32-S3 facts as data, every one of them: memory map, flash codes and offsets, chip ids,
+// registers, USB and reset facts, and the eFuse layout (esp32s3_efuse.hpp, esp32s3_efuse_fields.hpp).
+// Sources: esptool v4.8.1 targets/esp32s3.py and esp32.py (memory map, flash codes, registers,
+// UARTDEV_BUF_NO values, RTC_CNTL_OPTION1), loader.py (chip detect, FLASH_WRITE_SIZE, USB-Serial/JTAG
+// PID), docs/serial-protocol.md §5, docs/efuse-and-security-facts.md §1. chip_validation.cpp checks
+// the whole description; docs/adding-a-chip.md says how to write another one.
 #pragma once
 
 #include <array>
 #include <string_view>
 
 #include "chip/chip_description.hpp"
+#include "chip/esp32s3_efuse.hpp"
+#include "chip/esp32s3_efuse_fields.hpp"
 
 namespace espfab::chip {
 
@@ -50,16 +56,18 @@ inline constexpr std::array<NamedCode, 8> kFlashSizes{{
 
 inline constexpr std::array<NamedCode, 4> kFlashFrequencies{{{"80m", 0xF}, {"40m", 0x0}, {"26m", 0x1}, {"20m", 0x2}}};
 
+inline constexpr std::array<std::uint32_t, 1> kChipDetectMagics{0x00000009};
+
 }  // namespace esp32s3_tables
 
 inline constexpr ChipDescription kEsp32s3{
     .name = "ESP32-S3",
     .esptool_name = "esp32s3",
     .image_chip_id = 9,
-    .chip_detect_magic = 0x00000009,
+    .security_info_chip_id = 9,
+    .chip_detect_magics = esp32s3_tables::kChipDetectMagics,
     .bootloader_offset = 0x0,
     .partition_table_offset = 0x8000,
-    .default_app_offset = 0x10000,
     .flash_sector_size = 0x1000,
     .rom_flash_write_block = 0x400,
     .flash_mmu_page_size = 0x10000,
@@ -74,27 +82,38 @@ inline constexpr ChipDescription kEsp32s3{
             .chip_detect_magic_reg = 0x40001000,
             .uartdev_buf_no = 0x3FCEF14C,
             .uart_date_reg = 0x60000080,
-            .uart_clkdiv_reg = 0x60000014,
             .gpio_strap_reg = 0x60004038,
-            .rtc_cntl_option1_reg = 0x6000812C,
             .rtc_cntl_wdtconfig0_reg = 0x60008098,
             .rtc_cntl_wdtwprotect_reg = 0x600080B0,
             .rtc_cntl_swd_conf_reg = 0x600080B4,
             .rtc_cntl_swd_wprotect_reg = 0x600080B8,
-            .efuse_base = 0x60007000,
-            .efuse_rd_reg_base = 0x60007030,
             .efuse_mac_reg = 0x60007044,
-            .efuse_block1_addr = 0x60007044,
-            .efuse_block2_addr = 0x6000705C,
             .spi1_base = 0x60002000,
             .spi1_cmd = 0x60002000,
-            .spi1_addr = 0x60002004,
             .spi1_user = 0x60002018,
-            .spi1_user1 = 0x6000201C,
             .spi1_user2 = 0x60002020,
-            .spi1_mosi_dlen = 0x60002024,
             .spi1_miso_dlen = 0x60002028,
             .spi1_w0 = 0x60002058,
+        },
+    .usb =
+        {
+            .serial_jtag_vid = 0x303A,
+            .serial_jtag_pid = 0x1001,
+            .uartdev_buf_no_usb_serial_jtag = 4,
+            .uartdev_buf_no_usb_otg = 3,
+            .force_download_boot = ForceDownloadBoot{0x6000812C, 0x1},
+        },
+    .efuse =
+        {
+            .base = esp32s3_efuse::kBase,
+            .window_size = esp32s3_efuse::kWindowSize,
+            .blocks = esp32s3_efuse::kBlocks,
+            .first_key_block = esp32s3_efuse::kBlockKey0,
+            .key_block_count = esp32s3_efuse::kKeyBlockCount,
+            .key_purpose_fields = esp32s3_efuse::kKeyPurposeFields,
+            .key_purposes = esp32s3_efuse::kKeyPurposes,
+            .named_fields = esp32s3_efuse::kNamedFields,
+            .fields = &esp32s3_efuse::fields,
         },
 };
 

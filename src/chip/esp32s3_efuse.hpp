@@ -10,6 +10,8 @@
 #include <optional>
 #include <string_view>
 
+#include "chip/efuse_layout.hpp"
+
 namespace espfab::chip::esp32s3_efuse {
 
 inline constexpr std::uint32_t kBase = 0x60007000;   // DR_REG_EFUSE_BASE
@@ -45,35 +47,24 @@ inline constexpr unsigned kCheckWords = 3;    // 12 RS check bytes (blocks 1..10
 inline constexpr unsigned kRsDataBytes = 32;
 inline constexpr unsigned kRsCheckBytes = 12;
 
-struct BlockInfo {
-  std::string_view name;
-  std::string_view alias;
-  std::uint32_t read_offset;                  // offset of the first read register from kBase
-  unsigned words;                             // read registers
-  std::optional<unsigned> write_disable_bit;  // WR_DIS bit protecting the whole block
-  std::optional<unsigned> read_disable_bit;   // RD_DIS bit hiding the whole block
-  bool rs_coded;                              // RS(44,32): blocks 1..10
-  // RD_RS_ERR0/1 field: register offset, shift of the 3-bit error count; fail bit = shift + 3.
-  std::uint32_t rs_err_reg;
-  unsigned rs_err_shift;
-};
+using BlockInfo = EfuseBlock;
 
 inline constexpr std::size_t kBlockCount = 11;
-
+// clang-format off
 inline constexpr std::array<BlockInfo, kBlockCount> kBlocks{{
-    {"BLOCK0", "", 0x02C, 6, std::nullopt, std::nullopt, false, 0, 0},
-    {"MAC_SPI_8M_0", "BLOCK1", 0x044, 6, 20, std::nullopt, true, EFUSE_RD_RS_ERR0_REG, 0},
-    {"BLOCK_SYS_DATA", "BLOCK2", 0x05C, 8, 21, std::nullopt, true, EFUSE_RD_RS_ERR0_REG, 4},
-    {"BLOCK_USR_DATA", "BLOCK3", 0x07C, 8, 22, std::nullopt, true, EFUSE_RD_RS_ERR0_REG, 8},
-    {"BLOCK_KEY0", "BLOCK4", 0x09C, 8, 23, 0, true, EFUSE_RD_RS_ERR0_REG, 12},
-    {"BLOCK_KEY1", "BLOCK5", 0x0BC, 8, 24, 1, true, EFUSE_RD_RS_ERR0_REG, 16},
-    {"BLOCK_KEY2", "BLOCK6", 0x0DC, 8, 25, 2, true, EFUSE_RD_RS_ERR0_REG, 20},
-    {"BLOCK_KEY3", "BLOCK7", 0x0FC, 8, 26, 3, true, EFUSE_RD_RS_ERR0_REG, 24},
-    {"BLOCK_KEY4", "BLOCK8", 0x11C, 8, 27, 4, true, EFUSE_RD_RS_ERR0_REG, 28},
-    {"BLOCK_KEY5", "BLOCK9", 0x13C, 8, 28, 5, true, EFUSE_RD_RS_ERR1_REG, 0},
-    {"BLOCK_SYS_DATA2", "BLOCK10", 0x15C, 8, 29, 6, true, EFUSE_RD_RS_ERR1_REG, 4},
+    {"BLOCK0", "", 0x02C, 6, std::nullopt, std::nullopt, false, 0, 0, std::nullopt},
+    {"MAC_SPI_8M_0", "BLOCK1", 0x044, 6, 20, std::nullopt, true, EFUSE_RD_RS_ERR0_REG, 0, RsFailBit{EFUSE_RD_RS_ERR0_REG, 3}},
+    {"BLOCK_SYS_DATA", "BLOCK2", 0x05C, 8, 21, std::nullopt, true, EFUSE_RD_RS_ERR0_REG, 4, RsFailBit{EFUSE_RD_RS_ERR0_REG, 7}},
+    {"BLOCK_USR_DATA", "BLOCK3", 0x07C, 8, 22, std::nullopt, true, EFUSE_RD_RS_ERR0_REG, 8, RsFailBit{EFUSE_RD_RS_ERR0_REG, 11}},
+    {"BLOCK_KEY0", "BLOCK4", 0x09C, 8, 23, 0, true, EFUSE_RD_RS_ERR0_REG, 12, RsFailBit{EFUSE_RD_RS_ERR0_REG, 15}},
+    {"BLOCK_KEY1", "BLOCK5", 0x0BC, 8, 24, 1, true, EFUSE_RD_RS_ERR0_REG, 16, RsFailBit{EFUSE_RD_RS_ERR0_REG, 19}},
+    {"BLOCK_KEY2", "BLOCK6", 0x0DC, 8, 25, 2, true, EFUSE_RD_RS_ERR0_REG, 20, RsFailBit{EFUSE_RD_RS_ERR0_REG, 23}},
+    {"BLOCK_KEY3", "BLOCK7", 0x0FC, 8, 26, 3, true, EFUSE_RD_RS_ERR0_REG, 24, RsFailBit{EFUSE_RD_RS_ERR0_REG, 27}},
+    {"BLOCK_KEY4", "BLOCK8", 0x11C, 8, 27, 4, true, EFUSE_RD_RS_ERR0_REG, 28, RsFailBit{EFUSE_RD_RS_ERR0_REG, 31}},
+    {"BLOCK_KEY5", "BLOCK9", 0x13C, 8, 28, 5, true, EFUSE_RD_RS_ERR1_REG, 0, RsFailBit{EFUSE_RD_RS_ERR1_REG, 3}},
+    {"BLOCK_SYS_DATA2", "BLOCK10", 0x15C, 8, 29, 6, true, EFUSE_RD_RS_ERR1_REG, 4, RsFailBit{EFUSE_RD_RS_ERR1_REG, 7}},
 }};
-
+// clang-format on
 inline constexpr unsigned kBlock0Words = 6;
 inline constexpr unsigned kBlockKey0 = 4;
 inline constexpr unsigned kKeyBlockCount = 6;
@@ -117,11 +108,7 @@ inline constexpr std::array<Block0Mask, 32> kBlock0WriteProtect{{
 }};
 
 // BLOCK0 fields the ROM and the emulator act on: (word, shift, width). Word 0 = WR_DIS.
-struct Field {
-  unsigned word;
-  unsigned shift;
-  unsigned width;
-};
+using Field = EfuseBitField;
 inline constexpr Field RD_DIS{1, 0, 7};
 inline constexpr Field SOFT_DIS_JTAG{1, 16, 3};
 inline constexpr Field DIS_PAD_JTAG{1, 19, 1};
@@ -162,6 +149,49 @@ enum class KeyPurpose : std::uint8_t {
   SecureBootDigest1 = 10,
   SecureBootDigest2 = 11,
 };
+
+// Every hand-written BLOCK0 constant above under its yaml name; chip_validation.cpp checks each
+// against the generated field table (esp32s3_efuse_fields.cpp).
+inline constexpr std::array<NamedEfuseBitField, 21> kNamedFields{{
+    {"RD_DIS", RD_DIS},
+    {"SOFT_DIS_JTAG", SOFT_DIS_JTAG},
+    {"DIS_PAD_JTAG", DIS_PAD_JTAG},
+    {"DIS_DOWNLOAD_MANUAL_ENCRYPT", DIS_DOWNLOAD_MANUAL_ENCRYPT},
+    {"DIS_USB_OTG", DIS_USB_OTG},
+    {"DIS_USB_SERIAL_JTAG", DIS_USB_SERIAL_JTAG},
+    {"USB_PHY_SEL", USB_PHY_SEL},
+    {"DIS_DOWNLOAD_ICACHE", DIS_DOWNLOAD_ICACHE},
+    {"DIS_DOWNLOAD_DCACHE", DIS_DOWNLOAD_DCACHE},
+    {"SPI_BOOT_CRYPT_CNT", SPI_BOOT_CRYPT_CNT},
+    {"SECURE_BOOT_KEY_REVOKE0", SECURE_BOOT_KEY_REVOKE0},
+    {"KEY_PURPOSE_0", KEY_PURPOSE_0},
+    {"KEY_PURPOSE_1", KEY_PURPOSE_1},
+    {"KEY_PURPOSE_2", KEY_PURPOSE_2},
+    {"KEY_PURPOSE_3", KEY_PURPOSE_3},
+    {"KEY_PURPOSE_4", KEY_PURPOSE_4},
+    {"KEY_PURPOSE_5", KEY_PURPOSE_5},
+    {"SECURE_BOOT_EN", SECURE_BOOT_EN},
+    {"SECURE_BOOT_AGGRESSIVE_REVOKE", SECURE_BOOT_AGGRESSIVE_REVOKE},
+    {"DIS_DOWNLOAD_MODE", DIS_DOWNLOAD_MODE},
+    {"ENABLE_SECURITY_DOWNLOAD", ENABLE_SECURITY_DOWNLOAD},
+}};
+
+// What each KEY_PURPOSE value is called and what burn_key does with it (esptool targets/esp32s3.py
+// KEY_PURPOSES; docs/efuse-and-security-facts.md §5). espefuse shows value 0 as "USER".
+inline constexpr std::array<KeyPurposeDef, 12> kKeyPurposes{{
+    {0, "USER", false, false, false},
+    {1, "RESERVED", false, false, false},
+    {2, "XTS_AES_256_KEY_1", true, true, false},
+    {3, "XTS_AES_256_KEY_2", true, true, false},
+    {4, "XTS_AES_128_KEY", true, true, false},
+    {5, "HMAC_DOWN_ALL", false, true, false},
+    {6, "HMAC_DOWN_JTAG", false, true, false},
+    {7, "HMAC_DOWN_DIGITAL_SIGNATURE", false, true, false},
+    {8, "HMAC_UP", false, true, false},
+    {9, "SECURE_BOOT_DIGEST0", false, false, true},
+    {10, "SECURE_BOOT_DIGEST1", false, false, true},
+    {11, "SECURE_BOOT_DIGEST2", false, false, true},
+}};
 
 // GET_SECURITY_INFO flag bits (docs/serial-protocol.md §5.3).
 inline constexpr std::uint32_t kSecInfoSecureBootEn = 1u << 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "chip/esp32s3.hpp"
 #include "image/partition_binary.hpp"
 #include "security/secure_boot_v2.hpp"
 #include "util/bytes.hpp"
@@ -14,8 +15,8 @@
 namespace espfab::emulator {
 namespace {
 
-constexpr std::uint16_t kEsp32s3ChipId = 9;
-constexpr std::uint32_t kSectorSize = 0x1000;
+constexpr std::uint16_t kEsp32s3ChipId = chip::kEsp32s3.image_chip_id;
+constexpr std::uint32_t kSectorSize = chip::kEsp32s3.flash_sector_size;
 constexpr std::uint32_t kOtadataEntrySize = 32;
 constexpr std::uint32_t kOtaStateInvalid = 3;
 constexpr std::uint32_t kOtaStateAborted = 4;

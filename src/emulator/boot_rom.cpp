@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "chip/esp32s3.hpp"
 #include "image/app_image.hpp"
 #include "security/secure_boot_v2.hpp"
 #include "util/bytes.hpp"
@@ -12,7 +13,7 @@ namespace {
 
 constexpr std::uint8_t kImageMagic = 0xE9;
 constexpr std::uint8_t kSignatureBlockMagic = 0xE7;
-constexpr std::uint32_t kSectorSize = 0x1000;
+constexpr std::uint32_t kSectorSize = chip::kEsp32s3.flash_sector_size;
 constexpr unsigned kInvalidHeaderRepeats = 3;
 constexpr std::uint32_t kSavedPc = 0x40048a2d;  // any ROM address; real chips print where they were
 

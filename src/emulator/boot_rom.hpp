@@ -3,6 +3,7 @@
 // lines (docs/boot-behaviour.md §1, checklist items 1, 3, 4, 6).
 #pragma once
 
+#include "chip/esp32s3.hpp"
 #include "emulator/boot_console.hpp"
 #include "emulator/boot_context.hpp"
 
@@ -16,7 +17,7 @@ enum class ResetCause {
 };
 
 // Where the partition table starts: the bootloader (and its signature sector) must end before it.
-inline constexpr std::uint32_t kDefaultPartitionTableOffset = 0x8000;
+inline constexpr std::uint32_t kDefaultPartitionTableOffset = chip::kEsp32s3.partition_table_offset;
 
 // Prints the ROM's lines; true when the 2nd stage starts. On an invalid header the ROM prints the
 // header word a few times and the watchdog would reset it: the model stops there (no endless loop;

@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "chip/esp32s3.hpp"
 #include "emulator/efuse_controller.hpp"
 #include "emulator/flash_writer.hpp"
 #include "emulator/known_stubs.hpp"
@@ -122,7 +123,7 @@ class CommandHandler {
   SlipDecoder decoder_;
   LoaderMode mode_ = LoaderMode::Rom;
   bool secure_download_ = false;
-  std::uint32_t chip_id_ = 9;
+  std::uint32_t chip_id_ = chip::kEsp32s3.security_info_chip_id;
   bool flash_absent_ = false;  // ENABLE_SECURITY_DOWNLOAD as read at the last reset
   std::optional<MemSession> mem_;
   std::optional<ReadStream> read_;

@@ -23,6 +23,7 @@
 #include <optional>
 #include <utility>
 
+#include "chip/esp32s3.hpp"
 #include "chip/esp32s3_efuse.hpp"
 #include "util/bytes.hpp"
 
@@ -32,7 +33,7 @@ struct SecurityInfo {
   std::uint32_t flags = 0;
   std::uint8_t flash_crypt_cnt = 0;
   std::array<std::uint8_t, 7> key_purposes{};  // 6 key blocks + one 0 byte
-  std::uint32_t chip_id = 9;
+  std::uint32_t chip_id = chip::kEsp32s3.security_info_chip_id;
   std::uint32_t api_version = 0;
 
   Bytes serialize() const;  // the 20 bytes of the GET_SECURITY_INFO reply

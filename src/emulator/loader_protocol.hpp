@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "chip/esp32s3.hpp"
+
 namespace espfab::emulator {
 
 enum class Opcode : std::uint8_t {
@@ -73,6 +75,6 @@ inline constexpr std::uint32_t kReadFlashSlowBlock = 64;
 inline constexpr std::size_t kDataHeaderSize = 16;  // _DATA sub-header: length, seq, 0, 0
 inline constexpr std::size_t kSecurityInfoSize = 20;
 inline constexpr std::uint32_t kSecurityInfoApiVersion = 0;  // any value works: docs/serial-protocol.md §5.3
-inline constexpr std::uint32_t kFlashSectorSize = 0x1000;
+inline constexpr std::uint32_t kFlashSectorSize = chip::kEsp32s3.flash_sector_size;
 
 }  // namespace espfab::emulator

@@ -56,12 +56,12 @@ void RegisterSpace::write_block(std::uint32_t address, ByteView bytes) {
 
 bool RegisterSpace::force_download_boot() const {
   const auto it = store_.find(kRtcCntlOption1Reg);
-  return it != store_.end() && (it->second & 1u) != 0;
+  return it != store_.end() && (it->second & kForceDownloadBoot) != 0;
 }
 
 void RegisterSpace::set_force_download_boot(bool on) {
   auto& word = store_[kRtcCntlOption1Reg];
-  word = on ? (word | 1u) : (word & ~1u);
+  word = on ? (word | kForceDownloadBoot) : (word & ~kForceDownloadBoot);
 }
 
 void RegisterSpace::reset() {

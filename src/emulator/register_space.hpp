@@ -43,15 +43,16 @@ class RegisterSpace {
   SpiFlashController& spi() noexcept { return spi_; }
   const SystemRam& ram() const noexcept { return ram_; }
 
-  static constexpr std::uint32_t kGpioStrapReg = 0x60004038;
-  static constexpr std::uint32_t kRtcCntlOption1Reg = 0x6000812C;  // chip::kEsp32s3 registers
+  static constexpr std::uint32_t kGpioStrapReg = chip::kEsp32s3.registers.gpio_strap_reg;
+  static constexpr std::uint32_t kRtcCntlOption1Reg = chip::kEsp32s3.usb.force_download_boot->reg;
+  static constexpr std::uint32_t kForceDownloadBoot = chip::kEsp32s3.usb.force_download_boot->mask;
 
  private:
   EfuseController& efuse_;
   SpiFlashController& spi_;
   SystemRam ram_;
   std::unordered_map<std::uint32_t, std::uint32_t> store_;
-  std::uint32_t chip_magic_ = chip::kEsp32s3.chip_detect_magic;
+  std::uint32_t chip_magic_ = chip::kEsp32s3.chip_detect_magics[0];
   std::uint32_t uart_dev_buf_no_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 
+#include "chip/esp32s3.hpp"
 #include "emulator/virtual_flash.hpp"
 
 namespace espfab::emulator {
@@ -26,7 +27,7 @@ struct FlashIdentity {
 
 class SpiFlashController {
  public:
-  static constexpr std::uint32_t kBase = 0x60002000;
+  static constexpr std::uint32_t kBase = chip::kEsp32s3.registers.spi1_base;
   static constexpr std::uint32_t kSize = 0x100;
   static constexpr std::uint32_t kCmdUsr = 1u << 18;
 

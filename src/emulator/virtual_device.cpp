@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "chip/esp32c3.hpp"
 #include "chip/esp32s3.hpp"
 #include "emulator/boot_app.hpp"
 #include "emulator/boot_context.hpp"
@@ -25,13 +26,12 @@ constexpr std::string_view kRomBanner =
 
 Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
-// What a wrong chip in the fixture answers: ESP32-C3's chip-detect magic and image chip id
-// (esptool's ESP32C3ROM.CHIP_DETECT_MAGIC_VALUE[0], IMAGE_CHIP_ID).
-constexpr std::uint32_t kEsp32c3ChipMagic = 0x6921506F;
-constexpr std::uint32_t kEsp32c3ChipId = 5;
-constexpr std::uint32_t kEsp32s3ChipId = 9;
+// What a wrong chip in the fixture answers: the ESP32-C3's first chip-detect magic and its chip id.
+constexpr std::uint32_t kEsp32c3ChipMagic = chip::kEsp32c3.chip_detect_magics[0];
+constexpr std::uint32_t kEsp32c3ChipId = chip::kEsp32c3.security_info_chip_id;
+constexpr std::uint32_t kEsp32s3ChipId = chip::kEsp32s3.security_info_chip_id;
 // UARTDEV_BUF_NO when the ROM loader serves USB-Serial/JTAG (docs/serial-protocol.md §5.2).
-constexpr std::uint32_t kUartDevUsbSerialJtag = 4;
+constexpr std::uint32_t kUartDevUsbSerialJtag = chip::kEsp32s3.usb.uartdev_buf_no_usb_serial_jtag;
 
 std::unique_ptr<VirtualFlash> open_flash(const DeviceConfig& config) {
   if (config.state_dir.empty()) return std::make_unique<VirtualFlash>(config.flash_size);
@@ -114,7 +114,7 @@ Bytes VirtualDevice::halt(const std::exception& error) {
 
 void VirtualDevice::set_faults(DeviceFaults faults) {
   config_.faults = std::move(faults);
-  registers_.set_chip_magic(config_.faults.wrong_chip ? kEsp32c3ChipMagic : chip::kEsp32s3.chip_detect_magic);
+  registers_.set_chip_magic(config_.faults.wrong_chip ? kEsp32c3ChipMagic : chip::kEsp32s3.chip_detect_magics[0]);
   handler_.set_reported_chip_id(config_.faults.wrong_chip ? kEsp32c3ChipId : kEsp32s3ChipId);
   efuse_.interrupt_program_cycle(config_.faults.efuse_power_loss);
   burns_before_faults_ = efuse_.program_cycles();

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <span>
 
+#include "chip/esp32s3.hpp"
 #include "emulator/unique_fd.hpp"
 #include "util/bytes.hpp"
 
@@ -28,7 +29,7 @@ struct FlashActivity {
 
 class VirtualFlash {
  public:
-  static constexpr std::uint32_t kSectorSize = 0x1000;
+  static constexpr std::uint32_t kSectorSize = chip::kEsp32s3.flash_sector_size;
   static constexpr std::uint32_t kBlockSize = 0x10000;  // the 64 KiB block erase (opcode D8h)
 
   // Anonymous memory, erased (all 0xFF).

@@ -27,7 +27,8 @@ void erase_flash(loader::Session& session) {
 }
 
 void erase_region(loader::Session& session, std::uint32_t address, std::uint32_t size) {
-  if (address % kSectorSize != 0 || size % kSectorSize != 0 || size == 0) {
+  const std::uint32_t sector = session.description().flash_sector_size;
+  if (address % sector != 0 || size % sector != 0 || size == 0) {
     throw BadInputError("flash.unaligned_erase",
                         fmt::format("erase region 0x{:x}+0x{:x} is not a whole number of 4 KiB sectors", address, size),
                         "use an address and a size that are multiples of 0x1000");

@@ -19,17 +19,17 @@ FlashPlan plan_writes(const std::vector<FlashRegion>& regions, const PlanOptions
   if (regions.empty()) {
     throw BadInputError("flash.no_regions", "nothing to write", "give at least one ADDRESS FILE pair");
   }
+  const std::uint32_t sector = options.chip->flash_sector_size;
   FlashPlan plan;
   for (const auto& region : regions) {
     const std::string label = fmt::format("{} @0x{:x}", region.name, region.address);
     if (!region.data || region.data->empty()) {
       throw BadInputError("flash.empty_region", fmt::format("{} is empty", label), "check the file");
     }
-    if (region.address % kSectorSize != 0) {
-      throw BadInputError(
-          "flash.unaligned_address", fmt::format("{} does not start on a 4 KiB sector boundary", label),
-          fmt::format("flash is erased in 4 KiB sectors; use 0x{:x} or 0x{:x}",
-                      region.address / kSectorSize * kSectorSize, (region.address / kSectorSize + 1) * kSectorSize));
+    if (region.address % sector != 0) {
+      throw BadInputError("flash.unaligned_address", fmt::format("{} does not start on a 4 KiB sector boundary", label),
+                          fmt::format("flash is erased in 4 KiB sectors; use 0x{:x} or 0x{:x}",
+                                      region.address / sector * sector, (region.address / sector + 1) * sector));
     }
     auto data = region.data;
     if (data->size() % 4 != 0) {

@@ -8,11 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "chip/esp32s3.hpp"
 #include "util/bytes.hpp"
 
 namespace espfab::flash {
-
-inline constexpr std::uint32_t kSectorSize = 0x1000;
 
 struct FlashRegion {
   std::uint32_t address = 0;
@@ -22,8 +21,9 @@ struct FlashRegion {
 };
 
 struct PlanOptions {
-  bool compress = true;                     // FLASH_DEFL_* (never for encrypted regions)
-  std::optional<std::uint32_t> flash_size;  // refuse regions beyond it when known
+  bool compress = true;                                 // FLASH_DEFL_* (never for encrypted regions)
+  std::optional<std::uint32_t> flash_size;              // refuse regions beyond it when known
+  const chip::ChipDescription* chip = &chip::kEsp32s3;  // regions start on its flash sectors
 };
 
 struct PlannedWrite {

@@ -81,7 +81,8 @@ class RegionWriter {
     const auto blocks = static_cast<std::uint32_t>((stream.size() + block - 1) / block);
     const bool rom = client_.mode() == LoaderMode::Rom;
     const std::uint32_t size =
-        rom ? static_cast<std::uint32_t>(align_up(write.size(), loader::kRomFlashBlockSize)) : write.size();
+        rom ? static_cast<std::uint32_t>(align_up(write.size(), session_.description().rom_flash_write_block))
+            : write.size();
     const auto begin_timeout =
         rom ? loader::timeout_per_mb(loader::kEraseRegionTimeoutPerMb, write.size()) : loader::kDefaultTimeout;
     try {

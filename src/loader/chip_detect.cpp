@@ -38,7 +38,7 @@ DetectedChip detect_chip(LoaderClient& client, const chip::ChipDescription& expe
 
   if (detected.security && detected.security->chip_id) {
     const std::uint32_t id = *detected.security->chip_id;
-    if (id == expected.image_chip_id) {
+    if (id == expected.security_info_chip_id) {
       detected.description = &expected;
       // esptool's dummy READ_REG: refused in Secure Download Mode.
       try {
@@ -54,7 +54,7 @@ DetectedChip detect_chip(LoaderClient& client, const chip::ChipDescription& expe
   }
 
   const std::uint32_t magic = client.read_reg(expected.registers.chip_detect_magic_reg);
-  if (magic == expected.chip_detect_magic) {
+  if (expected.has_chip_detect_magic(magic)) {
     detected.description = &expected;
     return detected;
   }

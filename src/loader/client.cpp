@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "chip/descriptions.hpp"
 #include "loader/device_error.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -14,11 +15,12 @@ namespace {
 
 constexpr std::size_t kMaxSkippedFrames = 100;
 // The eFuse controller's register window: key material passes through it (PGM_DATA on a burn,
-// key block reads before read protection), so its values never reach a log.
-constexpr std::uint32_t kEfuseWindowStart = 0x60007000;
-constexpr std::uint32_t kEfuseWindowEnd = 0x60007200;
-
-bool secret_register(std::uint32_t address) { return address >= kEfuseWindowStart && address < kEfuseWindowEnd; }
+// key block reads before read protection), so its values never reach a log. The client talks
+// before the chip is known, so every described chip's window counts (chip/descriptions.hpp).
+bool secret_register(std::uint32_t address) {
+  return std::any_of(chip::kDescriptions.begin(), chip::kDescriptions.end(),
+                     [&](const chip::ChipDescription* chip) { return chip->efuse.in_window(address); });
+}
 
 std::uint32_t word_at(ByteView bytes, std::size_t offset) {
   return offset + 4 <= bytes.size() ? load_le32(bytes, offset) : 0;

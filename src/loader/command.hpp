@@ -27,8 +27,8 @@ Bytes encode_request(const Command& command);
 std::uint8_t data_checksum(ByteView data);
 
 // Block sizes (docs/serial-protocol.md §4.2).
-inline constexpr std::uint32_t kRamBlockSize = 0x1800;        // ESP_RAM_BLOCK
-inline constexpr std::uint32_t kRomFlashBlockSize = 0x400;    // ROM FLASH_WRITE_SIZE
+inline constexpr std::uint32_t kRamBlockSize = 0x1800;  // ESP_RAM_BLOCK
+// The ROM FLASH_WRITE_SIZE is a chip fact: ChipDescription::rom_flash_write_block.
 inline constexpr std::uint32_t kStubFlashBlockSize = 0x4000;  // stub FLASH_WRITE_SIZE
 inline constexpr std::uint32_t kReadFlashPacketSize = 0x1000;
 inline constexpr std::uint32_t kReadFlashSlowChunk = 64;

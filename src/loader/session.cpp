@@ -12,8 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::uint32_t kUartUsbOtg = 3;
-constexpr std::uint32_t kUartUsbSerialJtag = 4;
 constexpr std::uint32_t kUsbOtgBlock = 0x800;
 constexpr std::uint32_t kRtcWdtWriteKey = 0x50D83AA1;
 constexpr std::uint32_t kSwdWriteKey = 0x8F1D312A;
@@ -43,10 +41,11 @@ Session::Session(transport::Transport& link, SessionOptions options) : client_(l
 void Session::post_connect() {
   if (detected_.secure_download_mode) return;
   const auto& reg = detected_.description->registers;
+  const auto& usb = detected_.description->usb;
   const std::uint32_t uart = client_.read_reg(reg.uartdev_buf_no) & 0xFF;
-  usb_otg_ = uart == kUartUsbOtg;
+  usb_otg_ = uart == usb.uartdev_buf_no_usb_otg;
   if (usb_otg_) ram_block_ = kUsbOtgBlock;
-  if (uart == kUartUsbSerialJtag && !stub_running()) {
+  if (uart == usb.uartdev_buf_no_usb_serial_jtag && !stub_running()) {
     // The RTC watchdog and the super watchdog would reset the chip mid-session over USB-Serial/JTAG.
     client_.write_reg(reg.rtc_cntl_wdtwprotect_reg, kRtcWdtWriteKey);
     client_.write_reg(reg.rtc_cntl_wdtconfig0_reg, 0);
@@ -59,7 +58,7 @@ void Session::post_connect() {
 }
 
 std::uint32_t Session::flash_block() const {
-  if (!stub_running()) return kRomFlashBlockSize;
+  if (!stub_running()) return description().rom_flash_write_block;
   return usb_otg_ ? kUsbOtgBlock : kStubFlashBlockSize;
 }
 
@@ -90,7 +89,9 @@ void Session::finish(AfterReset after) {
   switch (after) {
     case AfterReset::HardReset:
       try {
-        client_.write_reg(description().registers.rtc_cntl_option1_reg, 0, 1);  // clear force-download boot
+        if (const auto& force = description().usb.force_download_boot) {
+          client_.write_reg(force->reg, 0, force->mask);  // clear force-download boot
+        }
       } catch (const Error& error) {
         log::get("loader")->debug("clearing force-download boot failed: {}", error.message());
       }

@@ -1,6 +1,6 @@
 // KEY_PURPOSE_n values of ESP32-S3 key blocks and what burn_key does for each (docs/efuse-and-security-facts.md §5):
 // whether the key bytes are reversed on the way into the block and whether the block is
-// read-protected by default.
+// read-protected by default. The table is the chip's (ChipDescription::efuse.key_purposes).
 #pragma once
 
 #include <cstdint>

@@ -33,6 +33,7 @@ WriteFlashOutcome write_flash(loader::Session& session, const WriteFlashRequest&
   flash::PlanOptions plan_options;
   plan_options.compress = request.compress;
   plan_options.flash_size = session.flash_size();
+  plan_options.chip = &session.description();
   const auto plan = flash::plan_writes(request.regions, plan_options);
   flash::WriteOptions write_options;
   write_options.skip_unchanged = request.skip_unchanged;

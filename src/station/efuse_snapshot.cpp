@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "chip/esp32s3.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -38,7 +39,7 @@ constexpr std::array<const char*, 24> kSecurityFields{"WR_DIS",
 
 nlohmann::json efuse_to_json(const security::EfuseImage& image) {
   nlohmann::json blocks = nlohmann::json::array();
-  for (unsigned b = 0; b < chip::esp32s3_efuse::kBlockCount; ++b) {
+  for (unsigned b = 0; b < chip::kEsp32s3.efuse.blocks.size(); ++b) {
     nlohmann::json words = nlohmann::json::array();
     for (const auto word : image.block(b)) words.push_back(fmt::format("{:08x}", word));
     blocks.push_back(words);
@@ -52,7 +53,7 @@ security::EfuseImage efuse_from_json(const nlohmann::json& json) {
   security::EfuseImage image;
   try {
     const auto& blocks = json.at("blocks");
-    if (blocks.size() != chip::esp32s3_efuse::kBlockCount) throw std::runtime_error("block count");
+    if (blocks.size() != chip::kEsp32s3.efuse.blocks.size()) throw std::runtime_error("block count");
     for (unsigned b = 0; b < blocks.size(); ++b) {
       auto& words = image.block(b);
       if (blocks[b].size() != words.size()) throw std::runtime_error("word count");

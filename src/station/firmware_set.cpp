@@ -80,7 +80,7 @@ FirmwareSet load_firmware_set(const StationImages& images) {
   fits(set.factory_app, set.factory, "factory-test app");
   fits(set.production_app, set.ota_0, "production app");
   if (set.bootloader && set.bootloader->size() > kPartitionTableOffset - kBootloaderOffset) {
-    problems.push_back("the bootloader reaches into the partition table at 0x8000");
+    problems.push_back(fmt::format("the bootloader reaches into the partition table at 0x{:x}", kPartitionTableOffset));
   }
   if (!problems.empty()) {
     std::string message = fmt::format("{} problem(s) with the station's images:", problems.size());

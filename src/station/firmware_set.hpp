@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "chip/esp32s3.hpp"
 #include "image/app_descriptor.hpp"
 #include "image/partition_table.hpp"
 #include "station/station_profile.hpp"
@@ -14,8 +15,9 @@
 
 namespace espfab::station {
 
-inline constexpr std::uint32_t kBootloaderOffset = 0x0;
-inline constexpr std::uint32_t kPartitionTableOffset = 0x8000;
+// Where the station writes the bootloader and the partition table: the ESP32-S3's offsets.
+inline constexpr std::uint32_t kBootloaderOffset = chip::kEsp32s3.bootloader_offset;
+inline constexpr std::uint32_t kPartitionTableOffset = chip::kEsp32s3.partition_table_offset;
 
 struct FirmwareSet {
   std::shared_ptr<const Bytes> bootloader;

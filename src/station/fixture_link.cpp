@@ -32,7 +32,9 @@ std::string FixtureLink::boot(const std::function<bool(std::string_view)>& done,
     // As esptool's ESP32-S3 hard_reset: clear FORCE_DOWNLOAD_BOOT first, or a USB-Serial/JTAG
     // core reset enters the ROM loader again (the flag lives in the RTC domain).
     try {
-      session_->client().write_reg(session_->description().registers.rtc_cntl_option1_reg, 0, 1);
+      if (const auto& force = session_->description().usb.force_download_boot) {
+        session_->client().write_reg(force->reg, 0, force->mask);
+      }
     } catch (const Error&) {
       // Secure Download Mode refuses register writes; a UART reset pin clears the flag anyway.
     }

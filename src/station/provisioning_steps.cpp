@@ -53,6 +53,7 @@ nlohmann::json write_regions(DeviceContext& ctx, const std::string& step,
   flash::PlanOptions plan_options;
   plan_options.compress = compress;
   plan_options.flash_size = session.flash_size();
+  plan_options.chip = &session.description();
   const auto plan = flash::plan_writes(regions, plan_options);
   flash::WriteOptions options;
   options.skip_unchanged = true;

@@ -7,6 +7,7 @@
 #include <bit>
 #include <map>
 
+#include "chip/esp32s3.hpp"
 #include "flash/reader.hpp"
 #include "image/secure_cert_tlv.hpp"
 #include "security/burn_plan_json.hpp"
@@ -54,7 +55,7 @@ std::string prepare_flash_encryption_key(DeviceContext& ctx, const security::Efu
   unsigned written = 0, hidden = 0;
   std::vector<SecretBytes> blocks;
   for (const auto& write : writes) {
-    Bytes bytes = current.block_bytes(chip::esp32s3_efuse::kBlockKey0 + write.key_block);
+    Bytes bytes = current.block_bytes(chip::kEsp32s3.efuse.first_key_block + write.key_block);
     if (current.read_protected(static_cast<int>(write.key_block))) ++hidden;
     if (!all_zero(bytes)) ++written;
     blocks.emplace_back(std::move(bytes));
@@ -143,7 +144,7 @@ nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, 
     if (error.code() != "security.burn.efuse_errors" || open.empty()) throw;
     // Not someone else's eFuses: this station's own program cycle was cut (a power loss).
     std::vector<std::string> blocks;
-    for (const auto& [block, hash] : open) blocks.push_back(std::string(chip::esp32s3_efuse::kBlocks[block].name));
+    for (const auto& [block, hash] : open) blocks.push_back(std::string(chip::kEsp32s3.efuse.blocks[block].name));
     throw DeviceStatusError("station.burn_interrupted",
                             fmt::format("this station's burn of {} was interrupted (the chip lost power or the link "
                                         "died during the program cycle) and the eFuses now read with errors",

@@ -3,6 +3,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
+#include "chip/descriptions.hpp"
+
 namespace espfab::transport {
 namespace {
 
@@ -23,8 +27,16 @@ bool is_usb_serial_jtag_port(const std::string& path) {
   if (error) return false;
   // /sys/class/tty/ttyACM0/device is the USB interface; its parent holds the device's IDs.
   const fs::path device = fs::path("/sys/class/tty") / node.filename() / "device" / "..";
-  return first_word(device / "idVendor") == kEspressifUsbVendor &&
-         first_word(device / "idProduct") == kUsbSerialJtagProduct;
+  const std::string vendor = first_word(device / "idVendor");
+  const std::string product = first_word(device / "idProduct");
+  for (const chip::ChipDescription* chip : chip::kDescriptions) {
+    // sysfs spells the ids as four lower-case hex digits.
+    if (vendor == fmt::format("{:04x}", chip->usb.serial_jtag_vid) &&
+        product == fmt::format("{:04x}", chip->usb.serial_jtag_pid)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace espfab::transport
