@@ -121,7 +121,9 @@ std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx, const std:
 // ("efuse.burn.reconciled": burned before the stop, or not and burned now).
 nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, const security::BurnPlan& plan,
                             bool boot_verified, const char* audit_action) {
-  if (!planned.planned_from) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+  if (!planned.planned_from)
+    throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
+                        "a bug: plan-security must produce a plan before this step runs");
   const std::string& mac = ctx.input<ConnectResult>().mac;
   const std::string serial = device_serial(ctx);
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
@@ -228,7 +230,9 @@ StepOutcome step_plan_security(DeviceContext& ctx) {
 StepOutcome step_burn_efuses(DeviceContext& ctx) {
   StepOutcome out;
   const auto& planned = ctx.input<SecurityPlan>();
-  if (!planned.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+  if (!planned.plan)
+    throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
+                        "a bug: plan-security must produce a plan before this step runs");
   out.details["blocks"] = execute_plan(ctx, planned, *planned.plan, false, "efuse.burned");
   const auto after = read_device_efuses(ctx);
   ctx.station.db.store_efuse_snapshot(ctx.input<ConnectResult>().mac, "after-burn", efuse_to_json(after));
@@ -390,7 +394,9 @@ StepOutcome step_final_lock(DeviceContext& ctx) {
     out.details["note"] = "already in effect (burned before the station stopped)";
   } else {
     const auto& planned = ctx.input<SecurityPlan>();
-    if (!planned.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+    if (!planned.plan)
+      throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
+                          "a bug: plan-security must produce a plan before this step runs");
     // The ROM loader checks DIS_DOWNLOAD_MODE / ENABLE_SECURITY_DOWNLOAD after each command: once
     // the lock's READ_CMD has loaded them it refuses register reads (or stops). So the final
     // snapshot is the one read just before plus the fields the lock programmed.

@@ -3,11 +3,6 @@
 // finds done, and teardown that always runs (secrets wiped, record written, result committed).
 #include "station/pipeline.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -17,34 +12,12 @@
 #include "support/station/fake_label_sink.hpp"
 #include "support/station/fake_registrar.hpp"
 #include "support/station/fake_station_db.hpp"
+#include "support/station/step_harness.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
 namespace {
-
-// A TCP port that accepts connections and never answers: enough for a FixtureLink the scripted
-// steps do not talk through.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd_, 4);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    url_ = "socket://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
-  }
-  ~SilentPort() { ::close(fd_); }
-  const std::string& url() const { return url_; }
-
- private:
-  int fd_ = -1;
-  std::string url_;
-};
 
 struct Station {
   test::TempDir dir;
@@ -58,8 +31,8 @@ struct Station {
   Outbox outbox{db, registrar, labels, dir / "records"};
   flash::CompressionCache cache;
   StationResources resources{profile, firmware, db, audit, ca, outbox, cache, "run-1", "test", dir / "records"};
-  SilentPort port;
-  FixtureLink fixture{port.url(), 115200};
+  test::SilentPty port;  // a serial port nobody answers on: the scripted steps do not talk to it
+  FixtureLink fixture{port.path(), 115200};
   std::vector<StationEvent> events;
 
   DeviceContext context() {
