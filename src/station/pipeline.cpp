@@ -62,6 +62,7 @@ StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& e
     ctx.begin_step(&step);
     try {
       outcome = step.body(ctx);
+      if (!step.irreversible && outcome.verdict == StepVerdict::Continue) ctx.check_budget();
       if (!outcome.output.empty() || (outcome.verdict == StepVerdict::Continue && step.output)) {
         ctx.store(step, std::move(outcome.output));
       }
@@ -115,7 +116,20 @@ std::string_view to_string(DeviceOutcome outcome) {
   return "?";
 }
 
+void DeviceContext::check_budget() const {
+  if (current_ == nullptr || current_->budget.count() <= 0) return;
+  const auto spent = std::chrono::steady_clock::now() - step_started_;
+  if (spent <= current_->budget) return;
+  throw TimeoutError(
+      "station.step_budget",
+      fmt::format("step {} ran past its budget of {} ms ({} ms)", current_->name, current_->budget.count(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(spent).count()),
+      "the device or its link is slow: check the fixture's cable and port; raise the step's budget only if "
+      "healthy devices need longer");
+}
+
 void DeviceContext::progress(const std::string& step, std::uint64_t done, std::uint64_t total) const {
+  check_budget();
   if (!observer) return;
   StationEvent event;
   event.kind = StationEvent::Kind::StepProgress;

@@ -110,7 +110,11 @@ class DeviceContext {
   void mark_security_burned() noexcept { security_burned_ = true; }
   // Boot console text a step read, for the device record.
   void add_console(const std::string& text) { console_ += text; }
+  // A progress event; throws TimeoutError (station.step_budget) when the running step is past its
+  // budget, so a slow flash write stops between blocks.
   void progress(const std::string& step, std::uint64_t done, std::uint64_t total) const;
+  // Throws TimeoutError (station.step_budget) when the running step is past its budget.
+  void check_budget() const;
 
   // The pipeline's side (records, events, the harness): the device's MAC once identified (from
   // ConnectResult), its serial (SerialAllocation, else ConnectResult's), the console transcript.
@@ -119,7 +123,10 @@ class DeviceContext {
   const std::string& console() const noexcept { return console_; }
   bool security_burned() const noexcept { return security_burned_; }
   // The step whose body (or rebuild) runs now; nullptr between steps.
-  void begin_step(const StepDecl* step) noexcept { current_ = step; }
+  void begin_step(const StepDecl* step) noexcept {
+    current_ = step;
+    step_started_ = std::chrono::steady_clock::now();
+  }
   // Stores `output` as produced by `step`: it must be the type the step declares (InternalError).
   void store(const StepDecl& step, StepOutput output);
   // Outputs held (for tests: empty after teardown).
@@ -132,6 +139,7 @@ class DeviceContext {
   const void* any(std::type_index type) const;
 
   const StepDecl* current_ = nullptr;
+  std::chrono::steady_clock::time_point step_started_{};
   std::map<std::type_index, std::shared_ptr<void>> outputs_;
   bool security_burned_ = false;
   std::string console_;  // boot consoles, for the record
@@ -177,6 +185,12 @@ struct StepDecl {
   std::vector<std::type_index> inputs{};
   std::optional<std::type_index> output{};
   std::function<StepOutput(DeviceContext&)> rebuild{};
+  // The time one attempt may take; zero: no limit. Past it the attempt ends with a TimeoutError
+  // (station.step_budget, retried like any timeout). The budget is enforced where it is safe to
+  // stop: at the step's progress points (DeviceContext::progress, i.e. between flash blocks) and,
+  // for a reversible step, when its body returns. An irreversible step is never cut at its end
+  // and its eFuse batches report no progress: a program cycle is never abandoned halfway.
+  std::chrono::milliseconds budget{0};
 };
 
 // The inputs of a declaration: `inputs_of<ConnectResult, SerialAllocation>()`.

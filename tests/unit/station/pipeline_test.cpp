@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "station/step_outputs.hpp"
 #include "support/station/fake_ca_backend.hpp"
@@ -380,6 +381,60 @@ TEST(Pipeline, AResumedRunRebuildsTheOutputOfASkippedStep) {
   run_pipeline(second, {identify(), produce, reader});
   EXPECT_EQ(ran, 1);
   EXPECT_EQ(seen, "ESP-1 (rebuilt)");
+}
+
+// Per-step budgets: a reversible step past its budget is a timeout in the record (retried, then
+// the device is rejected); a progress point past it stops the body there; an irreversible step
+// is never cut.
+TEST(Pipeline, AStepPastItsBudgetIsATimeout) {
+  Station s;
+  auto ctx = s.context();
+  int tries = 0;
+  auto slow = step(
+      "flash",
+      [&](DeviceContext&) {
+        ++tries;
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return StepOutcome{};
+      },
+      2);
+  slow.budget = std::chrono::milliseconds(5);
+  const auto result = run_pipeline(ctx, {identify(), slow});
+  EXPECT_EQ(result.outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(tries, 2) << "a timeout is retried like any other";
+  const auto last = s.db.steps(kMac).back();
+  EXPECT_EQ(last.details["error"]["kind"], "timeout");
+  EXPECT_EQ(last.details["error"]["code"], "station.step_budget");
+  EXPECT_NE(last.error.find("budget of 5 ms"), std::string::npos) << last.error;
+}
+
+TEST(Pipeline, AProgressPointPastTheBudgetStopsTheBody) {
+  Station s;
+  auto ctx = s.context();
+  int blocks_after = 0;
+  auto writer = step("flash", [&](DeviceContext& c) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    c.progress("flash", 1, 2);
+    ++blocks_after;
+    return StepOutcome{};
+  });
+  writer.budget = std::chrono::milliseconds(5);
+  EXPECT_EQ(run_pipeline(ctx, {identify(), writer}).outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(blocks_after, 0);
+}
+
+TEST(Pipeline, AnIrreversibleStepIsNeverCutAtItsEnd) {
+  Station s;
+  auto ctx = s.context();
+  auto burn = step(
+      "burn",
+      [](DeviceContext&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return StepOutcome{};
+      },
+      1, true);
+  burn.budget = std::chrono::milliseconds(5);
+  EXPECT_EQ(run_pipeline(ctx, {identify(), burn}).outcome, DeviceOutcome::Provisioned);
 }
 
 }  // namespace
