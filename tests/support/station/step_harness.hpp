@@ -1,10 +1,10 @@
 // Runs one provisioning step body, once, the way the pipeline does (its declared inputs, its
 // output stored), with the station's plugs faked: FakeStationDb, FakeCaBackend, FakeRegistrar,
 // FakeLabelSink, a real AuditLog and Outbox in a temporary directory. The fixture link is a pty
-// nobody answers on (no socket, no device): enough for the steps and paths that do not talk to a
-// chip; those that do need an emulated device (not provided here yet). Earlier steps' outputs are
-// given with give<T>() as if those steps had run; errors from the body propagate (the pipeline's
-// error policy is tested in pipeline_test.cpp).
+// nobody answers on (no socket, no device), enough for the steps and paths that do not talk to a
+// chip, or the URL of an emulated device (tests/integration/station: an in-process DeviceServer). Earlier steps'
+// outputs are given with give<T>() as if those steps had run; errors from the body propagate (the pipeline's error
+// policy is tested in pipeline_test.cpp).
 #pragma once
 
 #include <memory>
@@ -38,7 +38,8 @@ class SilentPty {
 
 class StepHarness {
  public:
-  StepHarness();
+  // `fixture_url` empty: the silent pty.
+  explicit StepHarness(const std::string& fixture_url = {});
 
   // The declaration of a provisioning step or of retire-identity, by name (BadInput if unknown).
   static station::StepDecl declaration(const std::string& name);
