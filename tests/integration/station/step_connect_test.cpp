@@ -3,33 +3,13 @@
 // ConnectResult, and it leaves an already provisioned device untouched.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <thread>
-
-#include "emulator/device_server.hpp"
-#include "emulator/virtual_device.hpp"
+#include "integration/station/served_device.hpp"
 #include "support/station/step_harness.hpp"
 
 namespace espfab::station {
 namespace {
 
-struct ServedDevice {
-  std::unique_ptr<emulator::DeviceServer> server;
-  std::atomic<bool> stop{false};
-  std::thread thread;
-  ServedDevice() {
-    std::vector<std::unique_ptr<emulator::VirtualDevice>> devices;
-    emulator::DeviceConfig config;
-    config.flash_size = 0x400000;
-    devices.push_back(std::make_unique<emulator::VirtualDevice>(config));
-    server = std::make_unique<emulator::DeviceServer>(std::move(devices), emulator::ServeProtocol::Rfc2217);
-    thread = std::thread([this] { server->run(stop, std::chrono::milliseconds(20)); });
-  }
-  ~ServedDevice() {
-    stop = true;
-    thread.join();
-  }
-};
+using test::ServedDevice;
 
 constexpr const char* kMac = "7c:df:a1:00:00:00";
 
