@@ -86,7 +86,7 @@ void refresh_record_handoff(StationDb& db, const std::filesystem::path& records_
 }
 
 std::filesystem::path write_device_record(const DeviceContext& ctx, const DeviceResult& result) {
-  auto record = build_device_record(ctx.station.db, ctx.mac);
+  auto record = build_device_record(ctx.station.db, ctx.mac());
   record["record_version"] = 1;
   record["station"] = {{"id", ctx.station.profile.station_id},
                        {"code_version", ctx.station.code_version},
@@ -96,11 +96,11 @@ std::filesystem::path write_device_record(const DeviceContext& ctx, const Device
   // Security the profile turned off on purpose ("secure_boot = false"): kept with every device.
   record["security_opt_outs"] = ctx.station.profile.security_opt_outs;
   record["result"] = {{"result", to_string(result.outcome)}, {"reason", result.reason}, {"seconds", result.seconds}};
-  const std::string& console = ctx.console;
+  const std::string& console = ctx.console();
   record["console_excerpt"] =
       console.size() > kConsoleExcerpt ? console.substr(console.size() - kConsoleExcerpt) : console;
   std::filesystem::create_directories(ctx.station.records_dir);
-  const auto file = record_file(ctx.station.records_dir, ctx.serial, ctx.mac);
+  const auto file = record_file(ctx.station.records_dir, ctx.serial(), ctx.mac());
   std::lock_guard lock(record_files_mutex());
   write_text_file_atomic(file, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return file;

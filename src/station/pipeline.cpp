@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "station/device_record.hpp"
 #include "station/error_policy.hpp"
+#include "station/step_outputs.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -56,13 +59,19 @@ StepOutcome outcome_of(const Error& error) {
 StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& emit) {
   StepOutcome outcome;
   for (unsigned attempt = 1;; ++attempt) {
+    ctx.begin_step(&step);
     try {
       outcome = step.body(ctx);
+      if (!step.irreversible && outcome.verdict == StepVerdict::Continue) ctx.check_budget();
+      if (!outcome.output.empty() || (outcome.verdict == StepVerdict::Continue && step.output)) {
+        ctx.store(step, std::move(outcome.output));
+      }
     } catch (const Error& error) {
       outcome = outcome_of(error);
     } catch (const std::exception& error) {
       outcome = outcome_of(InternalError("station.unexpected", fmt::format("internal error: {}", error.what())));
     }
+    ctx.begin_step(nullptr);
     if (outcome.verdict == StepVerdict::Retry && attempt < step.attempts) {
       emit(StationEvent::Kind::StepProgress, step.name, "",
            fmt::format("attempt {} failed ({}), retrying", attempt, outcome.reason), 0);
@@ -78,9 +87,9 @@ StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& e
 // cannot take it interrupts the device (the station stops): nothing may go on unrecorded.
 void record(DeviceContext& ctx, const StepDecl& step, StepOutcome& outcome, const std::string& started, double seconds,
             const Emit& emit) {
-  if (!ctx.mac.empty()) {
+  if (const auto mac = ctx.mac(); !mac.empty()) {
     try {
-      ctx.station.db.record_step({ctx.mac, ctx.station.run_id, step.name, std::string(outcome_name(outcome.verdict)),
+      ctx.station.db.record_step({mac, ctx.station.run_id, step.name, std::string(outcome_name(outcome.verdict)),
                                   started, seconds, outcome.measurements, outcome.reason, outcome.details});
     } catch (const Error& error) {
       const auto reason = fmt::format("{} (its result '{}' could not be recorded: {})", outcome.reason,
@@ -107,23 +116,80 @@ std::string_view to_string(DeviceOutcome outcome) {
   return "?";
 }
 
+void DeviceContext::check_budget() const {
+  if (current_ == nullptr || current_->budget.count() <= 0) return;
+  const auto spent = std::chrono::steady_clock::now() - step_started_;
+  if (spent <= current_->budget) return;
+  throw TimeoutError(
+      "station.step_budget",
+      fmt::format("step {} ran past its budget of {} ms ({} ms)", current_->name, current_->budget.count(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(spent).count()),
+      "the device or its link is slow: check the fixture's cable and port; raise the step's budget only if "
+      "healthy devices need longer");
+}
+
 void DeviceContext::progress(const std::string& step, std::uint64_t done, std::uint64_t total) const {
+  check_budget();
   if (!observer) return;
   StationEvent event;
   event.kind = StationEvent::Kind::StepProgress;
   event.fixture = fixture_name;
-  event.mac = mac;
-  event.serial = serial;
+  event.mac = mac();
+  event.serial = serial();
   event.step = step;
   event.done = done;
   event.total = total;
   observer(event);
 }
 
+const void* DeviceContext::any(std::type_index type) const {
+  const auto it = outputs_.find(type);
+  return it == outputs_.end() ? nullptr : it->second.get();
+}
+
+const void* DeviceContext::find(std::type_index type, const char* name, bool required) const {
+  const std::string step = current_ ? current_->name : std::string("(no step)");
+  if (current_ == nullptr ||
+      std::find(current_->inputs.begin(), current_->inputs.end(), type) == current_->inputs.end()) {
+    throw InternalError("station.undeclared_input",
+                        fmt::format("step {} reads {}, which it does not declare as an input", step, name),
+                        "declare it in the step's inputs (provisioning_steps.cpp)");
+  }
+  const void* value = any(type);
+  if (value == nullptr && required) {
+    throw InternalError("station.missing_input",
+                        fmt::format("step {} reads {}, which no step before it produced", step, name),
+                        "order the steps so that its producer runs first, or give the producer a rebuild for "
+                        "resumed runs");
+  }
+  return value;
+}
+
+void DeviceContext::release(std::type_index type, const char* name) {
+  find(type, name, false);  // declared
+  outputs_.erase(type);
+}
+
+void DeviceContext::store(const StepDecl& step, StepOutput output) {
+  if (!step.output || output.type() != step.output) {
+    throw InternalError("station.wrong_output",
+                        fmt::format("step {} returned {} instead of the output it declares", step.name,
+                                    output.empty() ? "no output" : "another type"),
+                        "return the declared output type from the step body");
+  }
+  outputs_[*step.output] = output.value();
+  // The device's names outlive the outputs (teardown wipes those before the record is written).
+  if (const auto* connected = static_cast<const ConnectResult*>(any(typeid(ConnectResult)))) {
+    mac_ = connected->mac;
+    if (serial_.empty() || *step.output == std::type_index(typeid(ConnectResult))) serial_ = connected->serial;
+  }
+  if (const auto* allocated = static_cast<const SerialAllocation*>(any(typeid(SerialAllocation)))) {
+    serial_ = allocated->serial;
+  }
+}
+
 void DeviceContext::wipe_secrets() {
-  device_key.reset();  // EVP_PKEY_free clears the private part
-  fe_key.reset();      // SecretBytes wipe on destruction
-  secure_cert_partition.wipe();
+  outputs_.clear();  // EVP_PKEY_free clears a private key; SecretBytes wipe on destruction
 }
 
 DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps, const StepDecl* on_reject) {
@@ -137,8 +203,8 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     StationEvent event;
     event.kind = kind;
     event.fixture = ctx.fixture_name;
-    event.mac = ctx.mac;
-    event.serial = ctx.serial;
+    event.mac = ctx.mac();
+    event.serial = ctx.serial();
     event.step = step;
     event.outcome = outcome;
     event.message = message;
@@ -159,9 +225,16 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     const std::string started = utc_now_iso();
     bool done = false;
     try {
-      done = index > 0 && step.skip_when_done && ctx.station.db.step_done(ctx.mac, step.name);
+      done = index > 0 && step.skip_when_done && ctx.station.db.step_done(ctx.mac(), step.name);
       if (done) {
-        ctx.station.db.record_step({ctx.mac,
+        // The output the skipped step produced in its run, rebuilt for the steps after it.
+        if (step.rebuild) {
+          ctx.begin_step(&step);
+          auto output = step.rebuild(ctx);
+          ctx.store(step, std::move(output));
+          ctx.begin_step(nullptr);
+        }
+        ctx.station.db.record_step({ctx.mac(),
                                     ctx.station.run_id,
                                     step.name,
                                     "skipped",
@@ -172,6 +245,7 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
                                     {{"reason", "done in an earlier run"}}});
       }
     } catch (const Error& error) {
+      ctx.begin_step(nullptr);
       end_with(DeviceOutcome::Interrupted, step.name, outcome_of(error));
       result.stop_station = true;
       break;
@@ -184,7 +258,7 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     const auto step_start = std::chrono::steady_clock::now();
     StepOutcome outcome = attempt_step(ctx, step, emit);
     // Once anything irreversible happened, a failure is a fault for an engineer, not a reject.
-    if (outcome.verdict == StepVerdict::Fail && (ctx.security_burned || step.irreversible)) {
+    if (outcome.verdict == StepVerdict::Fail && (ctx.security_burned() || step.irreversible)) {
       outcome.verdict = StepVerdict::Stop;
     }
     record(ctx, step, outcome, started, seconds_since(step_start), emit);
@@ -206,9 +280,12 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     }
   }
 
-  if (result.outcome == DeviceOutcome::Rejected && on_reject != nullptr && !ctx.mac.empty()) {
+  if (result.outcome == DeviceOutcome::Rejected && on_reject != nullptr && !ctx.mac().empty()) {
     // The device may not leave the fixture with anything it must not keep (its identity).
-    ctx.reject_reason = result.reason;
+    StepDecl pipeline;
+    pipeline.name = "pipeline";
+    pipeline.output = output_of<Rejection>();
+    ctx.store(pipeline, StepOutput::of(Rejection{result.reason}));
     const std::string started = utc_now_iso();
     emit(StationEvent::Kind::StepStarted, on_reject->name);
     const auto step_start = std::chrono::steady_clock::now();
@@ -223,17 +300,17 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
   }
 
   // Teardown: always.
-  ctx.wipe_secrets();
-  ctx.console += ctx.fixture.take_console();
-  result.mac = ctx.mac;
-  result.serial = ctx.serial;
+  ctx.wipe_secrets();  // every output goes: keys, the identity partition
+  ctx.add_console(ctx.fixture.take_console());
+  result.mac = ctx.mac();
+  result.serial = ctx.serial();
   result.seconds = seconds_since(device_start);
-  if (!ctx.mac.empty() && result.outcome != DeviceOutcome::Skipped) {
+  if (!result.mac.empty() && result.outcome != DeviceOutcome::Skipped) {
     try {
       // An interrupted device stays in progress: the next run resumes it where the DB says.
       const auto status = result.outcome == DeviceOutcome::Interrupted ? std::string("in_progress")
                                                                        : std::string(to_string(result.outcome));
-      ctx.station.db.set_status(ctx.mac, status, result.reason);
+      ctx.station.db.set_status(result.mac, status, result.reason);
       result.record = write_device_record(ctx, result).string();
     } catch (const Error& error) {
       // The DB or the disk failed: the device is not blamed; the station stops.

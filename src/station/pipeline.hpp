@@ -1,5 +1,6 @@
 // The pipeline: steps as declarations (name, retry policy, irreversible flag, whether a done
-// result in the DB lets a resumed run skip it) with a body each. A body returns Continue, Fail
+// result in the DB lets a resumed run skip it, the typed outputs it reads and the one it produces)
+// with a body each. A body returns Continue, Fail
 // (the device goes to Reject/Repair), Retry (run it again, up to the step's attempts) or Stop (a
 // serious fault: the fixture stops for an engineer). Every step's result is committed to the
 // station DB before the next starts; teardown (keys wiped, record written) always runs.
@@ -9,8 +10,12 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
 #include "flash/compressed_cache.hpp"
@@ -44,32 +49,102 @@ struct StationResources {
   std::filesystem::path records_dir;
 };
 
-// One device on one fixture, from connect to teardown. Key material lives here only between the
-// steps that need it and is wiped at teardown.
-struct DeviceContext {
+struct StepDecl;
+
+// A step's typed output (step_outputs.hpp: ConnectResult, SerialAllocation, IssuedIdentity, ...),
+// type-erased for the pipeline's store. Move-only values (keys) are fine: the store owns them.
+class StepOutput {
+ public:
+  StepOutput() = default;
+  template <class T>
+  static StepOutput of(T value) {
+    StepOutput out;
+    out.type_ = std::type_index(typeid(T));
+    out.value_ = std::make_shared<T>(std::move(value));
+    return out;
+  }
+  bool empty() const noexcept { return !value_; }
+  std::optional<std::type_index> type() const noexcept { return type_; }
+  const std::shared_ptr<void>& value() const noexcept { return value_; }
+
+ private:
+  std::optional<std::type_index> type_;
+  std::shared_ptr<void> value_;
+};
+
+// One device on one fixture, from connect to teardown: the environment a step body works in (the
+// station's resources, the fixture link, the observer) and the outputs of the steps before it. A
+// body reads only the outputs its declaration names as inputs, const; an undeclared input or one
+// no step has produced yet is an InternalError (station.undeclared_input / station.missing_input).
+// Key material lives in outputs only, and the outputs are destroyed (keys wiped) at teardown.
+class DeviceContext {
+ public:
   DeviceContext(StationResources& station_, FixtureLink& fixture_, std::string fixture_name_, StationObserver observer_)
       : station(station_), fixture(fixture_), fixture_name(std::move(fixture_name_)), observer(std::move(observer_)) {}
   StationResources& station;
   FixtureLink& fixture;
   std::string fixture_name;
   StationObserver observer;
-  std::string mac;
-  std::string serial;
-  security::EfuseImage efuses;  // newest read
-  std::optional<security::EfuseImage> planned_from;
-  std::optional<security::BurnPlan> plan;
-  std::optional<security::FlashEncryptionKey> fe_key;
-  bool fe_key_fresh = false;  // generated in this run: the flash must be written with it
-  crypto::EvpPkeyPtr device_key;
-  SecretBytes secure_cert_partition;  // built in inject-identity, written encrypted in flash-production
-  std::string certificate_pem;
-  std::string certificate_sha256;
-  bool security_burned = false;  // anything irreversible happened to this device in this run
-  std::string reject_reason;     // set before the pipeline's on-reject step runs
-  std::string console;           // boot consoles, for the record
 
+  // A declared input: present, or InternalError.
+  template <class T>
+  const T& input() const {
+    const void* value = find(std::type_index(typeid(T)), typeid(T).name(), true);
+    return *static_cast<const T*>(value);
+  }
+  // A declared input that an earlier step may not have produced (retire-identity runs after a
+  // reject at any step): nullptr when absent.
+  template <class T>
+  const T* optional_input() const {
+    return static_cast<const T*>(find(std::type_index(typeid(T)), typeid(T).name(), false));
+  }
+  // Destroys a declared input now (a secret the rest of the run must not keep, e.g. the
+  // flash-encryption key once the boot is proven); later reads are InternalErrors.
+  template <class T>
+  void release() {
+    release(std::type_index(typeid(T)), typeid(T).name());
+  }
+
+  // Something irreversible happened to (or was found on) the device in this run: from now on a
+  // failure is a fault for an engineer. Set before an eFuse program cycle starts.
+  void mark_security_burned() noexcept { security_burned_ = true; }
+  // Boot console text a step read, for the device record.
+  void add_console(const std::string& text) { console_ += text; }
+  // A progress event; throws TimeoutError (station.step_budget) when the running step is past its
+  // budget, so a slow flash write stops between blocks.
   void progress(const std::string& step, std::uint64_t done, std::uint64_t total) const;
-  void wipe_secrets();
+  // Throws TimeoutError (station.step_budget) when the running step is past its budget.
+  void check_budget() const;
+
+  // The pipeline's side (records, events, the harness): the device's MAC once identified (from
+  // ConnectResult), its serial (SerialAllocation, else ConnectResult's), the console transcript.
+  const std::string& mac() const noexcept { return mac_; }
+  const std::string& serial() const noexcept { return serial_; }
+  const std::string& console() const noexcept { return console_; }
+  bool security_burned() const noexcept { return security_burned_; }
+  // The step whose body (or rebuild) runs now; nullptr between steps.
+  void begin_step(const StepDecl* step) noexcept {
+    current_ = step;
+    step_started_ = std::chrono::steady_clock::now();
+  }
+  // Stores `output` as produced by `step`: it must be the type the step declares (InternalError).
+  void store(const StepDecl& step, StepOutput output);
+  // Outputs held (for tests: empty after teardown).
+  std::size_t output_count() const noexcept { return outputs_.size(); }
+  void wipe_secrets();  // destroys every output
+
+ private:
+  const void* find(std::type_index type, const char* name, bool required) const;
+  void release(std::type_index type, const char* name);
+  const void* any(std::type_index type) const;
+
+  const StepDecl* current_ = nullptr;
+  std::chrono::steady_clock::time_point step_started_{};
+  std::map<std::type_index, std::shared_ptr<void>> outputs_;
+  bool security_burned_ = false;
+  std::string console_;  // boot consoles, for the record
+  std::string mac_;
+  std::string serial_;
 };
 
 // Continue: next step. Fail: Reject/Repair. Retry: run the step again (up to its attempts). Stop: a
@@ -92,14 +167,45 @@ struct StepOutcome {
   nlohmann::json measurements = nlohmann::json::array();
   nlohmann::json details = nlohmann::json::object();
   bool stop_station = false;  // with Interrupt: the error concerns every fixture (DB, disk, CA)
+  // The step's typed output (the type its declaration names): required with Continue; a step
+  // that identifies the device (connect) returns it with Fail and Skip too.
+  StepOutput output;
 };
 
+// A step: its name, retry policy, whether it is irreversible, whether a done result in the DB lets
+// a resumed run skip it, the outputs it reads (inputs) and the one it produces, and its body.
+// `rebuild` makes the output of a step a resumed run skips from what the DB holds (the issued
+// certificate), so the steps after it read the same values as when it ran.
 struct StepDecl {
   std::string name;
   unsigned attempts = 1;  // a body's Retry or a transient error (timeout, link) runs it again
   bool irreversible = false;
   bool skip_when_done = true;  // a resumed run skips the step when the DB holds its pass
   std::function<StepOutcome(DeviceContext&)> body;
+  std::vector<std::type_index> inputs{};
+  std::optional<std::type_index> output{};
+  std::function<StepOutput(DeviceContext&)> rebuild{};
+  // The time one attempt may take; zero: no limit. Past it the attempt ends with a TimeoutError
+  // (station.step_budget, retried like any timeout). The budget is enforced where it is safe to
+  // stop: at the step's progress points (DeviceContext::progress, i.e. between flash blocks) and,
+  // for a reversible step, when its body returns. An irreversible step is never cut at its end
+  // and its eFuse batches report no progress: a program cycle is never abandoned halfway.
+  std::chrono::milliseconds budget{0};
+};
+
+// The inputs of a declaration: `inputs_of<ConnectResult, SerialAllocation>()`.
+template <class... T>
+std::vector<std::type_index> inputs_of() {
+  return {std::type_index(typeid(T))...};
+}
+template <class T>
+std::optional<std::type_index> output_of() {
+  return std::type_index(typeid(T));
+}
+
+// What the pipeline itself gives the on-reject step: why the device was rejected.
+struct Rejection {
+  std::string reason;
 };
 
 // How a device's time in the fixture ended.
@@ -123,8 +229,8 @@ struct DeviceResult {
   bool stop_station = false;  // Interrupted by an error that concerns every fixture
 };
 
-// Runs `steps` for the device on ctx.fixture. The first step must identify the device (set
-// ctx.mac). When the device is rejected, `on_reject` (if given) runs before the fixture lets it
+// Runs `steps` for the device on ctx.fixture. The first step must identify the device (return a
+// ConnectResult with its MAC). When the device is rejected, `on_reject` (if given) runs before the fixture lets it
 // go, recorded like a step; if it does not pass, the device is a fault instead. Never throws for
 // device problems: they end as rejected/fault results.
 DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps, const StepDecl* on_reject = nullptr);

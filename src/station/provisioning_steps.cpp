@@ -8,32 +8,79 @@
 
 namespace espfab::station {
 
+namespace {
+
+StepDecl declare(std::string name, unsigned attempts, bool irreversible, bool skip_when_done,
+                 std::function<StepOutcome(DeviceContext&)> body, std::vector<std::type_index> inputs,
+                 std::optional<std::type_index> output = std::nullopt,
+                 std::function<StepOutput(DeviceContext&)> rebuild = {}) {
+  return {std::move(name), attempts,          irreversible,      skip_when_done,
+          std::move(body), std::move(inputs), std::move(output), std::move(rebuild)};
+}
+
+// A resumed run that skips issue-identity: the certificate the DB holds, its key gone with the run
+// that issued it (inject-identity finds out whether the device holds it).
+StepOutput rebuild_issued_identity(DeviceContext& ctx) {
+  IssuedIdentity identity;
+  if (const auto cert = ctx.station.db.certificate(ctx.input<ConnectResult>().mac)) {
+    identity.certificate_pem = cert->pem;
+    identity.certificate_sha256 = cert->sha256;
+  }
+  return StepOutput::of(std::move(identity));
+}
+
+// A resumed run that skips inject-identity: the certificate the DB holds; the partition stays on
+// the device (flash-production reads it back).
+StepOutput rebuild_injected_identity(DeviceContext& ctx) {
+  InjectedIdentity identity;
+  if (const auto cert = ctx.station.db.certificate(ctx.input<ConnectResult>().mac)) {
+    identity.certificate_pem = cert->pem;
+    identity.certificate_sha256 = cert->sha256;
+  }
+  return StepOutput::of(std::move(identity));
+}
+
+}  // namespace
+
 std::vector<StepDecl> provisioning_steps() {
-  // name, attempts, irreversible, skip_when_done, body
+  using C = ConnectResult;
+  using S = SerialAllocation;
+  // name, attempts, irreversible, skip_when_done, body, inputs, output, rebuild when skipped
   return {
-      {"connect", 3, false, false, step_connect},
-      {"flash-factory", 3, false, true, step_flash_factory},
-      {"hardware-test", 1, false, true, step_hardware_test},
-      {"allocate-serial", 1, false, false, step_allocate_serial},
-      {"issue-identity", 2, false, true, step_issue_identity},
-      {"inject-identity", 3, false, true, step_inject_identity},
-      {"plan-security", 2, false, false, step_plan_security},
+      declare("connect", 3, false, false, step_connect, {}, output_of<C>()),
+      declare("flash-factory", 3, false, true, step_flash_factory, {}),
+      declare("hardware-test", 1, false, true, step_hardware_test, inputs_of<C>()),
+      declare("allocate-serial", 1, false, false, step_allocate_serial, inputs_of<C>(), output_of<S>()),
+      declare("issue-identity", 2, false, true, step_issue_identity, inputs_of<C, S>(), output_of<IssuedIdentity>(),
+              rebuild_issued_identity),
+      declare("inject-identity", 3, false, true, step_inject_identity, inputs_of<C, S, IssuedIdentity>(),
+              output_of<InjectedIdentity>(), rebuild_injected_identity),
+      declare("plan-security", 2, false, false, step_plan_security, inputs_of<C>(), output_of<SecurityPlan>()),
       // The flash-encryption key goes into its eFuse block first (still readable), then the
       // production firmware encrypted with it, then the rest of the burn: a station that dies at
       // any point leaves the key on the chip or nowhere, never only in its lost memory
       // (docs/station.md, "Step order").
-      {"burn-fe-key", 3, true, false, step_burn_fe_key},
-      {"flash-production", 3, false, false, step_flash_production},
-      {"burn-efuses", 3, true, true, step_burn_efuses},
-      {"verify-boot", 2, false, true, step_verify_boot},
-      {"final-lock", 3, true, true, step_final_lock},
-      {"register", 1, false, true, step_register},
-      {"verify-hello", 1, false, true, step_verify_hello},
-      {"label", 1, false, true, step_label},
+      declare("burn-fe-key", 3, true, false, step_burn_fe_key, inputs_of<C, S, SecurityPlan>(), output_of<FeKeyBurn>()),
+      declare("flash-production", 3, false, false, step_flash_production,
+              inputs_of<C, SecurityPlan, FeKeyBurn, InjectedIdentity>()),
+      declare("burn-efuses", 3, true, true, step_burn_efuses, inputs_of<C, S, SecurityPlan>()),
+      declare("verify-boot", 2, false, true, step_verify_boot, inputs_of<C, S, InjectedIdentity>()),
+      declare("final-lock", 3, true, true, step_final_lock, inputs_of<C, S, SecurityPlan>()),
+      declare("register", 1, false, true, step_register, inputs_of<C, S>()),
+      declare("verify-hello", 1, false, true, step_verify_hello, inputs_of<C>()),
+      declare("label", 1, false, true, step_label, inputs_of<C, S>()),
   };
 }
 
-StepDecl retire_identity_step() { return {"retire-identity", 3, false, false, step_retire_identity}; }
+StepDecl retire_identity_step() {
+  return declare("retire-identity", 3, false, false, step_retire_identity,
+                 inputs_of<ConnectResult, SerialAllocation, Rejection>());
+}
+
+std::string device_serial(const DeviceContext& ctx) {
+  if (const auto* allocated = ctx.optional_input<SerialAllocation>()) return allocated->serial;
+  return ctx.input<ConnectResult>().serial;
+}
 
 loader::Session& device_session(DeviceContext& ctx) {
   if (auto* session = ctx.fixture.session()) return *session;
@@ -42,8 +89,7 @@ loader::Session& device_session(DeviceContext& ctx) {
 
 security::EfuseImage read_device_efuses(DeviceContext& ctx) {
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
-  ctx.efuses = security::read_efuses(registers);
-  return ctx.efuses;
+  return security::read_efuses(registers);
 }
 
 nlohmann::json write_regions(DeviceContext& ctx, const std::string& step,

@@ -1,12 +1,20 @@
-// The steps of docs/provisioning-flow.md, in order, as pipeline declarations. Each body is in
-// the file of its phase: steps_factory.cpp (1-3), steps_identity.cpp (4-6), steps_security.cpp
-// (7-11; flash-production before burn-efuses), steps_handoff.cpp (12-13).
+// The steps of docs/provisioning-flow.md as pipeline declarations, in the order
+// provisioning_steps() runs them, with their inputs and typed outputs (step_outputs.hpp); numbered
+// as in docs/station.md's step table. Each body is in the file of its phase:
+//   steps_factory.cpp   1 connect, 2 flash-factory, 3 hardware-test
+//   steps_identity.cpp  4 allocate-serial, 5 issue-identity, 6 inject-identity; the on-reject step
+//                       retire-identity
+//   steps_security.cpp  7 plan-security, 8a burn-fe-key, 9 flash-production, 8b burn-efuses,
+//                       10 verify-boot, 11 final-lock (the flow's step 8 split around step 9:
+//                       docs/station.md, "Step order")
+//   steps_handoff.cpp   12 register, 12b verify-hello, 13 label
 #pragma once
 
 #include <vector>
 
 #include "flash/plan.hpp"
 #include "station/pipeline.hpp"
+#include "station/step_outputs.hpp"
 
 namespace espfab::station {
 
@@ -36,6 +44,9 @@ StepOutcome step_retire_identity(DeviceContext& ctx);
 // Shared by the step bodies.
 loader::Session& device_session(DeviceContext& ctx);  // the open session, or a fresh connect
 security::EfuseImage read_device_efuses(DeviceContext& ctx);
+// The device's serial: SerialAllocation's once allocated, else the one ConnectResult found in the
+// DB (both must be declared inputs).
+std::string device_serial(const DeviceContext& ctx);
 nlohmann::json write_regions(DeviceContext& ctx, const std::string& step,
                              const std::vector<flash::FlashRegion>& regions, bool compress,
                              flash::CompressionCache* cache);

@@ -38,8 +38,8 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
 
 // "" when a faulted device's eFuses are its before-burn snapshot plus bits its plan sets (what an
 // interrupted run leaves): it can resume. Else why not.
-std::string resume_refusal(DeviceContext& ctx, const security::EfuseImage& now) {
-  const auto snapshot = ctx.station.db.efuse_snapshot(ctx.mac, "before-burn");
+std::string resume_refusal(DeviceContext& ctx, const std::string& mac, const security::EfuseImage& now) {
+  const auto snapshot = ctx.station.db.efuse_snapshot(mac, "before-burn");
   if (!snapshot) return "";
   const auto& fw = ctx.station.firmware;
   const std::vector<security::PlanImage> images{{"bootloader", *fw.bootloader}, {"app", *fw.production_app}};
@@ -85,15 +85,10 @@ StepOutcome identify_locked_chip(DeviceContext& ctx, StepOutcome out) {
                               {{"fault", last->reason}, {"identified_by", "fixture (Secure Download Mode)"}}});
     out.details["auto_resumed_after"] = last->reason;
   }
-  ctx.mac = last->mac;
-  ctx.serial = last->serial;
-  if (const auto cert = db.certificate(ctx.mac)) {
-    ctx.certificate_pem = cert->pem;
-    ctx.certificate_sha256 = cert->sha256;
-  }
-  ctx.security_burned = true;
-  out.details["mac"] = ctx.mac;
+  ctx.mark_security_burned();
+  out.details["mac"] = last->mac;
   out.details["identified_by"] = "fixture (the chip is in Secure Download Mode after its verified boot)";
+  out.output = StepOutput::of(ConnectResult{last->mac, last->serial, {}});
   return out;
 }
 
@@ -106,54 +101,59 @@ StepOutcome step_connect(DeviceContext& ctx) {
   out.details["loader"] = session.stub_running() ? "stub" : "rom";
   out.details["port"] = ctx.fixture.link().describe();
   if (session.chip().secure_download_mode) return identify_locked_chip(ctx, std::move(out));
-  ctx.mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
-  out.details["mac"] = ctx.mac;
+  ConnectResult device;
+  device.mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
+  const std::string& mac = device.mac;
+  out.details["mac"] = mac;
   const auto flash_id = session.flash_id();
   out.details["flash_id"] = fmt::format("0x{:06x}", flash_id);
   if (const auto size = session.flash_size()) out.details["flash_size"] = *size;
-  const auto efuses = read_device_efuses(ctx);
+  device.efuses = read_device_efuses(ctx);
+  const auto& efuses = device.efuses;
   auto& db = ctx.station.db;
-  const bool known = db.find_device(ctx.mac).has_value();
-  const auto device = db.touch_device(ctx.mac, ctx.fixture.url());
-  ctx.serial = device.serial;
-  if (const auto cert = db.certificate(ctx.mac)) {  // a resumed run: the identity issued before
-    ctx.certificate_pem = cert->pem;
-    ctx.certificate_sha256 = cert->sha256;
-  }
-  db.store_efuse_snapshot(ctx.mac, "connect", efuse_to_json(efuses));
+  const bool known = db.find_device(mac).has_value();
+  const auto row = db.touch_device(mac, ctx.fixture.url());
+  device.serial = row.serial;
+  db.store_efuse_snapshot(mac, "connect", efuse_to_json(efuses));
   out.details["security_efuses"] = efuse_security_fields(efuses);
-  if (device.status == "provisioned") {
-    return {
-        StepVerdict::Skip, fmt::format("already provisioned as {}: not touched again", device.serial), {}, out.details};
+  // The device is identified from here on, whatever the verdict.
+  const auto with_device = [&](StepOutcome outcome) {
+    outcome.output = StepOutput::of(device);
+    return outcome;
+  };
+  if (row.status == "provisioned") {
+    return with_device(
+        {StepVerdict::Skip, fmt::format("already provisioned as {}: not touched again", row.serial), {}, out.details});
   }
-  if (device.status == "scrapped") {
-    return {StepVerdict::Skip, fmt::format("scrapped ({}): left untouched", device.reason), {}, out.details};
+  if (row.status == "scrapped") {
+    return with_device({StepVerdict::Skip, fmt::format("scrapped ({}): left untouched", row.reason), {}, out.details});
   }
-  if (device.status == "fault") {
+  if (row.status == "fault") {
     // A fault leaves the device where the DB says; with auto_resume and eFuses its plan explains,
     // the resume logic takes it on like after a crash. Otherwise an engineer decides.
-    const auto why_not = ctx.station.profile.auto_resume ? resume_refusal(ctx, efuses) : "[station] auto_resume is off";
+    const auto why_not =
+        ctx.station.profile.auto_resume ? resume_refusal(ctx, mac, efuses) : "[station] auto_resume is off";
     if (!why_not.empty()) {
-      return {StepVerdict::Skip,
-              fmt::format("this device is marked for an engineer ({}); not resumed automatically: {}. "
-                          "See `espfab device status {}`, then `espfab device resume|scrap`",
-                          device.reason, why_not, ctx.mac),
-              {},
-              out.details};
+      return with_device({StepVerdict::Skip,
+                          fmt::format("this device is marked for an engineer ({}); not resumed automatically: {}. "
+                                      "See `espfab device status {}`, then `espfab device resume|scrap`",
+                                      row.reason, why_not, mac),
+                          {},
+                          out.details});
     }
-    ctx.station.audit.append({"device.auto_resume", ctx.mac, ctx.serial, {{"fault", device.reason}}});
-    out.details["auto_resumed_after"] = device.reason;
+    ctx.station.audit.append({"device.auto_resume", mac, device.serial, {{"fault", row.reason}}});
+    out.details["auto_resumed_after"] = row.reason;
   }
   const auto locked = lockdown_found(efuses);
-  const bool we_burned = known && db.efuse_snapshot(ctx.mac, "before-burn").has_value();
+  const bool we_burned = known && db.efuse_snapshot(mac, "before-burn").has_value();
   if (!locked.empty() && !we_burned) {
-    return {StepVerdict::Fail,
-            fmt::format("locked by someone else ({}): left untouched", join(locked, ", ")),
-            {},
-            out.details};
+    return with_device({StepVerdict::Fail,
+                        fmt::format("locked by someone else ({}): left untouched", join(locked, ", ")),
+                        {},
+                        out.details});
   }
-  ctx.security_burned = we_burned && !locked.empty();
-  return out;
+  if (we_burned && !locked.empty()) ctx.mark_security_burned();
+  return with_device(std::move(out));
 }
 
 StepOutcome step_flash_factory(DeviceContext& ctx) {
@@ -175,11 +175,12 @@ StepOutcome step_hardware_test(DeviceContext& ctx) {
   StepOutcome out;
   out.details["firmware"] = {{"fw", ready.value("fw", "")}, {"version", ready.value("version", "")}};
   const std::string reported_mac = ready.value("mac", "");
-  if (reported_mac != ctx.mac) {
-    ctx.console += ctx.fixture.take_console();
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  if (reported_mac != mac) {
+    ctx.add_console(ctx.fixture.take_console());
     return {StepVerdict::Fail,
             fmt::format("the test firmware reports MAC {}, the ROM reported {}: a different board answers",
-                        reported_mac, ctx.mac),
+                        reported_mac, mac),
             {},
             out.details};
   }
@@ -193,7 +194,7 @@ StepOutcome step_hardware_test(DeviceContext& ctx) {
     out.measurements.push_back(to_json(result));
     if (!result.pass) failures.push_back(describe_failure(result));
   }
-  ctx.console += ctx.fixture.take_console();
+  ctx.add_console(ctx.fixture.take_console());
   if (!failures.empty()) {
     out.verdict = StepVerdict::Fail;
     out.reason = join(failures, "; ");

@@ -14,10 +14,11 @@ namespace {
 
 StepOutcome deliver(DeviceContext& ctx, const char* kind) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  const std::string& mac = ctx.input<ConnectResult>().mac;
   const nlohmann::json payload = {
-      {"serial", ctx.serial}, {"mac", ctx.mac}, {"date", fmt::format("{:%Y-%m-%d}", fmt::gmtime(now))}};
+      {"serial", device_serial(ctx)}, {"mac", mac}, {"date", fmt::format("{:%Y-%m-%d}", fmt::gmtime(now))}};
   StepOutcome out;
-  out.details = ctx.station.outbox.deliver(kind, ctx.mac, payload);
+  out.details = ctx.station.outbox.deliver(kind, mac, payload);
   return out;
 }
 
@@ -38,7 +39,7 @@ StepOutcome step_verify_hello(DeviceContext& ctx) {
     return out;
   }
   bool registered = false;
-  for (const auto& item : ctx.station.db.outbox(ctx.mac))
+  for (const auto& item : ctx.station.db.outbox(ctx.input<ConnectResult>().mac))
     registered = registered || (item.kind == kRegisterItem && item.state == "done");
   if (!registered) {
     out.details["note"] = "registration still queued: the device cannot be heard yet";
@@ -51,7 +52,7 @@ StepOutcome step_verify_hello(DeviceContext& ctx) {
         return at != std::string_view::npos && text.find('\n', at) != std::string_view::npos;
       },
       std::chrono::milliseconds(spec.hello_timeout_ms));
-  ctx.console += ctx.fixture.take_console();
+  ctx.add_console(ctx.fixture.take_console());
   const auto at = console.find(kHello);
   if (at == std::string::npos) {
     out.verdict = StepVerdict::Fail;

@@ -29,10 +29,10 @@ std::string certificate_sha256(const std::string& pem) {
 // An "identity.sign.begin" an earlier run left open (it stopped between the intent and the
 // "identity.issued" line) is reconciled from the DB and the CA index: the certificate the DB holds,
 // or one the CA issued for this serial that nobody recorded (its key is lost: revoked), or none.
-void reconcile_sign_intents(DeviceContext& ctx) {
+void reconcile_sign_intents(DeviceContext& ctx, const std::string& mac, const std::string& serial) {
   auto& db = ctx.station.db;
-  const auto entries = read_audit_entries(ctx.station.audit.file(), ctx.mac);
-  for (const auto& intent : open_intents(entries, ctx.mac)) {
+  const auto entries = read_audit_entries(ctx.station.audit.file(), mac);
+  for (const auto& intent : open_intents(entries, mac)) {
     if (intent.value("action", "") != "identity.sign.begin") continue;
     std::set<std::string> audited;
     for (const auto& e : entries) {
@@ -40,24 +40,24 @@ void reconcile_sign_intents(DeviceContext& ctx) {
       if (d.is_object() && d.contains("certificate_sha256")) audited.insert(d["certificate_sha256"].get<std::string>());
     }
     std::set<std::string> known;
-    if (const auto cert = db.certificate(ctx.mac)) known.insert(cert->sha256);
-    for (const auto& r : db.revocations(ctx.mac)) known.insert(r.certificate.sha256);
+    if (const auto cert = db.certificate(mac)) known.insert(cert->sha256);
+    for (const auto& r : db.revocations(mac)) known.insert(r.certificate.sha256);
     nlohmann::json certificates = nlohmann::json::array();
-    if (const auto cert = db.certificate(ctx.mac); cert && audited.count(cert->sha256) == 0) {
+    if (const auto cert = db.certificate(mac); cert && audited.count(cert->sha256) == 0) {
       certificates.push_back({{"certificate_serial", cert->certificate_serial},
                               {"certificate_sha256", cert->sha256},
                               {"state", "issued and recorded in the station DB"}});
     }
     const auto index = ctx.station.ca.issued_index();
     for (const auto& entry : index.value_or(std::vector<pki::IndexEntry>{})) {
-      if (!pki::issued_to(entry, ctx.serial) || known.count(entry.sha256) != 0 || audited.count(entry.sha256) != 0) {
+      if (!pki::issued_to(entry, serial) || known.count(entry.sha256) != 0 || audited.count(entry.sha256) != 0) {
         continue;
       }
       // Signed, then lost before the station recorded it: the key died with the station.
       certificates.push_back({{"certificate_serial", entry.serial_hex},
                               {"certificate_sha256", entry.sha256},
                               {"state", "issued by the CA but never recorded; its key is lost: revoked"}});
-      db.store_revocation({ctx.mac, ctx.serial, entry.serial_hex, entry.sha256, "", ""},
+      db.store_revocation({mac, serial, entry.serial_hex, entry.sha256, "", ""},
                           "issued while the station stopped; the private key was lost");
     }
     const char* found = !certificates.empty() ? "issued"
@@ -65,35 +65,37 @@ void reconcile_sign_intents(DeviceContext& ctx) {
                                               : "unknown: this CA keeps no index to ask";
     ctx.station.audit.append(
         {"identity.sign.reconciled",
-         ctx.mac,
-         ctx.serial,
+         mac,
+         serial,
          {{"intent", intent.value("hash", "")}, {"found", found}, {"certificates", certificates}}});
   }
 }
 
 // Key pair, CSR, signature; the certificate (public) goes to the DB and the audit log, the key
-// stays in ctx.device_key.
-nlohmann::json issue(DeviceContext& ctx, bool reissue) {
+// stays in the returned identity only.
+IssuedIdentity issue(DeviceContext& ctx, const std::string& mac, const std::string& serial, bool reissue,
+                     nlohmann::json& facts) {
   const auto& identity = ctx.station.profile.identity;
-  ctx.device_key = pki::generate_key(identity.key_type);
-  const auto csr = pki::make_csr(ctx.device_key.get(), identity.subject, {ctx.serial, ctx.mac});
+  IssuedIdentity issued_identity;
+  issued_identity.key = pki::generate_key(identity.key_type);
+  const auto csr = pki::make_csr(issued_identity.key.get(), identity.subject, {serial, mac});
   // Write-ahead: the intent before the CA signs, so a stop in between is found and reconciled.
   const auto intent = ctx.station.audit.append(
-      {"identity.sign.begin", ctx.mac, ctx.serial, {{"ca", ctx.station.ca.describe()}, {"reissue", reissue}}});
+      {"identity.sign.begin", mac, serial, {{"ca", ctx.station.ca.describe()}, {"reissue", reissue}}});
   const auto issued = ctx.station.ca.sign(csr.get(), identity.issue);
-  ctx.certificate_pem = issued.certificate_pem;
-  ctx.certificate_sha256 = certificate_sha256(issued.certificate_pem);
+  issued_identity.certificate_pem = issued.certificate_pem;
+  issued_identity.certificate_sha256 = certificate_sha256(issued.certificate_pem);
   ctx.station.db.store_certificate(
-      {ctx.mac, ctx.serial, issued.serial_hex, ctx.certificate_sha256, issued.certificate_pem, utc_now_iso()});
-  const nlohmann::json facts = {{"certificate_serial", issued.serial_hex},
-                                {"certificate_sha256", ctx.certificate_sha256},
-                                {"subject", issued.subject},
-                                {"key", pki::key_type_name(identity.key_type)},
-                                {"ca", ctx.station.ca.describe()}};
+      {mac, serial, issued.serial_hex, issued_identity.certificate_sha256, issued.certificate_pem, utc_now_iso()});
+  facts = {{"certificate_serial", issued.serial_hex},
+           {"certificate_sha256", issued_identity.certificate_sha256},
+           {"subject", issued.subject},
+           {"key", pki::key_type_name(identity.key_type)},
+           {"ca", ctx.station.ca.describe()}};
   auto completion = facts;
   completion["intent"] = intent;
-  ctx.station.audit.append({reissue ? "identity.reissued" : "identity.issued", ctx.mac, ctx.serial, completion});
-  return facts;
+  ctx.station.audit.append({reissue ? "identity.reissued" : "identity.issued", mac, serial, completion});
+  return issued_identity;
 }
 
 bool contains(ByteView haystack, std::string_view needle) {
@@ -104,48 +106,64 @@ bool contains(ByteView haystack, std::string_view needle) {
 }  // namespace
 
 StepOutcome step_allocate_serial(DeviceContext& ctx) {
-  ctx.serial = ctx.station.db.allocate_serial(ctx.mac, ctx.station.profile.serial);
+  SerialAllocation allocation{
+      ctx.station.db.allocate_serial(ctx.input<ConnectResult>().mac, ctx.station.profile.serial)};
   StepOutcome out;
-  out.details["serial"] = ctx.serial;
+  out.details["serial"] = allocation.serial;
+  out.output = StepOutput::of(std::move(allocation));
   return out;
 }
 
 StepOutcome step_issue_identity(DeviceContext& ctx) {
-  reconcile_sign_intents(ctx);
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  const std::string serial = device_serial(ctx);
+  reconcile_sign_intents(ctx, mac, serial);
   StepOutcome out;
-  if (const auto existing = ctx.station.db.certificate(ctx.mac)) {
+  if (const auto existing = ctx.station.db.certificate(mac)) {
     // Issued before the station stopped; inject-identity finds out whether the device holds it.
-    ctx.certificate_pem = existing->pem;
-    ctx.certificate_sha256 = existing->sha256;
     out.details = {{"certificate_serial", existing->certificate_serial},
                    {"certificate_sha256", existing->sha256},
                    {"note", "issued in an earlier run"}};
+    out.output = StepOutput::of(IssuedIdentity{nullptr, existing->pem, existing->sha256});
     return out;
   }
-  out.details = issue(ctx, false);
+  nlohmann::json facts;
+  out.output = StepOutput::of(issue(ctx, mac, serial, false, facts));
+  out.details = std::move(facts);
   return out;
 }
 
 StepOutcome step_inject_identity(DeviceContext& ctx) {
   const auto& partition = *ctx.station.firmware.secure_cert;
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  const std::string serial = device_serial(ctx);
+  const auto& issued = ctx.input<IssuedIdentity>();
+  EVP_PKEY* key = issued.key.get();
+  std::string certificate_pem = issued.certificate_pem;
+  std::string certificate_sha256 = issued.certificate_sha256;
+  IssuedIdentity reissued;  // owns the key of a re-issue for the length of this step
   StepOutcome out;
-  if (!ctx.device_key) {
+  if (key == nullptr) {
     // A resumed run: the key of the issued certificate existed only in the stopped station's
     // memory. If the device already holds it, the step is done; otherwise issue again.
-    const auto cert = ctx.station.db.certificate(ctx.mac);
+    const auto cert = ctx.station.db.certificate(mac);
     Bytes on_device = flash::read_flash(device_session(ctx), partition.offset, partition.size, {});
     const bool held = cert && contains(on_device, cert->pem.substr(0, cert->pem.size() - 1));
     secure_wipe(on_device.data(), on_device.size());  // it holds the device key
     if (held) {
-      ctx.certificate_pem = cert->pem;
-      ctx.certificate_sha256 = cert->sha256;
       out.details["note"] = "the device already holds the issued identity";
+      out.output = StepOutput::of(InjectedIdentity{{}, cert->pem, cert->sha256});
       return out;
     }
-    out.details["reissued"] = issue(ctx, true);
+    nlohmann::json facts;
+    reissued = issue(ctx, mac, serial, true, facts);
+    out.details["reissued"] = std::move(facts);
+    key = reissued.key.get();
+    certificate_pem = reissued.certificate_pem;
+    certificate_sha256 = reissued.certificate_sha256;
   }
   const std::string ca_pem = ctx.station.ca.ca_certificate_pem();
-  image::DeviceIdentityMaterial material{ctx.certificate_pem, ca_pem, ctx.device_key.get()};
+  image::DeviceIdentityMaterial material{certificate_pem, ca_pem, key};
   SecretBytes tlv = image::build_identity_secure_cert(material);
   if (tlv.size() > partition.size) {
     throw BadInputError(
@@ -163,24 +181,27 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
     throw;
   }
   secure_wipe(bytes->data(), bytes->size());
-  ctx.secure_cert_partition = std::move(tlv);
-  out.details["certificate_sha256"] = ctx.certificate_sha256;
+  out.details["certificate_sha256"] = certificate_sha256;
+  out.output = StepOutput::of(InjectedIdentity{std::move(tlv), certificate_pem, certificate_sha256});
   return out;
 }
 
 StepOutcome step_retire_identity(DeviceContext& ctx) {
   StepOutcome out;
   auto& db = ctx.station.db;
-  if (!db.certificate(ctx.mac)) {
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  const std::string serial = device_serial(ctx);
+  const std::string& reject_reason = ctx.input<Rejection>().reason;
+  if (!db.certificate(mac)) {
     out.details["note"] = "no identity was issued to this device";
     return out;
   }
   // The certificate first (the DB alone, always possible), then the partition on the device.
-  const auto revoked = db.revoke_certificate(ctx.mac, ctx.reject_reason);
+  const auto revoked = db.revoke_certificate(mac, reject_reason);
   const nlohmann::json revocation = {{"certificate_serial", revoked->certificate_serial},
                                      {"certificate_sha256", revoked->sha256},
-                                     {"reason", ctx.reject_reason}};
-  ctx.station.audit.append({"identity.revoked", ctx.mac, ctx.serial, revocation});
+                                     {"reason", reject_reason}};
+  ctx.station.audit.append({"identity.revoked", mac, serial, revocation});
   out.details["revoked"] = revocation;
   const auto& partition = *ctx.station.firmware.secure_cert;
   auto erased = std::make_shared<const Bytes>(partition.size, std::uint8_t{0xFF});
@@ -199,11 +220,11 @@ StepOutcome step_retire_identity(DeviceContext& ctx) {
   }
   const nlohmann::json erase = {
       {"partition", partition.name}, {"offset", partition.offset}, {"size", partition.size}, {"read_back", "erased"}};
-  ctx.station.audit.append({"identity.erased", ctx.mac, ctx.serial, erase});
+  ctx.station.audit.append({"identity.erased", mac, serial, erase});
   out.details["erased"] = erase;
   // A reworked device starts its identity afresh: these steps are no longer done.
   for (const char* step : {"issue-identity", "inject-identity"}) {
-    db.record_step({ctx.mac,
+    db.record_step({mac,
                     ctx.station.run_id,
                     step,
                     "retired",

@@ -47,10 +47,11 @@ bool all_zero(ByteView bytes) {
 // The device's flash-encryption key for this run: generated when the chip has none yet; taken
 // back from its key block(s) when an interrupted burn left them written but still readable;
 // none when they are already read-protected (the flash was written with it before the burn).
-std::string prepare_flash_encryption_key(DeviceContext& ctx, const security::EfuseImage& current) {
+std::string prepare_flash_encryption_key(DeviceContext& ctx, SecurityPlan& planned,
+                                         const security::EfuseImage& current) {
   const auto& security = ctx.station.profile.security;
-  if (!security.flash_encryption || ctx.fe_key) return ctx.fe_key ? "in memory" : "not used";
-  const auto writes = device_key_writes(*ctx.plan);
+  if (!security.flash_encryption || planned.fe_key) return planned.fe_key ? "in memory" : "not used";
+  const auto writes = device_key_writes(*planned.plan);
   if (writes.empty()) return "already on the chip";
   unsigned written = 0, hidden = 0;
   std::vector<SecretBytes> blocks;
@@ -62,12 +63,12 @@ std::string prepare_flash_encryption_key(DeviceContext& ctx, const security::Efu
   }
   if (hidden == writes.size()) return "burned and read-protected (the flash holds its ciphertext)";
   if (written == 0 && hidden == 0) {
-    ctx.fe_key = security::FlashEncryptionKey::generate(*security.flash_encryption);
-    ctx.fe_key_fresh = true;
+    planned.fe_key = security::FlashEncryptionKey::generate(*security.flash_encryption);
+    planned.fe_key_fresh = true;
     return "generated in memory";
   }
   if (written == writes.size() && hidden == 0) {
-    ctx.fe_key = security::FlashEncryptionKey::from_efuse_blocks(blocks);
+    planned.fe_key = security::FlashEncryptionKey::from_efuse_blocks(blocks);
     return "taken back from the key block an interrupted burn left readable";
   }
   throw PolicyRefusalError("station.fe_key_partial",
@@ -83,9 +84,9 @@ std::string join(const std::vector<std::string>& items) {
 
 // The open "efuse.burn.begin" intents of this device (an earlier run stopped between a block's
 // program cycle and its audit line), by block.
-std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx) {
+std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx, const std::string& mac) {
   std::map<unsigned, std::string> open;
-  for (const auto& intent : open_intents(read_audit_entries(ctx.station.audit.file(), ctx.mac), ctx.mac)) {
+  for (const auto& intent : open_intents(read_audit_entries(ctx.station.audit.file(), mac), mac)) {
     if (intent.value("action", "") != "efuse.burn.begin") continue;
     const auto& details = intent["details"];
     if (details.contains("block")) open[details["block"].get<unsigned>()] = intent.value("hash", "");
@@ -97,31 +98,35 @@ std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx) {
 // "efuse.burn.begin" intent before each block's program cycle, the `audit_action` completion
 // naming it after; an intent left open by an earlier run is reconciled from the block's read-back
 // ("efuse.burn.reconciled": burned before the stop, or not and burned now).
-nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, bool boot_verified,
-                            const char* audit_action) {
-  if (!ctx.planned_from) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, const security::BurnPlan& plan,
+                            bool boot_verified, const char* audit_action) {
+  if (!planned.planned_from)
+    throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
+                        "a bug: plan-security must produce a plan before this step runs");
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  const std::string serial = device_serial(ctx);
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
   security::EfuseBurner burner(registers);
   const std::string plan_text = security::burn_plan_to_json(plan).dump();
   const auto plan_digest =
       crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(plan_text.data()), plan_text.size()));
   const std::string plan_sha256 = to_hex(ByteView(plan_digest.data(), plan_digest.size()));
-  auto open = open_burn_intents(ctx);
+  auto open = open_burn_intents(ctx, mac);
   std::string intent;
   const auto reconcile = [&](unsigned block, const std::string& found) {
     const auto it = open.find(block);
     if (it == open.end()) return;
     ctx.station.audit.append(
-        {"efuse.burn.reconciled", ctx.mac, ctx.serial, {{"intent", it->second}, {"block", block}, {"found", found}}});
+        {"efuse.burn.reconciled", mac, serial, {{"intent", it->second}, {"block", block}, {"found", found}}});
     open.erase(it);
   };
   const auto observer = [&](const security::BurnStep& step, bool finished) {
     const nlohmann::json what = {{"batch", step.batch}, {"block", step.block}, {"fields", step.fields}};
     if (!finished) {
-      ctx.security_burned = true;
+      ctx.mark_security_burned();
       auto begin = what;
       begin["plan_sha256"] = plan_sha256;
-      intent = ctx.station.audit.append({"efuse.burn.begin", ctx.mac, ctx.serial, begin});
+      intent = ctx.station.audit.append({"efuse.burn.begin", mac, serial, begin});
       return;
     }
     if (step.outcome == security::BurnStep::Outcome::AlreadyDone) {
@@ -132,14 +137,15 @@ nlohmann::json execute_plan(DeviceContext& ctx, const security::BurnPlan& plan, 
     done["attempts"] = step.attempts;
     done["intent"] = intent;
     if (step.outcome == security::BurnStep::Outcome::Unverifiable) done["note"] = step.note;
-    ctx.station.audit.append({audit_action, ctx.mac, ctx.serial, done});
+    ctx.station.audit.append({audit_action, mac, serial, done});
     reconcile(step.block, "not burned before the station stopped; burned now");
   };
   security::BurnOptions options;
   options.boot_verified = boot_verified;
   security::BurnReport report;
   try {
-    report = burner.execute(plan, *ctx.planned_from, ctx.fe_key ? &*ctx.fe_key : nullptr, options, observer);
+    report =
+        burner.execute(plan, *planned.planned_from, planned.fe_key ? &*planned.fe_key : nullptr, options, observer);
   } catch (const DeviceStatusError& error) {
     if (error.code() != "security.burn.efuse_errors" || open.empty()) throw;
     // Not someone else's eFuses: this station's own program cycle was cut (a power loss).
@@ -177,84 +183,100 @@ std::shared_ptr<Bytes> padded(ByteView data, std::size_t alignment) {
 StepOutcome step_plan_security(DeviceContext& ctx) {
   auto& db = ctx.station.db;
   const auto& fw = ctx.station.firmware;
+  const std::string& mac = ctx.input<ConnectResult>().mac;
   StepOutcome out;
+  SecurityPlan planned;
   if (device_session(ctx).chip().secure_download_mode) {
     out.details["note"] = "Secure Download Mode: the lock-down is in place, nothing left to plan";
+    out.output = StepOutput::of(std::move(planned));
     return out;
   }
   const security::EfuseImage current = read_device_efuses(ctx);
   // A resumed run plans from the snapshot the first plan was made from, so the executor accepts
   // the bits an interrupted burn already set.
-  const auto earlier = db.efuse_snapshot(ctx.mac, "before-burn");
-  ctx.planned_from = earlier ? efuse_from_json(*earlier) : current;
+  const auto earlier = db.efuse_snapshot(mac, "before-burn");
+  planned.planned_from = earlier ? efuse_from_json(*earlier) : current;
   const std::vector<security::PlanImage> images{{"bootloader", *fw.bootloader}, {"app", *fw.production_app}};
-  ctx.plan = security::plan_burn(ctx.station.profile.security, *ctx.planned_from, images);
-  if (!earlier) db.store_efuse_snapshot(ctx.mac, "before-burn", efuse_to_json(current));
-  out.details["flash_encryption_key"] = prepare_flash_encryption_key(ctx, current);
-  out.details["plan"] = security::burn_plan_to_json(*ctx.plan);
+  planned.plan = security::plan_burn(ctx.station.profile.security, *planned.planned_from, images);
+  if (!earlier) db.store_efuse_snapshot(mac, "before-burn", efuse_to_json(current));
+  out.details["flash_encryption_key"] = prepare_flash_encryption_key(ctx, planned, current);
+  out.details["plan"] = security::burn_plan_to_json(*planned.plan);
   out.details["resumed_from_snapshot"] = earlier.has_value();
+  out.output = StepOutput::of(std::move(planned));
   return out;
 }
 
 StepOutcome step_burn_efuses(DeviceContext& ctx) {
   StepOutcome out;
-  if (!ctx.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
-  out.details["blocks"] = execute_plan(ctx, *ctx.plan, false, "efuse.burned");
+  const auto& planned = ctx.input<SecurityPlan>();
+  if (!planned.plan)
+    throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
+                        "a bug: plan-security must produce a plan before this step runs");
+  out.details["blocks"] = execute_plan(ctx, planned, *planned.plan, false, "efuse.burned");
   const auto after = read_device_efuses(ctx);
-  ctx.station.db.store_efuse_snapshot(ctx.mac, "after-burn", efuse_to_json(after));
+  ctx.station.db.store_efuse_snapshot(ctx.input<ConnectResult>().mac, "after-burn", efuse_to_json(after));
   out.details["security_efuses"] = efuse_security_fields(after);
   return out;
 }
 
 StepOutcome step_burn_fe_key(DeviceContext& ctx) {
   StepOutcome out;
-  if (!ctx.fe_key_fresh) {
-    out.details["note"] = ctx.fe_key ? "the key is on the chip already" : "no flash-encryption key to burn now";
+  const auto& planned = ctx.input<SecurityPlan>();
+  if (!planned.fe_key_fresh) {
+    out.details["note"] = planned.fe_key ? "the key is on the chip already" : "no flash-encryption key to burn now";
+    out.output = StepOutput::of(FeKeyBurn{false});
     return out;
   }
   // The key block(s) alone, still readable: from here the key survives a station crash on the chip
   // itself, and burn-efuses read-protects it with the rest of the flash-encryption batch.
   security::BurnBatch batch;
   batch.name = "flash-encryption key (read-protected by burn-efuses)";
-  for (auto write : device_key_writes(*ctx.plan)) {
+  for (auto write : device_key_writes(*planned.plan)) {
     write.read_protect = false;
     write.write_protect = false;
     batch.key_blocks.push_back(write);
   }
   security::BurnPlan key_only;
   key_only.batches.push_back(std::move(batch));
-  out.details["blocks"] = execute_plan(ctx, key_only, false, "efuse.burned");
-  ctx.fe_key_fresh = false;
+  out.details["blocks"] = execute_plan(ctx, planned, key_only, false, "efuse.burned");
+  out.output = StepOutput::of(FeKeyBurn{true});
   return out;
 }
 
 StepOutcome step_flash_production(DeviceContext& ctx) {
   const auto& fw = ctx.station.firmware;
   const bool encrypt = ctx.station.profile.security.flash_encryption.has_value();
-  if (!ctx.fe_key_fresh && ctx.station.db.step_done(ctx.mac, "flash-production")) {
+  const auto& planned = ctx.input<SecurityPlan>();
+  // A key generated in this run that burn-fe-key has not put on the chip yet.
+  const bool fe_key_only_in_memory = planned.fe_key_fresh && !ctx.input<FeKeyBurn>().burned_now;
+  const auto& fe_key = planned.fe_key;
+  if (!fe_key_only_in_memory && ctx.station.db.step_done(ctx.input<ConnectResult>().mac, "flash-production")) {
     // Written in an earlier run with the key the chip holds (or will get from the plan).
     return {StepVerdict::Continue, "", {}, {{"note", "written in an earlier run"}}};
   }
-  if (encrypt && !ctx.fe_key) {
+  if (encrypt && !fe_key) {
     return {StepVerdict::Stop,
             "this device's flash-encryption key is gone (the station stopped after burning it and keeps no copy): "
             "the production firmware cannot be encrypted for it; an engineer must handle the device",
             {},
             {}};
   }
-  if (ctx.secure_cert_partition.empty()) {
+  SecretBytes read_back;  // the partition as the device holds it, when inject-identity did not run now
+  const SecretBytes* secure_cert = &ctx.input<InjectedIdentity>().secure_cert_partition;
+  if (secure_cert->empty()) {
     // A resumed run: inject-identity wrote it (plaintext) before anything was encrypted.
     const auto& partition = *fw.secure_cert;
     Bytes bytes = flash::read_flash(device_session(ctx), partition.offset, partition.size, {});
-    if (!holds_secure_cert(bytes) && ctx.fe_key) {
+    if (!holds_secure_cert(bytes) && fe_key) {
       // An interrupted flash-production already wrote it encrypted with this same key.
-      security::decrypt_flash_in_place(*ctx.fe_key, partition.offset, bytes);
+      security::decrypt_flash_in_place(*fe_key, partition.offset, bytes);
     }
     if (!holds_secure_cert(bytes)) {
       secure_wipe(bytes.data(), bytes.size());
       return {StepVerdict::Stop, "the esp_secure_cert partition on the device holds no identity any more", {}, {}};
     }
-    ctx.secure_cert_partition = SecretBytes(std::move(bytes));
+    read_back = SecretBytes(std::move(bytes));
+    secure_cert = &read_back;
   }
   struct Part {
     std::uint32_t address;
@@ -266,14 +288,14 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
       {kBootloaderOffset, padded(*fw.bootloader, 16), "bootloader", true},
       {kPartitionTableOffset, padded(*fw.partition_table, 16), "partition-table", true},
       {fw.otadata->offset, std::make_shared<Bytes>(otadata_selecting_ota0(fw.otadata->size)), "otadata", true},
-      {fw.secure_cert->offset, padded(ctx.secure_cert_partition.view(), 16), "esp_secure_cert", true},
+      {fw.secure_cert->offset, padded(secure_cert->view(), 16), "esp_secure_cert", true},
       {fw.ota_0->offset, padded(*fw.production_app, 16), "production-app", true},
       // The factory-test app's header sector, erased: it can never boot again.
       {fw.factory->offset, std::make_shared<Bytes>(0x1000, 0xFF), "factory-app-erase", false},
   };
   std::vector<flash::FlashRegion> regions;
   for (auto& part : parts) {
-    if (encrypt && part.encrypted) security::encrypt_flash_in_place(*ctx.fe_key, part.address, *part.data);
+    if (encrypt && part.encrypted) security::encrypt_flash_in_place(*fe_key, part.address, *part.data);
     regions.push_back({part.address, part.data, part.name, false});
   }
   StepOutcome out;
@@ -293,8 +315,10 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
 StepOutcome step_verify_boot(DeviceContext& ctx) {
   const auto& profile = ctx.station.profile;
   const auto& fw = ctx.station.firmware;
+  const std::string serial = device_serial(ctx);
+  const std::string& certificate_sha256 = ctx.input<InjectedIdentity>().certificate_sha256;
   const std::string console = ctx.fixture.boot(boot_console_complete, std::chrono::milliseconds(20000));
-  ctx.console += ctx.fixture.take_console();
+  ctx.add_console(ctx.fixture.take_console());
   const auto found = read_boot_console(console);
   std::vector<std::string> problems = found.errors;
   const bool sb = !profile.security.secure_boot_digests.empty();
@@ -316,11 +340,11 @@ StepOutcome step_verify_boot(DeviceContext& ctx) {
     problems.push_back(
         fmt::format("the app is '{}', expected '{}'", found.project_name, fw.production_descriptor.project_name));
   }
-  if (found.identity_serial != ctx.serial) {
+  if (found.identity_serial != serial) {
     problems.push_back(
-        fmt::format("the app reports serial '{}', issued '{}'", found.identity_serial.value_or(""), ctx.serial));
+        fmt::format("the app reports serial '{}', issued '{}'", found.identity_serial.value_or(""), serial));
   }
-  if (found.identity_cert_sha256 != ctx.certificate_sha256) {
+  if (found.identity_cert_sha256 != certificate_sha256) {
     problems.emplace_back("the app's certificate fingerprint is not the one issued");
   }
   if (!found.app_returned) problems.emplace_back("the app did not finish its start-up");
@@ -342,28 +366,33 @@ StepOutcome step_verify_boot(DeviceContext& ctx) {
 StepOutcome step_final_lock(DeviceContext& ctx) {
   const auto& security = ctx.station.profile.security;
   StepOutcome out;
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  const std::string serial = device_serial(ctx);
   const bool locked_before = device_session(ctx).chip().secure_download_mode;
   if (locked_before) {
     out.details["note"] = "already in effect (burned before the station stopped)";
   } else {
-    if (!ctx.plan) throw InternalError("station.no_plan", "the eFuse plan of this device is missing");
+    const auto& planned = ctx.input<SecurityPlan>();
+    if (!planned.plan)
+      throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
+                          "a bug: plan-security must produce a plan before this step runs");
     // The ROM loader checks DIS_DOWNLOAD_MODE / ENABLE_SECURITY_DOWNLOAD after each command: once
     // the lock's READ_CMD has loaded them it refuses register reads (or stops). So the final
     // snapshot is the one read just before plus the fields the lock programmed.
     auto after = read_device_efuses(ctx);
-    out.details["blocks"] = execute_plan(ctx, *ctx.plan, true, "efuse.final_lock");
-    for (const auto& batch : ctx.plan->batches) {
+    out.details["blocks"] = execute_plan(ctx, planned, *planned.plan, true, "efuse.final_lock");
+    for (const auto& batch : planned.plan->batches) {
       if (batch.after_boot_verified) after = security::with_fields_programmed(after, batch);
     }
-    ctx.station.db.store_efuse_snapshot(ctx.mac, "final", efuse_to_json(after));
+    ctx.station.db.store_efuse_snapshot(mac, "final", efuse_to_json(after));
     out.details["security_efuses"] = efuse_security_fields(after);
     if (security.final_lock == security::SecurityProfile::FinalLock::DisableDownload) {
-      ctx.fe_key.reset();
+      ctx.release<SecurityPlan>();  // the boot is proven: the host copy of the key goes
       return out;
     }
     ctx.fixture.connect();  // Secure Download Mode takes effect at the reset
   }
-  ctx.fe_key.reset();  // the boot is proven: the host copy of the key goes
+  ctx.release<SecurityPlan>();  // the boot is proven: the host copy of the key goes
   const auto& info = device_session(ctx).chip().security;
   if (!info) throw ProtocolError("station.no_security_info", "the ROM did not answer GET_SECURITY_INFO");
   std::vector<std::string> problems;
@@ -388,11 +417,11 @@ StepOutcome step_final_lock(DeviceContext& ctx) {
   if (locked_before) {
     // The lock burned, and the run that burned it never heard so: its intents are closed by what
     // the ROM reports now (every earlier batch was burned before the boot was verified).
-    for (const auto& [block, hash] : open_burn_intents(ctx)) {
+    for (const auto& [block, hash] : open_burn_intents(ctx, mac)) {
       ctx.station.audit.append(
           {"efuse.burn.reconciled",
-           ctx.mac,
-           ctx.serial,
+           mac,
+           serial,
            {{"intent", hash},
             {"block", block},
             {"found",

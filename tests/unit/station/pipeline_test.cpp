@@ -3,62 +3,37 @@
 // finds done, and teardown that always runs (secrets wiped, record written, result committed).
 #include "station/pipeline.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
-#include "label/label_printer.hpp"
-#include "pki/local_ca.hpp"
-#include "registry/manifest_registrar.hpp"
-#include "station/sqlite_station_db.hpp"
+#include "station/step_outputs.hpp"
+#include "support/station/fake_ca_backend.hpp"
+#include "support/station/fake_label_sink.hpp"
+#include "support/station/fake_registrar.hpp"
+#include "support/station/fake_station_db.hpp"
+#include "support/station/step_harness.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
 namespace {
 
-// A TCP port that accepts connections and never answers: enough for a FixtureLink the scripted
-// steps do not talk through.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd_, 4);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    url_ = "socket://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
-  }
-  ~SilentPort() { ::close(fd_); }
-  const std::string& url() const { return url_; }
-
- private:
-  int fd_ = -1;
-  std::string url_;
-};
-
 struct Station {
   test::TempDir dir;
   StationProfile profile;
   FirmwareSet firmware;
-  SqliteStationDb db{dir / "station.db"};
+  test::FakeStationDb db;
   AuditLog audit{dir / "audit.jsonl", "test-station"};
-  pki::LocalCa ca = pki::LocalCa::init(dir / "ca");
-  registry::ManifestRegistrar registrar{dir / "manifest.jsonl", registry::ManifestFormat::JsonLines};
-  label::DirectoryLabelSink labels{dir / "labels", {label::LabelFormat::Png}};
+  test::FakeCaBackend ca;
+  test::FakeRegistrar registrar;
+  test::FakeLabelSink labels;
   Outbox outbox{db, registrar, labels, dir / "records"};
   flash::CompressionCache cache;
   StationResources resources{profile, firmware, db, audit, ca, outbox, cache, "run-1", "test", dir / "records"};
-  SilentPort port;
-  FixtureLink fixture{port.url(), 115200};
+  test::SilentPty port;  // a serial port nobody answers on: the scripted steps do not talk to it
+  FixtureLink fixture{port.path(), 115200};
   std::vector<StationEvent> events;
 
   DeviceContext context() {
@@ -69,16 +44,25 @@ struct Station {
 constexpr const char* kMac = "7c:df:a1:00:00:09";
 
 StepDecl identify() {
-  return {"connect", 1, false, false, [](DeviceContext& ctx) {
-            ctx.mac = kMac;
-            ctx.station.db.touch_device(ctx.mac, "fixture 1");
-            return StepOutcome{};
-          }};
+  StepDecl decl{"connect", 1, false, false, [](DeviceContext& ctx) {
+                  ctx.station.db.touch_device(kMac, "fixture 1");
+                  StepOutcome out;
+                  out.output = StepOutput::of(ConnectResult{kMac, "", {}});
+                  return out;
+                }};
+  decl.output = output_of<ConnectResult>();
+  return decl;
 }
 
 StepDecl step(std::string name, std::function<StepOutcome(DeviceContext&)> body, unsigned attempts = 1,
               bool irreversible = false) {
   return {std::move(name), attempts, irreversible, true, std::move(body)};
+}
+
+StepDecl with(StepDecl decl, std::vector<std::type_index> inputs, std::optional<std::type_index> output = {}) {
+  decl.inputs = std::move(inputs);
+  decl.output = output;
+  return decl;
 }
 
 TEST(Pipeline, AllStepsContinueAndTheRecordIsWritten) {
@@ -175,7 +159,7 @@ TEST(Pipeline, AFailureAfterSomethingIrreversibleIsAFault) {
       ctx, {identify(),
             step("burn",
                  [](DeviceContext& c) {
-                   c.security_burned = true;
+                   c.mark_security_burned();
                    return StepOutcome{};
                  }),
             step("verify", [](DeviceContext&) { return StepOutcome(StepVerdict::Fail, "wrong serial"); })});
@@ -187,21 +171,23 @@ TEST(Pipeline, AFailureAfterSomethingIrreversibleIsAFault) {
 TEST(Pipeline, TeardownWipesSecretsEvenWhenAStepThrowsSomethingUnexpected) {
   Station s;
   auto ctx = s.context();
-  const auto result =
-      run_pipeline(ctx, {identify(),
-                         step("keys",
-                              [](DeviceContext& c) {
-                                c.fe_key = security::FlashEncryptionKey::generate(security::XtsKeyLength::Aes128);
-                                c.secure_cert_partition = SecretBytes(std::vector<std::uint8_t>(64, 0x5A));
-                                return StepOutcome{};
-                              }),
-                         step("boom", [](DeviceContext&) -> StepOutcome { throw std::runtime_error("bug"); })});
+  const auto result = run_pipeline(
+      ctx, {identify(),
+            with(step("keys",
+                      [](DeviceContext&) {
+                        SecurityPlan plan;
+                        plan.fe_key = security::FlashEncryptionKey::generate(security::XtsKeyLength::Aes128);
+                        StepOutcome out;
+                        out.output = StepOutput::of(std::move(plan));
+                        return out;
+                      }),
+                 {}, output_of<SecurityPlan>()),
+            step("boom", [](DeviceContext&) -> StepOutcome { throw std::runtime_error("bug"); })});
   // A bug is the station's fault, not the device's: interrupted, left resumable, never rejected.
   EXPECT_EQ(result.outcome, DeviceOutcome::Interrupted);
   EXPECT_NE(result.reason.find("internal error: bug"), std::string::npos);
   EXPECT_EQ(s.db.find_device(kMac)->status, "in_progress");
-  EXPECT_FALSE(ctx.fe_key.has_value());
-  EXPECT_TRUE(ctx.secure_cert_partition.empty());
+  EXPECT_EQ(ctx.output_count(), 0u) << "every output (the key with it) is destroyed at teardown";
   EXPECT_FALSE(result.record.empty());
 }
 
@@ -261,10 +247,12 @@ TEST(Pipeline, RejectRunsTheOnRejectStepAndItsFailureMakesAFault) {
   Station s;
   auto ctx = s.context();
   std::string seen_reason;
-  const StepDecl cleanup{"retire-identity", 1, false, false, [&](DeviceContext& c) {
-                           seen_reason = c.reject_reason;
-                           return StepOutcome{};
-                         }};
+  const StepDecl cleanup = with({"retire-identity", 1, false, false,
+                                 [&](DeviceContext& c) {
+                                   seen_reason = c.input<Rejection>().reason;
+                                   return StepOutcome{};
+                                 }},
+                                inputs_of<Rejection>());
   const auto reject = step("test", [](DeviceContext&) { return StepOutcome(StepVerdict::Fail, "gpio stuck"); });
   EXPECT_EQ(run_pipeline(ctx, {identify(), reject}, &cleanup).outcome, DeviceOutcome::Rejected);
   EXPECT_EQ(seen_reason, "test: gpio stuck");
@@ -304,6 +292,149 @@ TEST(Pipeline, SkipEndsTheDeviceWithoutAResult) {
       ctx, {step("connect", [](DeviceContext&) { return StepOutcome(StepVerdict::Skip, "already provisioned"); })});
   EXPECT_EQ(result.outcome, DeviceOutcome::Skipped);
   EXPECT_TRUE(result.record.empty());
+}
+
+// Typed outputs: a step reads only what it declares, and only once a step before it produced it.
+TEST(Pipeline, AStepReadsTheOutputsItDeclaresConst) {
+  Station s;
+  auto ctx = s.context();
+  std::string seen;
+  const auto allocate = with(step("allocate",
+                                  [](DeviceContext& c) {
+                                    StepOutcome out;
+                                    out.output =
+                                        StepOutput::of(SerialAllocation{"ESP-7 for " + c.input<ConnectResult>().mac});
+                                    return out;
+                                  }),
+                             inputs_of<ConnectResult>(), output_of<SerialAllocation>());
+  const auto reader = with(step("read",
+                                [&](DeviceContext& c) {
+                                  seen = c.input<SerialAllocation>().serial;
+                                  return StepOutcome{};
+                                }),
+                           inputs_of<SerialAllocation>());
+  const auto result = run_pipeline(ctx, {identify(), allocate, reader});
+  EXPECT_EQ(result.outcome, DeviceOutcome::Provisioned);
+  EXPECT_EQ(seen, std::string("ESP-7 for ") + kMac);
+  EXPECT_EQ(result.serial, seen);
+}
+
+TEST(Pipeline, ReadingAnUndeclaredOrUnproducedOutputIsAnInternalError) {
+  struct Case {
+    const char* name;
+    std::vector<std::type_index> inputs;
+    const char* code;
+  };
+  for (const auto& c : std::vector<Case>{{"undeclared", {}, "station.undeclared_input"},
+                                         {"not produced", inputs_of<SerialAllocation>(), "station.missing_input"}}) {
+    SCOPED_TRACE(c.name);
+    Station s;
+    auto ctx = s.context();
+    const auto reader = with(step("read",
+                                  [](DeviceContext& context) {
+                                    context.input<SerialAllocation>();
+                                    return StepOutcome{};
+                                  }),
+                             c.inputs);
+    const auto result = run_pipeline(ctx, {identify(), reader});
+    EXPECT_EQ(result.outcome, DeviceOutcome::Interrupted) << "a bug of the station, not the device's fault";
+    const auto last = s.db.steps(kMac).back();
+    EXPECT_EQ(last.step, "read");
+    EXPECT_EQ(last.details["error"]["kind"], "internal");
+    EXPECT_EQ(last.details["error"]["code"], c.code);
+  }
+}
+
+TEST(Pipeline, AStepThatDoesNotReturnItsDeclaredOutputIsAnInternalError) {
+  Station s;
+  auto ctx = s.context();
+  const auto silent =
+      with(step("allocate", [](DeviceContext&) { return StepOutcome{}; }), {}, output_of<SerialAllocation>());
+  const auto result = run_pipeline(ctx, {identify(), silent});
+  EXPECT_EQ(result.outcome, DeviceOutcome::Interrupted);
+  EXPECT_EQ(s.db.steps(kMac).back().details["error"]["code"], "station.wrong_output");
+}
+
+TEST(Pipeline, AResumedRunRebuildsTheOutputOfASkippedStep) {
+  Station s;
+  int ran = 0;
+  auto produce = with(step("allocate",
+                           [&](DeviceContext&) {
+                             ++ran;
+                             StepOutcome out;
+                             out.output = StepOutput::of(SerialAllocation{"ESP-1"});
+                             return out;
+                           }),
+                      {}, output_of<SerialAllocation>());
+  produce.rebuild = [](DeviceContext&) { return StepOutput::of(SerialAllocation{"ESP-1 (rebuilt)"}); };
+  std::string seen;
+  const auto reader = with(step("read",
+                                [&](DeviceContext& c) {
+                                  seen = c.input<SerialAllocation>().serial;
+                                  return StepOutcome(StepVerdict::Fail, "x");
+                                }),
+                           inputs_of<SerialAllocation>());
+  auto first = s.context();
+  run_pipeline(first, {identify(), produce, reader});
+  EXPECT_EQ(seen, "ESP-1");
+  auto second = s.context();
+  run_pipeline(second, {identify(), produce, reader});
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(seen, "ESP-1 (rebuilt)");
+}
+
+// Per-step budgets: a reversible step past its budget is a timeout in the record (retried, then
+// the device is rejected); a progress point past it stops the body there; an irreversible step
+// is never cut.
+TEST(Pipeline, AStepPastItsBudgetIsATimeout) {
+  Station s;
+  auto ctx = s.context();
+  int tries = 0;
+  auto slow = step(
+      "flash",
+      [&](DeviceContext&) {
+        ++tries;
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return StepOutcome{};
+      },
+      2);
+  slow.budget = std::chrono::milliseconds(5);
+  const auto result = run_pipeline(ctx, {identify(), slow});
+  EXPECT_EQ(result.outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(tries, 2) << "a timeout is retried like any other";
+  const auto last = s.db.steps(kMac).back();
+  EXPECT_EQ(last.details["error"]["kind"], "timeout");
+  EXPECT_EQ(last.details["error"]["code"], "station.step_budget");
+  EXPECT_NE(last.error.find("budget of 5 ms"), std::string::npos) << last.error;
+}
+
+TEST(Pipeline, AProgressPointPastTheBudgetStopsTheBody) {
+  Station s;
+  auto ctx = s.context();
+  int blocks_after = 0;
+  auto writer = step("flash", [&](DeviceContext& c) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    c.progress("flash", 1, 2);
+    ++blocks_after;
+    return StepOutcome{};
+  });
+  writer.budget = std::chrono::milliseconds(5);
+  EXPECT_EQ(run_pipeline(ctx, {identify(), writer}).outcome, DeviceOutcome::Rejected);
+  EXPECT_EQ(blocks_after, 0);
+}
+
+TEST(Pipeline, AnIrreversibleStepIsNeverCutAtItsEnd) {
+  Station s;
+  auto ctx = s.context();
+  auto burn = step(
+      "burn",
+      [](DeviceContext&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return StepOutcome{};
+      },
+      1, true);
+  burn.budget = std::chrono::milliseconds(5);
+  EXPECT_EQ(run_pipeline(ctx, {identify(), burn}).outcome, DeviceOutcome::Provisioned);
 }
 
 }  // namespace
