@@ -12,8 +12,9 @@
 #include <filesystem>
 #include <span>
 
-#include "emulator/unique_fd.hpp"
+#include "emulator/unique_mapping.hpp"
 #include "util/bytes.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::emulator {
 

@@ -18,6 +18,7 @@
 #include "station/sqlite_station_db.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::station {
 namespace {
@@ -27,21 +28,20 @@ namespace {
 class SilentPort {
  public:
   SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    fd_.reset(::socket(AF_INET, SOCK_STREAM, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd_, 4);
+    ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(fd_.get(), 4);
     socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
     url_ = "socket://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
   }
-  ~SilentPort() { ::close(fd_); }
   const std::string& url() const { return url_; }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string url_;
 };
 
