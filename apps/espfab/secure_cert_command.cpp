@@ -14,18 +14,13 @@
 #include "image/secure_cert_tlv.hpp"
 #include "util/crypto.hpp"
 #include "util/file_io.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::cli {
 namespace {
 
-struct X509Deleter {
-  void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-struct BioDeleter {
-  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using X509Ptr = OpenSslHandle<X509, X509_free>;
+using BioPtr = OpenSslHandle<BIO, BIO_free>;
 
 X509Ptr parse_certificate(ByteView pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

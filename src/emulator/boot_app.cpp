@@ -10,19 +10,13 @@
 #include "util/bytes.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
+#include "util/openssl_handle.hpp"
 #include "util/secret_bytes.hpp"
 
 namespace espfab::emulator {
 namespace {
 
 constexpr std::uint8_t kSecureCertPartitionType = 0x3F;
-
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
 
 // The §5 rule of esp_get_flash_encryption_mode, as the app prints it.
 void print_flash_encryption_mode(const BootContext& context, BootConsole& console) {
@@ -53,9 +47,9 @@ std::optional<image::SecureCertIdentity> read_secure_cert(const BootContext& con
 }
 
 std::optional<DeviceIdentity> identity_of_certificate(std::string_view pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  OpenSslHandle<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return std::nullopt;
-  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  OpenSslHandle<X509, X509_free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) return std::nullopt;
   DeviceIdentity identity;
   const X509_NAME* subject = X509_get_subject_name(cert.get());

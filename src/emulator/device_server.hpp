@@ -31,10 +31,10 @@
 #include "emulator/device_link.hpp"
 #include "emulator/link_timing.hpp"
 #include "emulator/rfc2217.hpp"
-#include "emulator/unique_fd.hpp"
 #include "emulator/usb_port.hpp"
 #include "emulator/usb_serial_jtag.hpp"
 #include "emulator/virtual_device.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::emulator {
 

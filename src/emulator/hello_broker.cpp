@@ -10,6 +10,7 @@
 
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::emulator {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 }  // namespace
 
 std::size_t count_pem_certificates(std::string_view pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  OpenSslHandle<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return 0;
   std::size_t count = 0;
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {

@@ -10,18 +10,13 @@
 
 #include "util/crypto.hpp"
 #include "util/error.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::emulator {
 namespace {
 
-struct X509Free {
-  void operator()(X509* x) const noexcept { X509_free(x); }
-};
-struct BioFree {
-  void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = OpenSslHandle<X509, X509_free>;
+using BioPtr = OpenSslHandle<BIO, BIO_free>;
 
 [[noreturn]] void fail(const std::string& what) {
   throw CryptoError("emulator.hello_tls", what + ": " + crypto::last_openssl_error(),

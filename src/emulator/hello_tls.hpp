@@ -9,14 +9,12 @@
 #include <memory>
 #include <string_view>
 
+#include "util/openssl_handle.hpp"
 #include "util/secret_bytes.hpp"
 
 namespace espfab::emulator {
 
-struct SslCtxFree {
-  void operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
+using SslCtxPtr = OpenSslHandle<SSL_CTX, SSL_CTX_free>;
 
 struct DeviceTlsMaterial {
   std::string_view ca_pem;           // verifies the broker

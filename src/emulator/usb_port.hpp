@@ -14,8 +14,8 @@
 #include <optional>
 #include <string>
 
-#include "emulator/unique_fd.hpp"
 #include "emulator/usb_serial_jtag.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::emulator {
 

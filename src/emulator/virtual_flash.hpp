@@ -13,8 +13,9 @@
 #include <span>
 
 #include "chip/esp32s3.hpp"
-#include "emulator/unique_fd.hpp"
+#include "emulator/unique_mapping.hpp"
 #include "util/bytes.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::emulator {
 

@@ -18,26 +18,10 @@
 #include "label/label_render.hpp"
 #include "util/deadline.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::label {
 namespace {
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Socket& operator=(Socket&&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 struct AddrInfoDeleter {
   void operator()(addrinfo* info) const noexcept { freeaddrinfo(info); }
@@ -62,8 +46,8 @@ bool wait_for(int fd, short events, const Deadline& deadline) {
   }
 }
 
-Socket connect_to(const std::string& host, std::uint16_t port, const std::string& peer,
-                  std::chrono::milliseconds timeout) {
+UniqueFd connect_to(const std::string& host, std::uint16_t port, const std::string& peer,
+                    std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -77,7 +61,7 @@ Socket connect_to(const std::string& host, std::uint16_t port, const std::string
   const Deadline deadline(timeout);
   std::string last_error = "no address";
   for (const addrinfo* info = list.get(); info != nullptr; info = info->ai_next) {
-    Socket socket(::socket(info->ai_family, info->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, info->ai_protocol));
+    UniqueFd socket(::socket(info->ai_family, info->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, info->ai_protocol));
     if (!socket.valid()) {
       last_error = std::strerror(errno);
       continue;
@@ -117,7 +101,7 @@ RawTcpLabelSink::RawTcpLabelSink(std::string host, std::uint16_t port, LabelSize
 
 void RawTcpLabelSink::send(const std::string& zpl) const {
   const std::string peer = fmt::format("{}:{}", host_, port_);
-  const Socket socket = connect_to(host_, port_, peer, timeout_);
+  const UniqueFd socket = connect_to(host_, port_, peer, timeout_);
   const Deadline deadline(timeout_);
   std::size_t done = 0;
   while (done < zpl.size()) {

@@ -14,6 +14,7 @@
 #include "util/crypto.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::pki {
 
@@ -36,20 +37,19 @@ constexpr const char* kLockFile = "lock";
 class FileLock {
  public:
   explicit FileLock(const std::filesystem::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    if (fd_ < 0) io_fail("cannot open the CA lock", path);
-    while (::flock(fd_, LOCK_EX) != 0) {
+    if (fd_.get() < 0) io_fail("cannot open the CA lock", path);
+    while (::flock(fd_.get(), LOCK_EX) != 0) {
       if (errno != EINTR) {
-        ::close(fd_);
+        fd_.reset();
         io_fail("cannot lock", path);
       }
     }
   }
-  ~FileLock() { ::close(fd_); }  // closing releases the lock
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
  private:
-  int fd_;
+  UniqueFd fd_;  // closing it releases the lock
 };
 
 void add_extension(X509* cert, X509* issuer, int nid, const char* value) {

@@ -19,6 +19,7 @@
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 #include "util/log.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::pki {
 
@@ -27,14 +28,11 @@ namespace {
 using detail::drain_openssl_errors;
 using detail::OpenSslErrors;
 
-struct CmpCtxDeleter {
-  void operator()(OSSL_CMP_CTX* p) const noexcept { OSSL_CMP_CTX_free(p); }
-};
-struct X509StackDeleter {
-  void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_pop_free(p, X509_free); }
-};
-using CmpCtxPtr = std::unique_ptr<OSSL_CMP_CTX, CmpCtxDeleter>;
-using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+// A certificate stack owns its certificates: sk_X509_pop_free is a macro, so a function frees both.
+void free_x509_stack(STACK_OF(X509) * stack) noexcept { sk_X509_pop_free(stack, X509_free); }
+
+using CmpCtxPtr = OpenSslHandle<OSSL_CMP_CTX, OSSL_CMP_CTX_free>;
+using X509StackPtr = OpenSslHandle<STACK_OF(X509), free_x509_stack>;
 
 // OpenSSL's CMP log lines go to the "pki" logger: its errors are repeated in the exception, so
 // they are debug lines; warnings ("grantedWithMods", ...) stay warnings.

@@ -19,13 +19,11 @@
 
 #include "pki/openssl_types.hpp"
 #include "util/deadline.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::pki {
 
-struct CmpMsgDeleter {
-  void operator()(OSSL_CMP_MSG* p) const noexcept { OSSL_CMP_MSG_free(p); }
-};
-using CmpMsgPtr = std::unique_ptr<OSSL_CMP_MSG, CmpMsgDeleter>;
+using CmpMsgPtr = OpenSslHandle<OSSL_CMP_MSG, OSSL_CMP_MSG_free>;
 
 // "P10CR", "certConf", "pollReq", ...: for messages.
 std::string cmp_body_name(const OSSL_CMP_MSG* message);
@@ -55,13 +53,7 @@ class CmpTransport {
   CmpMsgPtr exchange(const OSSL_CMP_MSG* request, const Deadline& deadline, std::chrono::milliseconds budget) const;
 
  private:
-  struct SslCtxDeleter {
-    void operator()(SSL_CTX* p) const noexcept { SSL_CTX_free(p); }
-  };
-  struct BioChainDeleter {
-    void operator()(BIO* p) const noexcept { BIO_free_all(p); }
-  };
-  using BioChainPtr = std::unique_ptr<BIO, BioChainDeleter>;
+  using BioChainPtr = OpenSslHandle<BIO, BIO_free_all>;
 
   BioChainPtr connect(const Deadline& deadline, const std::string& request, std::chrono::milliseconds budget) const;
   // Puts TLS over the connected `tcp` (taking it) and completes the handshake.
@@ -74,7 +66,7 @@ class CmpTransport {
   std::string port_;
   std::string path_;
   std::filesystem::path tls_trust_;
-  std::unique_ptr<SSL_CTX, SslCtxDeleter> tls_;
+  OpenSslHandle<SSL_CTX, SSL_CTX_free> tls_;
 };
 
 namespace detail {

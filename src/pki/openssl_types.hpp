@@ -9,41 +9,18 @@
 #include <string>
 #include <string_view>
 
+#include "util/openssl_handle.hpp"
+
 namespace espfab::pki {
 
-struct X509Deleter {
-  void operator()(X509* p) const noexcept { X509_free(p); }
-};
-struct X509ReqDeleter {
-  void operator()(X509_REQ* p) const noexcept { X509_REQ_free(p); }
-};
-struct X509NameDeleter {
-  void operator()(X509_NAME* p) const noexcept { X509_NAME_free(p); }
-};
-struct X509ExtensionDeleter {
-  void operator()(X509_EXTENSION* p) const noexcept { X509_EXTENSION_free(p); }
-};
-struct X509StoreDeleter {
-  void operator()(X509_STORE* p) const noexcept { X509_STORE_free(p); }
-};
-struct X509StoreCtxDeleter {
-  void operator()(X509_STORE_CTX* p) const noexcept { X509_STORE_CTX_free(p); }
-};
-struct GeneralNamesDeleter {
-  void operator()(GENERAL_NAMES* p) const noexcept { GENERAL_NAMES_free(p); }
-};
-struct BioDeleter {
-  void operator()(BIO* p) const noexcept { BIO_free(p); }
-};
-
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-using X509ReqPtr = std::unique_ptr<X509_REQ, X509ReqDeleter>;
-using X509NamePtr = std::unique_ptr<X509_NAME, X509NameDeleter>;
-using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, X509ExtensionDeleter>;
-using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreDeleter>;
-using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, X509StoreCtxDeleter>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter>;
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using X509Ptr = OpenSslHandle<X509, X509_free>;
+using X509ReqPtr = OpenSslHandle<X509_REQ, X509_REQ_free>;
+using X509NamePtr = OpenSslHandle<X509_NAME, X509_NAME_free>;
+using X509ExtensionPtr = OpenSslHandle<X509_EXTENSION, X509_EXTENSION_free>;
+using X509StorePtr = OpenSslHandle<X509_STORE, X509_STORE_free>;
+using X509StoreCtxPtr = OpenSslHandle<X509_STORE_CTX, X509_STORE_CTX_free>;
+using GeneralNamesPtr = OpenSslHandle<GENERAL_NAMES, GENERAL_NAMES_free>;
+using BioPtr = OpenSslHandle<BIO, BIO_free>;
 
 // PEM text <-> objects. The parsers throw BadInputError naming `what` on anything else.
 X509Ptr certificate_from_pem(std::string_view pem, std::string_view what = "certificate");

@@ -11,29 +11,15 @@
 
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::security {
 
 namespace {
 
-struct BnDeleter {
-  void operator()(BIGNUM* bn) const noexcept { BN_free(bn); }
-};
-struct BnCtxDeleter {
-  void operator()(BN_CTX* ctx) const noexcept { BN_CTX_free(ctx); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
-};
-struct ParamBldDeleter {
-  void operator()(OSSL_PARAM_BLD* bld) const noexcept { OSSL_PARAM_BLD_free(bld); }
-};
-struct ParamDeleter {
-  void operator()(OSSL_PARAM* params) const noexcept { OSSL_PARAM_free(params); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxDeleter>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
+using BnPtr = OpenSslHandle<BIGNUM, BN_free>;
+using BnCtxPtr = OpenSslHandle<BN_CTX, BN_CTX_free>;
+using PkeyCtxPtr = OpenSslHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 
 [[noreturn]] void crypto_failure(const char* code, const std::string& what) {
   throw CryptoError(code, what + ": " + crypto::last_openssl_error());
@@ -94,11 +80,11 @@ crypto::EvpPkeyPtr Sbv2RsaPublicKey::to_evp() const {
   BnPtr modulus = from_le(n);
   BnPtr exponent(BN_new());
   if (!exponent || BN_set_word(exponent.get(), e) != 1) crypto_failure("security.sbv2_bignum", "cannot set e");
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  OpenSslHandle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> bld(OSSL_PARAM_BLD_new());
   if (!bld) crypto_failure("security.sbv2_key", "cannot build key parameters");
   check(OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()), "security.sbv2_key", "n");
   check(OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()), "security.sbv2_key", "e");
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  OpenSslHandle<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(bld.get()));
   if (!params) crypto_failure("security.sbv2_key", "cannot build key parameters");
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   if (!ctx) crypto_failure("security.sbv2_key", "cannot create an RSA context");

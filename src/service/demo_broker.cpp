@@ -1,17 +1,12 @@
 #include "service/demo_broker.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,10 +15,11 @@
 #include "pki/device_key.hpp"
 #include "util/bytes.hpp"
 #include "util/crypto.hpp"
+#include "util/deadline.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
-
-extern char** environ;
+#include "util/subprocess.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::service {
 namespace {
@@ -43,45 +39,40 @@ std::optional<std::filesystem::path> first_existing(const char* const (&paths)[N
   return std::nullopt;
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
-  std::vector<std::string> all = args;
-  std::vector<char*> argv;
-  for (auto& arg : all) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  const int spawned = ::posix_spawn(&pid, all[0].c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) throw IoError("service.broker_start", fmt::format("cannot start {}", args[0]));
-  return pid;
+// stdout and stderr appended to `log`; in the terminal's process group, as the demo itself, so
+// that Ctrl-C stops it with us.
+Subprocess spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  SpawnOptions options;
+  options.argv = args;
+  options.out = Redirect::file(log);
+  options.err = Redirect::to_stdout();
+  options.own_process_group = false;
+  try {
+    return Subprocess(std::move(options));
+  } catch (const IoError& e) {
+    throw IoError("service.broker_start", e.message(), fmt::format("see {}", log.string()));
+  }
 }
 
 int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
+  const bool ok = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0;
   if (!ok) throw IoError("service.broker_port", "no free loopback port for the demo broker");
   return ntohs(address.sin_port);
 }
 
 bool accepts_connections(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return open;
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 
 // A key and certificate from the demo CA, the key 0600.
@@ -128,12 +119,10 @@ DemoBroker::DemoBroker(const MosquittoInstall& install, const std::filesystem::p
   // The dynsec admin is the client named "admin": the admin certificate's CN. Its password is
   // never used (the station logs in with the certificate) and is not kept.
   std::string password = random_password();
-  const pid_t init =
+  Subprocess init =
       spawn({install.ctrl.string(), "dynsec", "init", (dir_ / "dynsec.json").string(), "admin", password}, log);
   secure_wipe(password.data(), password.size());
-  int status = 0;
-  ::waitpid(init, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (init.wait(Deadline::never()) != 0) {
     throw IoError("service.broker_init", "mosquitto_ctrl dynsec init failed", fmt::format("see {}", log.string()));
   }
   port_ = free_loopback_port();
@@ -148,22 +137,16 @@ DemoBroker::DemoBroker(const MosquittoInstall& install, const std::filesystem::p
                   "require_certificate true\nuse_identity_as_username true\n",
                   ::geteuid() == 0 ? "user root\n" : "", log.string(), install.dynsec_plugin.string(), d("dynsec.json"),
                   port_, d("ca.crt"), d("server.crt"), d("server.key")));
-  pid_ = spawn({install.broker.string(), "-c", d("mosquitto.conf")}, log);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  broker_.emplace(spawn({install.broker.string(), "-c", d("mosquitto.conf")}, log));
+  const Deadline deadline(std::chrono::seconds(10));
   while (!accepts_connections(port_)) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_ || std::chrono::steady_clock::now() > deadline) {
-      if (pid_ > 0) ::kill(pid_, SIGTERM);
-      pid_ = -1;
+    // Up to 20 ms for it to exit: the pace of the connection attempts, and the end of the wait
+    // when it gave up.
+    if (broker_->wait(Deadline(std::chrono::milliseconds(20))) || deadline.expired()) {
+      broker_.reset();
       throw IoError("service.broker_start", "the demo's mosquitto did not start", fmt::format("see {}", log.string()));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-}
-
-DemoBroker::~DemoBroker() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  ::waitpid(pid_, nullptr, 0);
 }
 
 std::string DemoBroker::url() const { return fmt::format("mqtts://localhost:{}", port_); }

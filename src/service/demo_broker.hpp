@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pki/local_ca.hpp"
+#include "util/subprocess.hpp"
 
 namespace espfab::service {
 
@@ -27,7 +28,8 @@ class DemoBroker {
   // Makes the certificates and dynsec state in `dir` (emptied first) and starts the broker.
   // Throws IoError when it cannot start (its log file is named).
   DemoBroker(const MosquittoInstall& install, const std::filesystem::path& dir, pki::LocalCa& ca);
-  ~DemoBroker();
+  // Stops the broker (SIGTERM, SIGKILL if it lingers) and waits for it.
+  ~DemoBroker() = default;
   DemoBroker(const DemoBroker&) = delete;
   DemoBroker& operator=(const DemoBroker&) = delete;
 
@@ -41,7 +43,7 @@ class DemoBroker {
  private:
   std::filesystem::path dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  std::optional<Subprocess> broker_;
 };
 
 }  // namespace espfab::service

@@ -1,18 +1,12 @@
 #include "service/emulator_launcher.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <chrono>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/deadline.hpp"
 #include "util/error.hpp"
-
-extern char** environ;
 
 namespace espfab::service {
 
@@ -22,57 +16,39 @@ EmulatorLauncher::EmulatorLauncher(const std::filesystem::path& program, const s
     throw IoError("service.no_emulator", fmt::format("espfab-emu not found at {}", program.string()),
                   "build it (cmake --build build/release --target espfab-emu) or pass --emulator PATH");
   }
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw IoError("service.pipe", "cannot create a pipe for espfab-emu");
-  const int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  std::vector<std::string> all{program.string()};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : all) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  if (log >= 0) posix_spawn_file_actions_adddup2(&actions, log, 2);
-  const int spawned = ::posix_spawn(&pid_, all[0].c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (log >= 0) ::close(log);
-  if (spawned != 0) {
-    ::close(out[0]);
-    pid_ = -1;
-    throw IoError("service.emulator_start", fmt::format("cannot start {}", program.string()));
+  SpawnOptions options;
+  // A bare name is the file checked above, not one searched in PATH.
+  options.argv = {program.has_parent_path() ? program.string() : (std::filesystem::path(".") / program).string()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.out = Redirect::pipe();
+  options.err = Redirect::file(log_file, false);
+  // In the terminal's process group, as the demo itself: Ctrl-C stops it with us.
+  options.own_process_group = false;
+  try {
+    child_.emplace(std::move(options));
+  } catch (const IoError& e) {
+    throw IoError("service.emulator_start", e.message(), fmt::format("see {}", log_file.string()));
   }
-  std::string line;
-  char c = 0;
-  pollfd wait{out[0], POLLIN, 0};
-  while (urls_.size() < devices && ::poll(&wait, 1, 20000) > 0 && ::read(out[0], &c, 1) == 1) {
-    if (c != '\n') {
-      line.push_back(c);
-      continue;
+  try {
+    while (urls_.size() < devices) {
+      const auto line = child_->read_line(Deadline(std::chrono::seconds(20)));
+      if (!line) break;
+      const auto device = nlohmann::json::parse(*line, nullptr, false);
+      if (device.is_object() && device.contains("url")) {
+        urls_.push_back(device["url"].get<std::string>());
+        macs_.push_back(device.value("mac", ""));
+      }
     }
-    const auto device = nlohmann::json::parse(line, nullptr, false);
-    if (device.is_object() && device.contains("url")) {
-      urls_.push_back(device["url"].get<std::string>());
-      macs_.push_back(device.value("mac", ""));
-    }
-    line.clear();
+  } catch (const TimeoutError&) {
+    // reported below like an early exit
   }
-  ::close(out[0]);
+  child_->close_output();
   if (urls_.size() < devices) {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    child_.reset();
     throw IoError("service.emulator_start",
                   fmt::format("espfab-emu announced {} of {} devices before it stopped", urls_.size(), devices),
                   fmt::format("see {}", log_file.string()));
   }
-}
-
-EmulatorLauncher::~EmulatorLauncher() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  ::waitpid(pid_, nullptr, 0);
 }
 
 }  // namespace espfab::service

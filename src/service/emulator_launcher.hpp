@@ -2,11 +2,12 @@
 // rfc2217:// exactly as to a network serial server) and stops it again.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "util/subprocess.hpp"
 
 namespace espfab::service {
 
@@ -16,14 +17,15 @@ class EmulatorLauncher {
   // stdout. Throws IoError when it cannot start or exits before announcing `devices` devices.
   EmulatorLauncher(const std::filesystem::path& program, const std::vector<std::string>& args, unsigned devices,
                    const std::filesystem::path& log_file);
-  ~EmulatorLauncher();
+  // Stops espfab-emu (SIGTERM, SIGKILL if it lingers) and waits for it.
+  ~EmulatorLauncher() = default;
   EmulatorLauncher(const EmulatorLauncher&) = delete;
   EmulatorLauncher& operator=(const EmulatorLauncher&) = delete;
   const std::vector<std::string>& urls() const noexcept { return urls_; }
   const std::vector<std::string>& macs() const noexcept { return macs_; }
 
  private:
-  pid_t pid_ = -1;
+  std::optional<Subprocess> child_;
   std::vector<std::string> urls_;
   std::vector<std::string> macs_;
 };

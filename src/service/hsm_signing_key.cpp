@@ -9,15 +9,13 @@
 
 #include "pki/device_key.hpp"
 #include "util/error.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::service {
 
 namespace {
 
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
-};
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
+using PkeyCtxPtr = OpenSslHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 
 constexpr int kSaltLength = 32;
 

@@ -18,6 +18,7 @@
 #include "util/crypto.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::station {
 namespace {
@@ -31,22 +32,21 @@ std::string chain_hash(const std::string& prev, const nlohmann::json& body) {
 class FileLock {
  public:
   explicit FileLock(const std::filesystem::path& file) {
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+    fd_.reset(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd_ || ::flock(fd_.get(), LOCK_EX) != 0) {
       throw IoError("station.audit_open", fmt::format("cannot open the audit log {}", file.string()),
                     "check the station data directory's permissions");
     }
   }
   ~FileLock() {
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
+    if (fd_) ::flock(fd_.get(), LOCK_UN);
   }
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 void write_all(int fd, const std::string& text, const std::filesystem::path& file) {

@@ -49,17 +49,16 @@ std::string host_name() {
 }  // namespace
 
 DataDirLock::DataDirLock(const std::filesystem::path& data_dir) : file_(data_dir / "station.lock") {
-  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) {
+  fd_.reset(::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd_) {
     const int err = errno;
     throw IoError("station.lock_open",
                   fmt::format("cannot open the lock file {}: {}", file_.string(), std::strerror(err)),
                   "check that [station] data_dir in the profile is a writable directory");
   }
-  if (const int err = try_write_lock(fd_); err != 0) {
-    std::string holder = holder_text(fd_);
-    ::close(fd_);
-    fd_ = -1;
+  if (const int err = try_write_lock(fd_.get()); err != 0) {
+    std::string holder = holder_text(fd_.get());
+    fd_.reset();
     if (err != EACCES && err != EAGAIN) {
       throw IoError("station.lock_failed", fmt::format("cannot lock {}: {}", file_.string(), std::strerror(err)),
                     "the data dir must be on a local file system that supports fcntl locks");
@@ -72,15 +71,15 @@ DataDirLock::DataDirLock(const std::filesystem::path& data_dir) : file_(data_dir
   }
   const std::string text = fmt::format("pid {} on host {} since {}\n", ::getpid(), host_name(), utc_now_iso());
   // Who holds it is information for the next one; the lock itself is what counts.
-  if (::ftruncate(fd_, 0) == 0) {
-    [[maybe_unused]] const ssize_t written = ::pwrite(fd_, text.data(), text.size(), 0);
+  if (::ftruncate(fd_.get(), 0) == 0) {
+    [[maybe_unused]] const ssize_t written = ::pwrite(fd_.get(), text.data(), text.size(), 0);
   }
 }
 
 DataDirLock::~DataDirLock() {
-  if (fd_ < 0) return;
-  [[maybe_unused]] const int truncated = ::ftruncate(fd_, 0);
-  ::close(fd_);  // releases the lock
+  if (!fd_) return;
+  [[maybe_unused]] const int truncated = ::ftruncate(fd_.get(), 0);
+  fd_.reset();  // releases the lock
 }
 
 }  // namespace espfab::station

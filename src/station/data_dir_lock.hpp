@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "util/unique_fd.hpp"
+
 namespace espfab::station {
 
 class DataDirLock {
@@ -20,7 +22,7 @@ class DataDirLock {
 
  private:
   std::filesystem::path file_;
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it releases the lock
 };
 
 }  // namespace espfab::station

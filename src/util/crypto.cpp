@@ -11,15 +11,8 @@ namespace espfab::crypto {
 
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
-};
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
+using BioPtr = OpenSslHandle<BIO, BIO_free>;
+using PkeyCtxPtr = OpenSslHandle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 
 [[noreturn]] void fail(std::string code, std::string what) {
   throw CryptoError(std::move(code), what + ": " + last_openssl_error(),

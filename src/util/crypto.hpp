@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "util/bytes.hpp"
+#include "util/openssl_handle.hpp"
 #include "util/secret_bytes.hpp"
 
 namespace espfab::crypto {
@@ -19,18 +20,9 @@ namespace espfab::crypto {
 using Sha256Digest = std::array<std::uint8_t, 32>;
 using Md5Digest = std::array<std::uint8_t, 16>;
 
-struct EvpMdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-struct EvpCipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* ctx) const noexcept { EVP_CIPHER_CTX_free(ctx); }
-};
-struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
-using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
-using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, EvpCipherCtxDeleter>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
+using EvpMdCtxPtr = OpenSslHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using EvpCipherCtxPtr = OpenSslHandle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
+using EvpPkeyPtr = OpenSslHandle<EVP_PKEY, EVP_PKEY_free>;
 
 // The newest OpenSSL error as text ("error:0480006C:PEM routines::no start line"); clears the queue.
 std::string last_openssl_error();

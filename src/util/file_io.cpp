@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab {
 
@@ -49,25 +50,10 @@ std::size_t read_chunk(int fd, void* buffer, std::size_t size, const std::filesy
   }
 }
 
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  ~FdGuard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 Bytes read_file(const std::filesystem::path& path, ReadLimit limit) {
-  FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) io_fail("io.open", "cannot open", path, errno);
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) io_fail("io.stat", "cannot stat", path, errno);
@@ -92,7 +78,7 @@ std::string read_text_file(const std::filesystem::path& path, ReadLimit limit) {
 
 bool for_each_line(const std::filesystem::path& path, const std::function<bool(std::string_view)>& on_line,
                    std::size_t max_line) {
-  FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return false;  // no such file (can be none there)
     io_fail("io.open", "cannot open", path, errno);
@@ -143,7 +129,7 @@ void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigne
   temp_leaf += path.filename().string();
   temp_leaf += ".tmp-XXXXXX";
   std::string temp_name = (dir / temp_leaf).string();
-  FdGuard fd(::mkstemp(temp_name.data()));
+  UniqueFd fd(::mkstemp(temp_name.data()));
   if (fd.get() < 0) io_fail("io.create", "cannot create a file in", dir, errno);
   const std::filesystem::path temp = temp_name;
   auto cleanup_and_fail = [&](const char* code, const char* what) {
@@ -165,7 +151,7 @@ void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigne
   if (::close(fd.release()) != 0) cleanup_and_fail("io.close", "cannot close");
   if (::rename(temp.c_str(), path.c_str()) != 0) cleanup_and_fail("io.rename", "cannot move into place");
   // Make the rename durable too.
-  FdGuard dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() >= 0) ::fsync(dir_fd.get());
 }
 

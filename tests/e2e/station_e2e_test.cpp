@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,8 +32,7 @@
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 #include "util/file_io.hpp"
-
-extern char** environ;
+#include "util/subprocess.hpp"
 
 namespace espfab::test {
 namespace {
@@ -263,23 +261,14 @@ TEST(StationE2e, AnotherChipIsRejectedUntouched) {
   EXPECT_EQ(efuses_of(dir / "devices2", 1)["SPI_BOOT_CRYPT_CNT"]["value"], "Disable");
 }
 
-// Starts espfab with its stdout in `out`; returns the pid.
-pid_t spawn_espfab(const std::vector<std::string>& args, const std::filesystem::path& out) {
-  const auto program = espfab_binary().string();
-  std::vector<std::string> all{program};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : all) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(spawned, 0);
-  return spawned == 0 ? pid : -1;
+// Starts espfab with its stdout in `out` (stderr dropped).
+Subprocess spawn_espfab(const std::vector<std::string>& args, const std::filesystem::path& out) {
+  SpawnOptions options;
+  options.argv = {espfab_binary().string()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.out = Redirect::file(out, false);
+  options.err = Redirect::null();
+  return Subprocess(std::move(options));
 }
 
 // Device records whose `kind` item (register, label) has been tried and is still queued.
@@ -322,15 +311,12 @@ TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
   broker.stop();
   EmulatorProcess emulator(EmulatorOptions{4, "rfc2217", {}, {}});
   const auto out = dir / "run.json";
-  const pid_t pid = spawn_espfab(run_args(profile, emulator, 4), out);
+  Subprocess station = spawn_espfab(run_args(profile, emulator, 4), out);
   // All four devices finish (their records written) with their registration queued.
   const auto records = dir / "station-data" / "records";
   ASSERT_EQ(wait_for_queued(records, "register", 4), 4u) << "the devices did not finish with their registration queued";
   broker.start();
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(station.wait(Deadline::never()), 0);
   const auto summary = json::parse(read_text_file(out));
   EXPECT_EQ(summary["outbox_pending"], 0);
   ASSERT_EQ(summary["devices"].size(), 4u);
@@ -406,7 +392,7 @@ TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
   write_text_file_atomic(profile, text);
   EmulatorProcess emulator(EmulatorOptions{2, "rfc2217", {}, {}});
   const auto out = dir / "run.json";
-  const pid_t pid = spawn_espfab(run_args(profile, emulator, 2), out);
+  Subprocess station = spawn_espfab(run_args(profile, emulator, 2), out);
   const auto records = dir / "station-data" / "records";
   ASSERT_EQ(wait_for_queued(records, "label", 2), 2u) << "the devices did not finish with their label queued";
   // The record says why: the printer's address and that it refused the connection.
@@ -420,10 +406,7 @@ TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
     }
   }
   const auto jobs = receive_print_jobs(port, 2);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(station.wait(Deadline::never()), 0);
   const auto summary = json::parse(read_text_file(out));
   EXPECT_EQ(summary["outbox_pending"], 0);
   ASSERT_EQ(jobs.size(), 2u);
@@ -448,11 +431,10 @@ TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
 
 // Starts espfab, kills it with SIGKILL after `delay`; returns whether it was still running.
 bool run_and_kill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
-  const pid_t pid = spawn_espfab(args, "/dev/null");
-  if (pid <= 0) return false;
-  std::this_thread::sleep_for(delay);
-  const bool running = ::kill(pid, SIGKILL) == 0;
-  ::waitpid(pid, nullptr, 0);
+  Subprocess station = spawn_espfab(args, "/dev/null");
+  std::this_thread::sleep_for(delay);  // a random moment: the point of the test
+  const bool running = ::kill(station.pid(), SIGKILL) == 0;
+  station.wait(Deadline::never());
   return running;
 }
 

@@ -3,11 +3,12 @@
 // stopped (SIGTERM) when destroyed.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "util/subprocess.hpp"
 
 namespace espfab::test {
 
@@ -22,7 +23,7 @@ class EmulatorProcess {
  public:
   EmulatorProcess() : EmulatorProcess(EmulatorOptions{}) {}
   explicit EmulatorProcess(const EmulatorOptions& options);
-  ~EmulatorProcess();
+  ~EmulatorProcess() = default;  // the Subprocess stops and reaps it
   EmulatorProcess(const EmulatorProcess&) = delete;
   EmulatorProcess& operator=(const EmulatorProcess&) = delete;
 
@@ -34,7 +35,7 @@ class EmulatorProcess {
   const std::string& preload() const { return preload_; }
 
  private:
-  pid_t pid_ = -1;
+  std::optional<Subprocess> child_;
   std::vector<std::string> urls_;
   std::string control_;
   std::string preload_;

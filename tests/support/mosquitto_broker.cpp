@@ -1,13 +1,10 @@
 #include "support/mosquitto_broker.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +17,7 @@
 
 #include "support/loopback.hpp"
 #include "support/run_command.hpp"
+#include "util/deadline.hpp"
 
 namespace espfab::test {
 namespace {
@@ -82,35 +80,24 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::vector<std::fil
 MosquittoBroker::~MosquittoBroker() { stop(); }
 
 void MosquittoBroker::start() {
-  if (pid_ > 0) return;
-  const std::string conf = (dir_ / "mosquitto.conf").string();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    const int null = ::open("/dev/null", O_WRONLY);  // its log goes to mosquitto.log; keep test output clean
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  if (broker_) return;
+  SpawnOptions options;
+  options.argv = {"/usr/sbin/mosquitto", "-c", (dir_ / "mosquitto.conf").string()};
+  options.out = Redirect::null();  // its log goes to mosquitto.log; keep test output clean
+  options.err = Redirect::null();
+  broker_.emplace(std::move(options));
+  const Deadline deadline(std::chrono::seconds(10));
   while (!loopback_port_open(port_)) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    // Up to 20 ms for it to exit: the pace of the connection attempts.
+    if (broker_->wait(Deadline(std::chrono::milliseconds(20)))) {
+      broker_.reset();
       throw std::runtime_error("mosquitto exited at start: " + log());
     }
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("mosquitto did not listen: " + log());
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (deadline.expired()) throw std::runtime_error("mosquitto did not listen: " + log());
   }
 }
 
-void MosquittoBroker::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void MosquittoBroker::stop() { broker_.reset(); }
 
 std::string MosquittoBroker::log() const {
   std::ostringstream text;

@@ -5,11 +5,12 @@
 // station's) are accepted when their CA files are passed. stop()/start() keep the port and state.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "util/subprocess.hpp"
 
 namespace espfab::test {
 
@@ -22,7 +23,7 @@ class MosquittoBroker {
 
   void stop();
   void start();  // on the same port, with the dynsec state it had
-  bool running() const { return pid_ > 0; }
+  bool running() const { return broker_.has_value(); }
 
   int port() const { return port_; }
   std::string url() const { return "mqtts://127.0.0.1:" + std::to_string(port_); }
@@ -38,7 +39,7 @@ class MosquittoBroker {
  private:
   std::filesystem::path dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  std::optional<Subprocess> broker_;
 };
 
 // Publishes one QoS 1 MQTT v5 message with a client certificate and returns the PUBACK reason

@@ -5,12 +5,14 @@
 #include <chrono>
 #include <string>
 
+#include "util/unique_fd.hpp"
+
 namespace espfab::test {
 
 class TcpLine {
  public:
   explicit TcpLine(std::string address);
-  ~TcpLine();
+  ~TcpLine() = default;
   TcpLine(const TcpLine&) = delete;
   TcpLine& operator=(const TcpLine&) = delete;
   void send(const std::string& text);
@@ -18,7 +20,7 @@ class TcpLine {
   std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string received_;
 };
 

@@ -1,4 +1,5 @@
 #include "cmp/cmp_mock_server.hpp"
+#include "util/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -57,13 +58,11 @@ int CmpMockServer::requests() const {
 }
 
 SilentListener::SilentListener() {
-  fd_ = bound_loopback_socket(port_);
-  if (::listen(fd_, 16) != 0) {
-    ::close(fd_);
+  fd_.reset(bound_loopback_socket(port_));
+  if (::listen(fd_.get(), 16) != 0) {
+    fd_.reset();
     throw std::runtime_error("listen failed");
   }
 }
-
-SilentListener::~SilentListener() { ::close(fd_); }
 
 }  // namespace espfab::test

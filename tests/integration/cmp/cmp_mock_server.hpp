@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cmp/logged_process.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::test {
 
@@ -37,13 +38,13 @@ int free_port();
 class SilentListener {
  public:
   SilentListener();
-  ~SilentListener();
+  ~SilentListener() = default;
   SilentListener(const SilentListener&) = delete;
   SilentListener& operator=(const SilentListener&) = delete;
   int port() const { return port_; }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   int port_ = 0;
 };
 

@@ -4,11 +4,12 @@
 // sends SIGTERM to the group and reaps it.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "util/subprocess.hpp"
 
 namespace espfab::test {
 
@@ -17,7 +18,7 @@ class LoggedProcess {
   // argv[0] is looked up on PATH. Throws std::runtime_error (with the log) when the program exits
   // or has not logged `ready` within 10 s.
   LoggedProcess(std::vector<std::string> argv, std::filesystem::path log_file, const std::string& ready);
-  ~LoggedProcess();
+  ~LoggedProcess() = default;  // the Subprocess stops the whole group and reaps it
   LoggedProcess(const LoggedProcess&) = delete;
   LoggedProcess& operator=(const LoggedProcess&) = delete;
 
@@ -25,7 +26,7 @@ class LoggedProcess {
 
  private:
   std::filesystem::path log_file_;
-  pid_t pid_ = -1;
+  std::optional<Subprocess> child_;
 };
 
 }  // namespace espfab::test

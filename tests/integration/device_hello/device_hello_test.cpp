@@ -32,6 +32,7 @@
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 #include "util/file_io.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::test {
 namespace {
@@ -233,16 +234,12 @@ class SilentBroker {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd_, 16) != 0) {
+    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd_.get(), 16) != 0) {
       throw std::runtime_error("cannot listen on 127.0.0.1");
     }
     socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
     url_ = "mqtts://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
-  }
-  ~SilentBroker() {
-    for (const int client : accepted_) ::close(client);
-    ::close(fd_);
   }
   SilentBroker(const SilentBroker&) = delete;
   SilentBroker& operator=(const SilentBroker&) = delete;
@@ -255,18 +252,18 @@ class SilentBroker {
     while (accepted_.size() < count) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return false;
-      pollfd ready{fd_, POLLIN, 0};
+      pollfd ready{fd_.get(), POLLIN, 0};
       if (::poll(&ready, 1, static_cast<int>(left)) != 1) continue;
-      const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client >= 0) accepted_.push_back(client);
+      const int client = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (client >= 0) accepted_.emplace_back(client);
     }
     return true;
   }
 
  private:
-  int fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  UniqueFd fd_{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   std::string url_;
-  std::vector<int> accepted_;
+  std::vector<UniqueFd> accepted_;
 };
 
 TEST_F(DeviceHelloTest, BrokerHostNameIsVerifiedToo) {

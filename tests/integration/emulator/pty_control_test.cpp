@@ -16,6 +16,7 @@
 #include "emulator/slip.hpp"
 #include "support/esptool_js_stub.hpp"
 #include "util/bytes.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::emulator {
 namespace {
@@ -57,17 +58,16 @@ class ControlClient {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   }
-  ~ControlClient() { ::close(fd_); }
   std::string ask(const std::string& line) {
     const std::string wire = line + "\n";
-    EXPECT_EQ(::write(fd_, wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
-    return read_until(fd_, "\n");
+    EXPECT_EQ(::write(fd_.get(), wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+    return read_until(fd_.get(), "\n");
   }
 
  private:
-  int fd_;
+  UniqueFd fd_;
 };
 
 TEST(EmulatorPty, ControlChannelResetsIntoDownloadAndBoot) {

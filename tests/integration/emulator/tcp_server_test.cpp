@@ -24,6 +24,7 @@
 #include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
 #include "util/crypto.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::emulator {
 namespace {
@@ -31,15 +32,14 @@ namespace {
 class SlipClient {
  public:
   explicit SlipClient(std::uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    fd_.reset(socket(AF_INET, SOCK_STREAM, 0));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   }
-  ~SlipClient() { ::close(fd_); }
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.get(); }
 
   void send(std::uint8_t op, ByteView data, std::uint32_t checksum = 0) {
     Bytes req{0x00, op};
@@ -47,7 +47,7 @@ class SlipClient {
     append_le32(req, checksum);
     req.insert(req.end(), data.begin(), data.end());
     const Bytes wire = slip_encode(req);
-    ASSERT_EQ(::write(fd_, wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+    ASSERT_EQ(::write(fd_.get(), wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
   }
   // Next frame, or empty after 3 s.
   Bytes frame() {
@@ -57,17 +57,17 @@ class SlipClient {
         frames_.erase(frames_.begin());
         return f;
       }
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{fd_.get(), POLLIN, 0};
       if (poll(&p, 1, 3000) <= 0) return {};
       std::uint8_t buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
       if (n <= 0) return {};
       decoder_.feed(ByteView(buf, static_cast<std::size_t>(n)), frames_);
     }
   }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   SlipDecoder decoder_;
   std::vector<Bytes> frames_;
 };
@@ -135,26 +135,25 @@ class ControlLine {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   }
-  ~ControlLine() { ::close(fd_); }
   ControlLine(const ControlLine&) = delete;
   ControlLine& operator=(const ControlLine&) = delete;
   std::string ask(const std::string& line) {
     const std::string wire = line + "\n";
-    EXPECT_EQ(::write(fd_, wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
+    EXPECT_EQ(::write(fd_.get(), wire.data(), wire.size()), static_cast<ssize_t>(wire.size()));
     std::string answer;
     char c = 0;
     while (answer.find('\n') == std::string::npos) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 3000) <= 0 || ::read(fd_, &c, 1) != 1) break;
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 3000) <= 0 || ::read(fd_.get(), &c, 1) != 1) break;
       answer += c;
     }
     return answer;
   }
 
  private:
-  int fd_;
+  UniqueFd fd_;
 };
 
 // Raw text from a device's socket until `marker` shows up (or 3 s pass).

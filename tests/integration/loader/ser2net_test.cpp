@@ -2,10 +2,7 @@
 // emulator's pty to TCP with RFC 2217 on. Skipped when ser2net is not installed.
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -13,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -25,8 +23,8 @@
 #include "support/temp_dir.hpp"
 #include "transport/rfc2217_transport.hpp"
 #include "util/error.hpp"
-
-extern char** environ;
+#include "util/subprocess.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::test {
 namespace {
@@ -36,14 +34,13 @@ using namespace std::chrono_literals;
 constexpr const char* kSer2net = "/usr/sbin/ser2net";
 
 std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
   socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &size);
   return ntohs(address.sin_port);
 }
 
@@ -55,31 +52,22 @@ class Ser2netBridge {
                           << "    accepter: telnet(rfc2217),tcp,127.0.0.1," << port_ << "\n"
                           << "    connector: serialdev," << pty << ",115200n81,local\n"
                           << "    options:\n      kickolduser: true\n      chardelay: false\n";
-    const std::string config_path = config.string();
-    std::vector<std::string> args{kSer2net, "-n", "-d", "-c", config_path};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = (dir / "ser2net.log").string();
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawn(&pid_, kSer2net, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Ser2netBridge() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
+    SpawnOptions options;
+    options.argv = {kSer2net, "-n", "-d", "-c", config.string()};
+    options.out = Redirect::file(dir / "ser2net.log", false);
+    options.err = Redirect::to_stdout();
+    try {
+      ser2net_.emplace(std::move(options));
+    } catch (const Error&) {
+      // started() says so
     }
   }
-  bool started() const { return pid_ > 0; }
+  bool started() const { return ser2net_.has_value(); }
   std::uint16_t port() const { return port_; }
 
  private:
   std::uint16_t port_;
-  pid_t pid_ = -1;
+  std::optional<Subprocess> ser2net_;  // stopped and reaped with the bridge
 };
 
 std::unique_ptr<transport::Rfc2217Transport> connect_when_listening(std::uint16_t port) {

@@ -15,6 +15,7 @@
 #include "label/label_printer.hpp"
 #include "label/label_render.hpp"
 #include "label_test_support.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::label {
 namespace {
@@ -25,30 +26,27 @@ using test::sample_fields;
 class Listener {
  public:
   explicit Listener(bool listen = true) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     socklen_t size = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &size);
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &size);
     port_ = ntohs(addr.sin_port);
     if (listen) {
-      EXPECT_EQ(::listen(fd_, 1), 0);
+      EXPECT_EQ(::listen(fd_.get(), 1), 0);
     }
   }
   ~Listener() { close(); }
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
   std::uint16_t port() const { return port_; }
-  int fd() const { return fd_; }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  int fd() const { return fd_.get(); }
+  void close() { fd_.reset(); }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint16_t port_ = 0;
 };
 

@@ -42,6 +42,8 @@ TEST(DataDirLock, AnotherProcessHoldsItUntilItIsKilled) {
   test::TempDir dir;
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
+  // A fork, not util's Subprocess: the other process must run DataDirLock itself (this library
+  // code, in a unit test with no binary that only takes the lock), then be killed holding it.
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {

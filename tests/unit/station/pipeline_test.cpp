@@ -16,6 +16,7 @@
 #include "support/station/step_harness.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 namespace espfab::station {
 namespace {

@@ -114,6 +114,8 @@ TEST(StationDb, CertificateAndSnapshotsRoundTrip) {
 
 // What a read-only open finds in `file`, run in a child process that (when this test runs as root,
 // for whom permissions do not count) gives up root first: 0 when it reads both devices.
+// A fork, not util's Subprocess: the child runs this library code (SqliteStationDb) after giving up
+// root, which no binary of ours does on its own.
 int read_only_child(const std::filesystem::path& file) {
   const pid_t child = ::fork();
   if (child == 0) {

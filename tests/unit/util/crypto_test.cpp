@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include "util/error.hpp"
+#include "util/openssl_handle.hpp"
 
 namespace espfab::crypto {
 namespace {
@@ -54,7 +55,7 @@ TEST(Keys, BadPemIsCryptoError) {
 
 TEST(Keys, EncryptedPemFailsWithoutPrompting) {
   auto key = generate_ec_p256();
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  OpenSslHandle<BIO, BIO_free> bio(BIO_new(BIO_s_mem()));
   char password[] = "station-secret";
   ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_256_cbc(), nullptr, 0, nullptr, password), 1);
   char* data = nullptr;

@@ -1,43 +1,13 @@
-// Owns one file descriptor (closed on destruction), and one memory mapping (unmapped on
-// destruction): the emulator's RAII for its sockets, pty, timerfd, epoll set and flash file.
-// Its own copy, not transport/'s, because the emulator never includes the host side.
+// Owns one memory mapping (unmapped on destruction): the emulator's RAII for its flash file
+// mapping. File descriptors are owned by util's UniqueFd.
 #pragma once
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <utility>
 
 namespace espfab::emulator {
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = other.release();
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 class UniqueMapping {
  public:
