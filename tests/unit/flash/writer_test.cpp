@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/loader/scripted_device.hpp"
 #include "support/transport/fake_transport.hpp"
 #include "util/error.hpp"
@@ -29,6 +31,7 @@ struct WriterTest : ::testing::Test {
     options.connect.before = loader::BeforeReset::NoReset;
     options.connect.sleep = [](std::chrono::milliseconds) {};
     session.emplace(link, options);
+    session->prepare_flash();  // the flash id reads and SPI_SET_PARAMS, once per session
     device.requests.clear();
   }
 
@@ -83,6 +86,23 @@ TEST_F(WriterTest, RawRomWritePadsBlocks) {
   EXPECT_EQ(device.requests[1].data.size(), 16u + 0x400);
   EXPECT_EQ(device.requests[2].data.back(), 0xFF);  // last block padded
   EXPECT_TRUE(std::equal(data.begin(), data.end(), device.flash.begin() + 0x8000));
+}
+
+TEST_F(WriterTest, TellsTheLoaderTheFlashSizeBeforeTheFirstWrite) {
+  device.stub = false;
+  loader::SessionOptions options;
+  options.connect.before = loader::BeforeReset::NoReset;
+  options.connect.sleep = [](std::chrono::milliseconds) {};
+  session.emplace(link, options);
+  device.requests.clear();
+  write_flash(*session, plan({file(0x8000, sample(0x100, 5), "partitions.bin")}, false), {});
+  write_flash(*session, plan({file(0x9000, sample(0x100, 6), "nvs.bin")}, false), {});
+  std::vector<std::uint8_t> ops;
+  for (const auto& request : device.requests) ops.push_back(request.opcode);
+  const auto set_params = std::find(ops.begin(), ops.end(), 0x0B);
+  ASSERT_NE(set_params, ops.end());
+  EXPECT_LT(set_params, std::find(ops.begin(), ops.end(), 0x02)) << "SPI_SET_PARAMS before FLASH_BEGIN";
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), 0x0B), 1) << "once per session";
 }
 
 TEST_F(WriterTest, EncryptedWritesUseTheRomFlagOrStubCommand) {
