@@ -25,6 +25,7 @@ struct ReaderTest : ::testing::Test {
     options.connect.before = loader::BeforeReset::NoReset;
     options.connect.sleep = [](std::chrono::milliseconds) {};
     session.emplace(link, options);
+    session->prepare_flash();  // the flash id reads and SPI_SET_PARAMS, once per session
     device.requests.clear();
   }
 };
