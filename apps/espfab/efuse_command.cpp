@@ -102,6 +102,7 @@ std::string summary_text(const security::EfuseImage& image, const std::vector<se
   out << "EFUSE_NAME (Block) Description  = [Meaningful Value] [Readable/Writeable] (Hex Value)\n";
   out << std::string(88, '-') << "\n";
   std::vector<std::string_view> categories;
+  categories.reserve(summary.size());
   for (const auto& item : summary) categories.push_back(item.field->category);
   std::sort(categories.begin(), categories.end(), [](auto a, auto b) { return title(a) < title(b); });
   categories.erase(std::unique(categories.begin(), categories.end()), categories.end());

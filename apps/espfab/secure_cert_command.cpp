@@ -195,9 +195,9 @@ void info(const InfoArgs& args) {
   if (!valid) throw ExitRequest{kExitCheckFailed};
 }
 
-const RegisterGroup kGroup{"secure-cert", "Build and inspect esp_secure_cert partitions (TLV format)"};
+const RegisterGroup group{"secure-cert", "Build and inspect esp_secure_cert partitions (TLV format)"};
 
-const RegisterCommand kGenerate{{
+const RegisterCommand generate_command{{
     "secure-cert generate",
     "Build an esp_secure_cert TLV partition from a device certificate, its private key and the CA certificate",
     [](CLI::App& app) {
@@ -225,7 +225,7 @@ const RegisterCommand kGenerate{{
     },
 }};
 
-const RegisterCommand kInfo{{
+const RegisterCommand info_command{{
     "secure-cert info",
     "List the records of an esp_secure_cert TLV partition and check their CRCs and integrity digest",
     [](CLI::App& app) {

@@ -38,7 +38,7 @@ RomError rom_error(FlashWriter::Status status) {
     case FlashWriter::Status::TooMuchData: return RomError::DeflateError;
     case FlashWriter::Status::OutOfRange: return RomError::FlashWriteError;
     case FlashWriter::Status::NotInFlashMode:
-    case FlashWriter::Status::NotEnoughData: return RomError::FailedToAct;
+    case FlashWriter::Status::NotEnoughData:
     case FlashWriter::Status::Unaligned:
     case FlashWriter::Status::EncryptionDisabled: return RomError::FailedToAct;
   }

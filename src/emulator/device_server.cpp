@@ -51,7 +51,7 @@ constexpr std::uint64_t kAppOutputTag = ~std::uint64_t{2};
 constexpr std::uint64_t kControlClientBit = std::uint64_t{1} << 62;
 constexpr std::uint64_t kUsbLinesBit = std::uint64_t{1} << 61;
 // Chip output while its USB port is gone waits in the device's FIFO, up to this much.
-constexpr std::size_t kUsbHeldOutput = 64 * 1024;
+constexpr std::size_t kUsbHeldOutput = std::size_t{64} * 1024;
 // A chip reset takes the device off the bus at once, but the host notices a moment later: until
 // then its tty stays (requests on it return, nothing moves).
 constexpr auto kUsbDisconnectNoticed = std::chrono::milliseconds(20);

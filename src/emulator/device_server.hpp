@@ -52,7 +52,7 @@ class DeviceServer {
  public:
   // Host bytes a device may have queued before the server stops reading its connection (the
   // serial driver's buffer; TCP flow control then slows the host down).
-  static constexpr std::size_t kRxQueueLimit = 64 * 1024;
+  static constexpr std::size_t kRxQueueLimit = std::size_t{64} * 1024;
 
   // Binds every device now (ports from `first_port` upwards; 0 = ephemeral ports). `timing` is
   // the link model of every device: no delays unless asked for (tests in process); espfab-emu
@@ -64,6 +64,8 @@ class DeviceServer {
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
+  DeviceServer(DeviceServer&&) = delete;
+  DeviceServer& operator=(DeviceServer&&) = delete;
 
   std::size_t size() const noexcept { return slots_.size(); }
   // socket://127.0.0.1:PORT, rfc2217://..., /dev/pts/N, or the by-id link of a USB port

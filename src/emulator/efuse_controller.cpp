@@ -132,7 +132,7 @@ void EfuseController::factory_program(const std::array<std::uint8_t, 6>& mac) {
   const auto check = rs_check_bytes(block_bytes(words));
   for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) reg(efuse::EFUSE_PGM_DATA0_REG + 4 * w) = words[w];
   for (unsigned w = 0; w < efuse::kCheckWords; ++w) {
-    reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * w) = load_le32(check, 4 * w);
+    reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * w) = load_le32(check, std::size_t{4} * w);
   }
   reg(efuse::EFUSE_CONF_REG) = efuse::kWriteOpCode;
   execute_command(efuse::kPgmCmd | (1u << efuse::kPgmBlockShift));
@@ -188,7 +188,7 @@ void EfuseController::load_hidden_state(ByteView state) {
   }
   for (unsigned b = 0; b < efuse::kBlockCount; ++b) {
     const std::size_t base = 8 + b * kHiddenRecord;
-    for (unsigned w = 0; w < 8; ++w) raw_[b][w] |= load_le32(state, base + 4 * w);
+    for (unsigned w = 0; w < 8; ++w) raw_[b][w] |= load_le32(state, base + std::size_t{4} * w);
     std::copy_n(state.begin() + static_cast<std::ptrdiff_t>(base + 32), 12, check_[b].begin());
   }
   refresh_read_registers();

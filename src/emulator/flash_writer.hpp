@@ -46,6 +46,8 @@ class FlashWriter {
   ~FlashWriter();
   FlashWriter(const FlashWriter&) = delete;
   FlashWriter& operator=(const FlashWriter&) = delete;
+  FlashWriter(FlashWriter&&) = delete;
+  FlashWriter& operator=(FlashWriter&&) = delete;
 
   // With `key`, every block goes through XTS-AES at its flash address on the way (the ROM's
   // FLASH_BEGIN "encrypted" word); only plain ROM writes of 16-byte multiples can be encrypted.

@@ -22,6 +22,8 @@ class HelloTask {
   ~HelloTask();
   HelloTask(const HelloTask&) = delete;
   HelloTask& operator=(const HelloTask&) = delete;
+  HelloTask(HelloTask&&) = delete;
+  HelloTask& operator=(HelloTask&&) = delete;
 
   // The chip reset: the result no longer matters; the worker stops soon.
   void cancel() noexcept { cancel_.store(true); }

@@ -73,7 +73,7 @@ void SpiFlashController::execute() {
       }
     }
   }
-  for (unsigned w = 0; w < kWords && w * 4 < out.size(); ++w) {
+  for (unsigned w = 0; w < kWords && std::size_t{w} * 4 < out.size(); ++w) {
     std::uint32_t word = 0;
     for (unsigned b = 0; b < 4 && w * 4 + b < out.size(); ++b)
       word |= static_cast<std::uint32_t>(out[w * 4 + b]) << (8 * b);

@@ -34,8 +34,8 @@ sockaddr_un abstract_address(const std::string& tty, socklen_t& length) {
 
 }  // namespace
 
-UsbPort::UsbPort(std::filesystem::path by_id_dir, const std::string& serial)
-    : link_(std::move(by_id_dir) / ("usb-Espressif_USB_JTAG_serial_debug_unit_" + serial + "-if00")) {
+UsbPort::UsbPort(const std::filesystem::path& by_id_dir, const std::string& serial)
+    : link_(by_id_dir / ("usb-Espressif_USB_JTAG_serial_debug_unit_" + serial + "-if00")) {
   std::filesystem::create_directories(link_.parent_path());
 }
 

@@ -22,10 +22,12 @@ namespace espfab::emulator {
 class UsbPort {
  public:
   // `serial`: the USB serial string, the MAC in capitals ("7C:DF:A1:00:00:00").
-  UsbPort(std::filesystem::path by_id_dir, const std::string& serial);
+  UsbPort(const std::filesystem::path& by_id_dir, const std::string& serial);
   ~UsbPort();
   UsbPort(const UsbPort&) = delete;
   UsbPort& operator=(const UsbPort&) = delete;
+  UsbPort(UsbPort&&) = delete;
+  UsbPort& operator=(UsbPort&&) = delete;
 
   // Enumerates: a new raw pty, the by-id link pointed at it (replaced atomically) and the
   // line-state socket. Returns the pty master (non-blocking); the port keeps the slave open so

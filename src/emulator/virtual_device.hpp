@@ -64,6 +64,8 @@ class VirtualDevice {
   ~VirtualDevice();
   VirtualDevice(const VirtualDevice&) = delete;
   VirtualDevice& operator=(const VirtualDevice&) = delete;
+  VirtualDevice(VirtualDevice&&) = delete;
+  VirtualDevice& operator=(VirtualDevice&&) = delete;
 
   // Bytes from the host's TX line; returns what the chip's TX line sends back.
   Bytes on_host_bytes(ByteView in);
@@ -127,7 +129,7 @@ class VirtualDevice {
   void persist_or_log() noexcept;
   bool rates_differ() const noexcept { return line_baud_ && *line_baud_ != baud_; }
   // What of the chip's output reaches the host: nothing while the rates differ.
-  Bytes to_line(Bytes out) const { return rates_differ() || cable_cut_ ? Bytes{} : out; }
+  Bytes to_line(Bytes out) const { return rates_differ() || cable_cut_ ? Bytes{} : std::move(out); }
   Bytes on_app_bytes(ByteView in);
   void run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app);
   void stop_hello();

@@ -41,6 +41,8 @@ class VirtualFlash {
   ~VirtualFlash();
   VirtualFlash(const VirtualFlash&) = delete;
   VirtualFlash& operator=(const VirtualFlash&) = delete;
+  VirtualFlash(VirtualFlash&&) = delete;
+  VirtualFlash& operator=(VirtualFlash&&) = delete;
 
   std::uint32_t size() const noexcept { return size_; }
   bool in_range(std::uint64_t offset, std::uint64_t length) const noexcept {

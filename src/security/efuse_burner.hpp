@@ -31,7 +31,8 @@
 namespace espfab::security {
 
 // Access to the eFuse controller's register window (absolute addresses).
-class EfuseRegisters {
+// An interface, used by reference; implementations choose their own copy and move.
+class EfuseRegisters {  // NOLINT(cppcoreguidelines-special-member-functions)
  public:
   virtual ~EfuseRegisters() = default;
   virtual std::uint32_t read(std::uint32_t address) = 0;

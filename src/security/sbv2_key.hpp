@@ -45,7 +45,8 @@ crypto::EvpPkeyPtr load_sbv2_key_file(const std::filesystem::path& path, bool re
 
 // Something that signs a 32-byte image digest with RSA-PSS (SHA-256, MGF1-SHA-256, salt 32) and
 // knows its public key. PEM files today; PKCS#11 keys implement the same interface.
-class SigningKey {
+// An interface, used by reference; implementations choose their own copy and move.
+class SigningKey {  // NOLINT(cppcoreguidelines-special-member-functions)
  public:
   virtual ~SigningKey() = default;
   virtual const Sbv2RsaPublicKey& public_key() const = 0;

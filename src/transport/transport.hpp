@@ -25,6 +25,8 @@ class Transport {
   Transport() = default;
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
+  Transport(Transport&&) = delete;
+  Transport& operator=(Transport&&) = delete;
 
   // Reads what is available, up to out.size() bytes, waiting until `deadline` for the first
   // byte. Returns 0 only when the deadline passed with nothing read. Throws IoError on hang-up.

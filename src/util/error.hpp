@@ -53,7 +53,9 @@ class Error : public std::runtime_error {
   std::vector<std::string> context_;
 };
 
-// One subclass per kind so callers can catch what they can handle.
+// One subclass per kind so callers can catch what they can handle. (A class name cannot be
+// parenthesised: the macro-parentheses check does not apply.)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ESPFAB_ERROR_SUBCLASS(Name, Kind)                                                 \
   class Name : public Error {                                                             \
    public:                                                                                \
@@ -64,6 +66,7 @@ class Error : public std::runtime_error {
       return *this;                                                                       \
     }                                                                                     \
   };
+// NOLINTEND(bugprone-macro-parentheses)
 
 ESPFAB_ERROR_SUBCLASS(TimeoutError, Timeout)
 ESPFAB_ERROR_SUBCLASS(ProtocolError, Protocol)

@@ -7,7 +7,8 @@
 namespace espfab {
 
 // Closes a descriptor some other way than close(2). Not owned by UniqueFd; it must outlive it.
-class FdCloser {
+// An interface, used by reference; implementations choose their own copy and move.
+class FdCloser {  // NOLINT(cppcoreguidelines-special-member-functions)
  public:
   virtual ~FdCloser() = default;
   virtual int close(int fd) = 0;
