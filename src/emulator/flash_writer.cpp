@@ -18,6 +18,8 @@ struct FlashWriter::Inflater {
   ~Inflater() { inflateEnd(&stream); }
   Inflater(const Inflater&) = delete;
   Inflater& operator=(const Inflater&) = delete;
+  Inflater(Inflater&&) = delete;
+  Inflater& operator=(Inflater&&) = delete;
 };
 
 FlashWriter::FlashWriter(VirtualFlash& flash) : flash_(flash) {}

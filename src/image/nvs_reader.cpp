@@ -91,144 +91,151 @@ SecretBytes decrypt_nvs_partition(ByteView partition, const NvsKeys& keys) {
   return plain;
 }
 
-NvsPartitionContents read_nvs_partition(ByteView partition, const NvsKeys* keys) {
-  check_size(partition);
-  SecretBytes decrypted;
-  if (keys != nullptr) {
-    decrypted = decrypt_nvs_partition(partition, *keys);
-    partition = decrypted.view();
-  }
-  NvsPartitionContents contents;
-  std::map<std::uint8_t, std::string> names;
-  std::vector<Chunk> chunks;
+namespace {
+
+// Reads a (plain) partition page by page into `contents`; blob chunks wait for their index
+// entry and are joined at the end. Every inconsistency becomes a line in contents.problems.
+class PartitionReader {
+ public:
+  void read_page(ByteView page, std::size_t p);
+  void join_blobs();
+  NvsPartitionContents finish(bool had_keys);
+
+ private:
   struct PendingIndex {
-    std::size_t value;  // position in contents.values
+    std::size_t value;  // position in contents_.values
     std::uint32_t size;
     std::uint8_t count;
     std::uint8_t start;
   };
-  std::vector<PendingIndex> indexes;
-  std::size_t bad_entry_crcs = 0;
 
-  for (std::size_t p = 0; p < partition.size() / kNvsPageSize; ++p) {
-    const ByteView page = partition.subspan(p * kNvsPageSize, kNvsPageSize);
-    NvsPageInfo info;
-    info.index = p;
-    info.state = load_le32(page, 0);
-    if (info.state == kNvsPageEmpty) {
-      if (!std::all_of(page.begin(), page.end(), [](std::uint8_t b) { return b == 0xFF; })) {
-        contents.problems.push_back(fmt::format("page {}: uninitialised (state 0xFFFFFFFF) but not erased", p));
-      }
-      continue;
+  // One written entry at `slot`; returns the number of slots it spans (1 for a bad entry).
+  std::size_t read_entry(ByteView page, std::size_t p, std::size_t slot);
+  // A string or blob entry whose data follows in the next span-1 slots.
+  void read_variable(ByteView page, ByteView entry, std::size_t p, std::size_t slot, std::size_t span);
+  NvsValue value_at(ByteView entry, NvsType type, std::size_t p, std::size_t slot) const;
+
+  NvsPartitionContents contents_;
+  std::map<std::uint8_t, std::string> names_;
+  std::vector<Chunk> chunks_;
+  std::vector<PendingIndex> indexes_;
+  std::size_t bad_entry_crcs_ = 0;
+};
+
+void PartitionReader::read_page(ByteView page, std::size_t p) {
+  NvsPageInfo info;
+  info.index = p;
+  info.state = load_le32(page, 0);
+  if (info.state == kNvsPageEmpty) {
+    if (!std::all_of(page.begin(), page.end(), [](std::uint8_t b) { return b == 0xFF; })) {
+      contents_.problems.push_back(fmt::format("page {}: uninitialised (state 0xFFFFFFFF) but not erased", p));
     }
-    info.sequence = load_le32(page, 4);
-    info.version = page[8];
-    info.header_crc_valid = load_le32(page, 28) == crc32_esp(page.subspan(4, 24));
-    if (!info.header_crc_valid) contents.problems.push_back(fmt::format("page {}: header CRC is wrong", p));
-    if (info.state != kNvsPageActive && info.state != kNvsPageFull && info.state != kNvsPageFreeing) {
-      contents.problems.push_back(fmt::format("page {}: state 0x{:08x} is not ACTIVE, FULL or FREEING", p, info.state));
-      contents.pages.push_back(info);
-      continue;
-    }
-    for (std::size_t slot = 0; slot < kNvsEntriesPerPage; ++slot) {
-      if (slot_state(page, slot) != SlotState::Empty) ++info.entries_used;
-    }
-    std::size_t slot = 0;
-    while (slot < kNvsEntriesPerPage) {
-      if (slot_state(page, slot) != SlotState::Written) {
-        ++slot;
-        continue;
-      }
-      const ByteView entry = page.subspan(kNvsFirstEntryOffset + slot * kNvsEntrySize, kNvsEntrySize);
-      const bool crc_ok = load_le32(entry, 4) == entry_crc(entry);
-      const std::uint8_t ns = entry[0];
-      const std::uint8_t type = entry[1];
-      const std::size_t span = entry[2];
-      const std::string key = key_of(entry);
-      if (!crc_ok) {
-        ++bad_entry_crcs;
-        contents.problems.push_back(fmt::format("page {} slot {}: entry CRC is wrong", p, slot));
-        ++slot;
-        continue;
-      }
-      if (span == 0 || slot + span > kNvsEntriesPerPage) {
-        contents.problems.push_back(
-            fmt::format("page {} slot {}: key '{}' has span {}, past the page end", p, slot, key, span));
-        ++slot;
-        continue;
-      }
-      const auto type_enum = static_cast<NvsType>(type);
-      if (ns == 0 && type_enum == NvsType::U8) {
-        names[entry[24]] = key;
-        contents.namespaces.push_back({entry[24], key});
-      } else if (nvs_type_is_integer(type)) {
-        NvsValue value;
-        value.namespace_index = ns;
-        value.key = key;
-        value.type = type_enum;
-        const std::size_t width = nvs_integer_size(type);
-        for (std::size_t i = 0; i < width; ++i) value.integer_bits |= std::uint64_t{entry[24 + i]} << (8 * i);
-        value.page = p;
-        value.slot = slot;
-        contents.values.push_back(std::move(value));
-      } else if (type_enum == NvsType::String || type_enum == NvsType::BlobV1 || type_enum == NvsType::BlobData) {
-        const std::size_t size = load_le16(entry, 24);
-        const std::size_t room = (span - 1) * kNvsEntrySize;
-        if (size > room) {
-          contents.problems.push_back(
-              fmt::format("page {} slot {}: key '{}' claims {} bytes in {} slots", p, slot, key, size, span - 1));
-          slot += span;
-          continue;
-        }
-        const ByteView data = page.subspan(kNvsFirstEntryOffset + (slot + 1) * kNvsEntrySize, size);
-        const bool data_ok = load_le32(entry, 28) == crc32_esp(data);
-        if (!data_ok)
-          contents.problems.push_back(fmt::format("page {} slot {}: data CRC of key '{}' is wrong", p, slot, key));
-        if (type_enum == NvsType::BlobData) {
-          chunks.push_back({ns, key, entry[3], p, slot, data_ok, Bytes(data.begin(), data.end()), false});
-        } else {
-          NvsValue value;
-          value.namespace_index = ns;
-          value.key = key;
-          value.type = type_enum;
-          ByteView stored = data;
-          if (type_enum == NvsType::String && !stored.empty() && stored.back() == 0)
-            stored = stored.first(stored.size() - 1);
-          value.data = SecretBytes(stored);
-          value.page = p;
-          value.slot = slot;
-          value.crc_valid = data_ok;
-          contents.values.push_back(std::move(value));
-        }
-      } else if (type_enum == NvsType::BlobIndex) {
-        NvsValue value;
-        value.namespace_index = ns;
-        value.key = key;
-        value.type = NvsType::BlobIndex;
-        value.page = p;
-        value.slot = slot;
-        indexes.push_back({contents.values.size(), load_le32(entry, 24), entry[28], entry[29]});
-        contents.values.push_back(std::move(value));
-      } else {
-        contents.problems.push_back(
-            fmt::format("page {} slot {}: key '{}' has unknown type 0x{:02x}", p, slot, key, type));
-      }
-      slot += span;
-    }
-    contents.pages.push_back(info);
+    return;
   }
+  info.sequence = load_le32(page, 4);
+  info.version = page[8];
+  info.header_crc_valid = load_le32(page, 28) == crc32_esp(page.subspan(4, 24));
+  if (!info.header_crc_valid) contents_.problems.push_back(fmt::format("page {}: header CRC is wrong", p));
+  if (info.state != kNvsPageActive && info.state != kNvsPageFull && info.state != kNvsPageFreeing) {
+    contents_.problems.push_back(fmt::format("page {}: state 0x{:08x} is not ACTIVE, FULL or FREEING", p, info.state));
+    contents_.pages.push_back(info);
+    return;
+  }
+  for (std::size_t slot = 0; slot < kNvsEntriesPerPage; ++slot) {
+    if (slot_state(page, slot) != SlotState::Empty) ++info.entries_used;
+  }
+  std::size_t slot = 0;
+  while (slot < kNvsEntriesPerPage) {
+    slot += slot_state(page, slot) == SlotState::Written ? read_entry(page, p, slot) : 1;
+  }
+  contents_.pages.push_back(info);
+}
 
-  // Join v2 blobs: chunks start..start+count-1 of the same namespace and key, in order.
-  for (const auto& index : indexes) {
-    NvsValue& value = contents.values[index.value];
+NvsValue PartitionReader::value_at(ByteView entry, NvsType type, std::size_t p, std::size_t slot) const {
+  NvsValue value;
+  value.namespace_index = entry[0];
+  value.key = key_of(entry);
+  value.type = type;
+  value.page = p;
+  value.slot = slot;
+  return value;
+}
+
+std::size_t PartitionReader::read_entry(ByteView page, std::size_t p, std::size_t slot) {
+  const ByteView entry = page.subspan(kNvsFirstEntryOffset + slot * kNvsEntrySize, kNvsEntrySize);
+  const std::uint8_t ns = entry[0];
+  const std::uint8_t type = entry[1];
+  const std::size_t span = entry[2];
+  const std::string key = key_of(entry);
+  if (load_le32(entry, 4) != entry_crc(entry)) {
+    ++bad_entry_crcs_;
+    contents_.problems.push_back(fmt::format("page {} slot {}: entry CRC is wrong", p, slot));
+    return 1;
+  }
+  if (span == 0 || slot + span > kNvsEntriesPerPage) {
+    contents_.problems.push_back(
+        fmt::format("page {} slot {}: key '{}' has span {}, past the page end", p, slot, key, span));
+    return 1;
+  }
+  const auto type_enum = static_cast<NvsType>(type);
+  if (ns == 0 && type_enum == NvsType::U8) {
+    names_[entry[24]] = key;
+    contents_.namespaces.push_back({entry[24], key});
+  } else if (nvs_type_is_integer(type)) {
+    NvsValue value = value_at(entry, type_enum, p, slot);
+    const std::size_t width = nvs_integer_size(type);
+    for (std::size_t i = 0; i < width; ++i) value.integer_bits |= std::uint64_t{entry[24 + i]} << (8 * i);
+    contents_.values.push_back(std::move(value));
+  } else if (type_enum == NvsType::String || type_enum == NvsType::BlobV1 || type_enum == NvsType::BlobData) {
+    read_variable(page, entry, p, slot, span);
+  } else if (type_enum == NvsType::BlobIndex) {
+    indexes_.push_back({contents_.values.size(), load_le32(entry, 24), entry[28], entry[29]});
+    contents_.values.push_back(value_at(entry, NvsType::BlobIndex, p, slot));
+  } else {
+    contents_.problems.push_back(
+        fmt::format("page {} slot {}: key '{}' has unknown type 0x{:02x}", p, slot, key, type));
+  }
+  return span;
+}
+
+void PartitionReader::read_variable(ByteView page, ByteView entry, std::size_t p, std::size_t slot, std::size_t span) {
+  const auto type = static_cast<NvsType>(entry[1]);
+  const std::string key = key_of(entry);
+  const std::size_t size = load_le16(entry, 24);
+  const std::size_t room = (span - 1) * kNvsEntrySize;
+  if (size > room) {
+    contents_.problems.push_back(
+        fmt::format("page {} slot {}: key '{}' claims {} bytes in {} slots", p, slot, key, size, span - 1));
+    return;
+  }
+  const ByteView data = page.subspan(kNvsFirstEntryOffset + (slot + 1) * kNvsEntrySize, size);
+  const bool data_ok = load_le32(entry, 28) == crc32_esp(data);
+  if (!data_ok)
+    contents_.problems.push_back(fmt::format("page {} slot {}: data CRC of key '{}' is wrong", p, slot, key));
+  if (type == NvsType::BlobData) {
+    chunks_.push_back({entry[0], key, entry[3], p, slot, data_ok, Bytes(data.begin(), data.end()), false});
+    return;
+  }
+  NvsValue value = value_at(entry, type, p, slot);
+  ByteView stored = data;
+  if (type == NvsType::String && !stored.empty() && stored.back() == 0) stored = stored.first(stored.size() - 1);
+  value.data = SecretBytes(stored);
+  value.crc_valid = data_ok;
+  contents_.values.push_back(std::move(value));
+}
+
+// Join v2 blobs: chunks start..start+count-1 of the same namespace and key, in order.
+void PartitionReader::join_blobs() {
+  for (const auto& index : indexes_) {
+    NvsValue& value = contents_.values[index.value];
     Bytes joined;
     for (std::size_t i = 0; i < index.count; ++i) {
-      const auto chunk = std::find_if(chunks.begin(), chunks.end(), [&](const Chunk& c) {
+      const auto chunk = std::find_if(chunks_.begin(), chunks_.end(), [&](const Chunk& c) {
         return !c.used && c.ns == value.namespace_index && c.key == value.key && c.index == index.start + i;
       });
-      if (chunk == chunks.end()) {
+      if (chunk == chunks_.end()) {
         value.crc_valid = false;
-        contents.problems.push_back(
+        contents_.problems.push_back(
             fmt::format("blob '{}': chunk {} of {} is missing", value.key, index.start + i, index.count));
         continue;
       }
@@ -239,26 +246,46 @@ NvsPartitionContents read_nvs_partition(ByteView partition, const NvsKeys* keys)
     }
     if (joined.size() != index.size) {
       value.crc_valid = false;
-      contents.problems.push_back(
+      contents_.problems.push_back(
           fmt::format("blob '{}': chunks hold {} bytes, its index says {}", value.key, joined.size(), index.size));
     }
     value.data = SecretBytes(std::move(joined));
   }
-  for (auto& chunk : chunks) {
+  for (auto& chunk : chunks_) {
     if (!chunk.used) {
-      contents.problems.push_back(fmt::format("page {} slot {}: blob chunk {} of key '{}' has no index entry",
-                                              chunk.page, chunk.slot, chunk.index, chunk.key));
+      contents_.problems.push_back(fmt::format("page {} slot {}: blob chunk {} of key '{}' has no index entry",
+                                               chunk.page, chunk.slot, chunk.index, chunk.key));
       secure_wipe(chunk.data.data(), chunk.data.size());
     }
   }
-  for (auto& value : contents.values) {
-    if (const auto found = names.find(value.namespace_index); found != names.end())
+}
+
+NvsPartitionContents PartitionReader::finish(bool had_keys) {
+  for (auto& value : contents_.values) {
+    if (const auto found = names_.find(value.namespace_index); found != names_.end())
       value.namespace_name = found->second;
   }
-  if (keys == nullptr && bad_entry_crcs > 0 && contents.values.empty() && contents.namespaces.empty()) {
-    contents.problems.push_back("no entry has a valid CRC: the partition is probably encrypted; give its nvs_keys");
+  if (!had_keys && bad_entry_crcs_ > 0 && contents_.values.empty() && contents_.namespaces.empty()) {
+    contents_.problems.push_back("no entry has a valid CRC: the partition is probably encrypted; give its nvs_keys");
   }
-  return contents;
+  return std::move(contents_);
+}
+
+}  // namespace
+
+NvsPartitionContents read_nvs_partition(ByteView partition, const NvsKeys* keys) {
+  check_size(partition);
+  SecretBytes decrypted;
+  if (keys != nullptr) {
+    decrypted = decrypt_nvs_partition(partition, *keys);
+    partition = decrypted.view();
+  }
+  PartitionReader reader;
+  for (std::size_t p = 0; p < partition.size() / kNvsPageSize; ++p) {
+    reader.read_page(partition.subspan(p * kNvsPageSize, kNvsPageSize), p);
+  }
+  reader.join_blobs();
+  return reader.finish(keys != nullptr);
 }
 
 }  // namespace espfab::image

@@ -8,6 +8,8 @@
 
 namespace espfab::station {
 
+using namespace std::chrono_literals;
+
 namespace {
 
 StepDecl declare(std::string name, unsigned attempts, bool irreversible, bool skip_when_done,
@@ -16,6 +18,13 @@ StepDecl declare(std::string name, unsigned attempts, bool irreversible, bool sk
                  std::function<StepOutput(DeviceContext&)> rebuild = {}) {
   return {std::move(name), attempts,          irreversible,      skip_when_done,
           std::move(body), std::move(inputs), std::move(output), std::move(rebuild)};
+}
+
+// A hang guard, not a speed target: far above what the step takes at 115200 baud with a 16 MB
+// flash, so only a link or device that stopped making progress reaches it (docs/station.md).
+StepDecl within(std::chrono::minutes budget, StepDecl decl) {
+  decl.budget = budget;
+  return decl;
 }
 
 // A resumed run that skips issue-identity: the certificate the DB holds, its key gone with the run
@@ -47,24 +56,25 @@ std::vector<StepDecl> provisioning_steps() {
   using S = SerialAllocation;
   // name, attempts, irreversible, skip_when_done, body, inputs, output, rebuild when skipped
   return {
-      declare("connect", 3, false, false, step_connect, {}, output_of<C>()),
-      declare("flash-factory", 3, false, true, step_flash_factory, {}),
+      within(2min, declare("connect", 3, false, false, step_connect, {}, output_of<C>())),
+      within(15min, declare("flash-factory", 3, false, true, step_flash_factory, {})),
       declare("hardware-test", 1, false, true, step_hardware_test, inputs_of<C>()),
-      declare("allocate-serial", 1, false, false, step_allocate_serial, inputs_of<C>(), output_of<S>()),
+      within(1min, declare("allocate-serial", 1, false, false, step_allocate_serial, inputs_of<C>(), output_of<S>())),
       declare("issue-identity", 2, false, true, step_issue_identity, inputs_of<C, S>(), output_of<IssuedIdentity>(),
               rebuild_issued_identity),
-      declare("inject-identity", 3, false, true, step_inject_identity, inputs_of<C, S, IssuedIdentity>(),
-              output_of<InjectedIdentity>(), rebuild_injected_identity),
-      declare("plan-security", 2, false, false, step_plan_security, inputs_of<C>(), output_of<SecurityPlan>()),
+      within(10min, declare("inject-identity", 3, false, true, step_inject_identity, inputs_of<C, S, IssuedIdentity>(),
+                            output_of<InjectedIdentity>(), rebuild_injected_identity)),
+      within(2min,
+             declare("plan-security", 2, false, false, step_plan_security, inputs_of<C>(), output_of<SecurityPlan>())),
       // The flash-encryption key goes into its eFuse block first (still readable), then the
       // production firmware encrypted with it, then the rest of the burn: a station that dies at
       // any point leaves the key on the chip or nowhere, never only in its lost memory
       // (docs/station.md, "Step order").
       declare("burn-fe-key", 3, true, false, step_burn_fe_key, inputs_of<C, S, SecurityPlan>(), output_of<FeKeyBurn>()),
-      declare("flash-production", 3, false, false, step_flash_production,
-              inputs_of<C, SecurityPlan, FeKeyBurn, InjectedIdentity>()),
+      within(15min, declare("flash-production", 3, false, false, step_flash_production,
+                            inputs_of<C, SecurityPlan, FeKeyBurn, InjectedIdentity>())),
       declare("burn-efuses", 3, true, true, step_burn_efuses, inputs_of<C, S, SecurityPlan>()),
-      declare("verify-boot", 2, false, true, step_verify_boot, inputs_of<C, S, InjectedIdentity>()),
+      within(15min, declare("verify-boot", 2, false, true, step_verify_boot, inputs_of<C, S, InjectedIdentity>())),
       declare("final-lock", 3, true, true, step_final_lock, inputs_of<C, S, SecurityPlan>()),
       declare("register", 1, false, true, step_register, inputs_of<C, S>()),
       declare("verify-hello", 1, false, true, step_verify_hello, inputs_of<C>()),

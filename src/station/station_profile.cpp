@@ -389,29 +389,19 @@ void read_measurement(const toml::table& entry, Reader& reader, Problems& proble
   plan.measurements.push_back(std::move(spec));
 }
 
-}  // namespace
-
-std::string format_serial(const SerialScheme& scheme, std::uint64_t number) {
-  return fmt::format("{}{:0{}}", scheme.prefix, number, scheme.width);
-}
-
-StationProfile load_station_profile(const std::filesystem::path& path) {
-  StationProfile out;
-  out.file = path;
-  const std::string text = read_text_file(path);
-  const auto digest = crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-  out.sha256 = to_hex(ByteView(digest.data(), digest.size()));
-  Problems problems(path);
-  toml::table root;
+toml::table parse_profile_toml(const std::string& text, const std::filesystem::path& path) {
   try {
-    root = toml::parse(text, path.string());
+    return toml::parse(text, path.string());
   } catch (const toml::parse_error& error) {
     const auto& at = error.source().begin;
     throw BadInputError("station.profile",
                         fmt::format("{}:{}:{}: {}", path.string(), at.line, at.column, error.description()),
                         "fix the TOML syntax at that place");
   }
-  Reader reader(path, problems);
+}
+
+// Every section and key must be one the profile knows: a typo is a problem, not a silent default.
+void check_known_keys(const toml::table& root, Problems& problems) {
   for (const auto& [key, node] : root) {
     const auto section = kSectionKeys.find(std::string(key.str()));
     if (section == kSectionKeys.end()) {
@@ -425,13 +415,10 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
       }
     }
   }
-  const toml::table empty;
-  auto section = [&](const char* name) -> const toml::table& {
-    const toml::table* t = root[name].as_table();
-    return t ? *t : empty;
-  };
+}
 
-  const auto& station = section("station");
+void read_station(Reader& reader, const toml::table& station, const toml::table& fixtures,
+                  const std::filesystem::path& path, Problems& problems, StationProfile& out) {
   out.station_id = reader.get<std::string>(station, "id", "a string").value_or(out.station_id);
   out.data_dir =
       relative_to(path, reader.get<std::string>(station, "data_dir", "a directory path").value_or("station-data"));
@@ -442,17 +429,18 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
       out.baud = static_cast<std::uint32_t>(*baud);
     }
   }
-
   if (const auto stub = reader.existing_file(station, "stub")) out.stub = *stub;
   if (const auto retry = reader.integer_in(station, "outbox_retry_ms", 100, 3600000))
     out.outbox_retry_ms = static_cast<unsigned>(*retry);
   if (const auto wait = reader.integer_in(station, "outbox_wait_s", 0, 86400))
     out.outbox_wait_s = static_cast<unsigned>(*wait);
   out.auto_resume = reader.get<bool>(station, "auto_resume", "true or false").value_or(true);
-  out.ports = reader.strings(section("fixtures"), "ports");
-  if (out.ports.empty() && !section("fixtures").empty()) problems.add("[fixtures] ports is empty");
+  out.ports = reader.strings(fixtures, "ports");
+  if (out.ports.empty() && !fixtures.empty()) problems.add("[fixtures] ports is empty");
+}
 
-  const auto& images = section("images");
+// The unsigned images; the signed ones come with [security] (read_security_and_signed_images).
+void read_images(Reader& reader, const toml::table& images, Problems& problems, StationProfile& out) {
   if (images.empty())
     problems.add("no [images] section (bootloader, partition_table, factory_test_app, production_app)");
   const auto table = reader.existing_file(images, "partition_table");
@@ -463,27 +451,30 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   }
   out.images.partition_table = table.value_or("");
   out.images.factory_test_app = factory.value_or("");
+}
 
-  const auto& test = section("test");
+void read_test(Reader& reader, const toml::table& test, Problems& problems, StationProfile& out) {
   if (const auto timeout = reader.integer_in(test, "request_timeout_ms", 100, 600000))
     out.test.request_timeout_ms = static_cast<unsigned>(*timeout);
   if (const auto timeout = reader.integer_in(test, "boot_timeout_ms", 100, 600000))
     out.test.boot_timeout_ms = static_cast<unsigned>(*timeout);
-  if (const toml::node* list = test.get("measurement")) {
-    if (const toml::array* entries = list->as_array()) {
-      for (const auto& item : *entries) {
-        if (const toml::table* entry = item.as_table()) {
-          read_measurement(*entry, reader, problems, out.test);
-        } else {
-          problems.add(item, "each [[test.measurement]] must be a table");
-        }
-      }
+  const toml::node* list = test.get("measurement");
+  if (list == nullptr) return;
+  const toml::array* entries = list->as_array();
+  if (entries == nullptr) {
+    problems.add(*list, "write measurements as [[test.measurement]] tables");
+    return;
+  }
+  for (const auto& item : *entries) {
+    if (const toml::table* entry = item.as_table()) {
+      read_measurement(*entry, reader, problems, out.test);
     } else {
-      problems.add(*list, "write measurements as [[test.measurement]] tables");
+      problems.add(item, "each [[test.measurement]] must be a table");
     }
   }
+}
 
-  const auto& identity = section("identity");
+void read_identity(Reader& reader, const toml::table& identity, Problems& problems, StationProfile& out) {
   if (const auto key_type = reader.get<std::string>(identity, "key_type", "a string")) {
     try {
       out.identity.key_type = pki::parse_key_type(*key_type);
@@ -505,10 +496,9 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   subject.dns_names = reader.strings(identity, "dns_names");
   if (const auto days = reader.integer_in(identity, "validity_days", 1, 36500))
     out.identity.issue.validity = std::chrono::days(*days);
+}
 
-  read_ca(reader, section("ca"), path, problems, out);
-
-  const auto& serial = section("serial");
+void read_serial(Reader& reader, const toml::table& serial, Problems& problems, StationProfile& out) {
   out.serial.prefix = reader.get<std::string>(serial, "prefix", "a string").value_or(out.serial.prefix);
   if (const auto width = reader.integer_in(serial, "width", 1, 20)) out.serial.width = static_cast<unsigned>(*width);
   if (const auto first = reader.get<std::int64_t>(serial, "first", "an integer")) {
@@ -518,11 +508,12 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
       out.serial.first = static_cast<std::uint64_t>(*first);
     }
   }
+}
 
-  read_registration(reader, section("registration"), path, problems, out);
-  read_label(reader, section("label"), path, problems, out);
-
-  // [security] and the signed [images] come from the reader `espfab efuse plan --profile` uses.
+// [security] and the signed [images] come from the reader `espfab efuse plan --profile` uses; its
+// problems join this profile's list.
+void read_security_and_signed_images(const std::filesystem::path& path, const toml::table& images, Problems& problems,
+                                     StationProfile& out) {
   try {
     auto security = security::load_security_profile(path);
     out.security = std::move(security.profile);
@@ -535,13 +526,44 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
     std::getline(lines, line);  // "N problem(s) in the station profile:"
     while (std::getline(lines, line)) problems.add_raw(line.substr(line.find_first_not_of(' ')));
   }
-  if (!images.empty()) {
-    if (out.images.bootloader.empty() && images.get("bootloader") == nullptr)
-      problems.add("[images] needs 'bootloader'");
-    if (out.images.production_app.empty() && images.get("production_app") == nullptr) {
-      problems.add("[images] needs 'production_app'");
-    }
+  if (images.empty()) return;
+  if (out.images.bootloader.empty() && images.get("bootloader") == nullptr) problems.add("[images] needs 'bootloader'");
+  if (out.images.production_app.empty() && images.get("production_app") == nullptr) {
+    problems.add("[images] needs 'production_app'");
   }
+}
+
+}  // namespace
+
+std::string format_serial(const SerialScheme& scheme, std::uint64_t number) {
+  return fmt::format("{}{:0{}}", scheme.prefix, number, scheme.width);
+}
+
+// Every problem of every section is collected first and thrown as one BadInputError.
+StationProfile load_station_profile(const std::filesystem::path& path) {
+  StationProfile out;
+  out.file = path;
+  const std::string text = read_text_file(path);
+  const auto digest = crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  out.sha256 = to_hex(ByteView(digest.data(), digest.size()));
+  Problems problems(path);
+  const toml::table root = parse_profile_toml(text, path);
+  check_known_keys(root, problems);
+  Reader reader(path, problems);
+  const toml::table empty;
+  auto section = [&](const char* name) -> const toml::table& {
+    const toml::table* t = root[name].as_table();
+    return t ? *t : empty;
+  };
+  read_station(reader, section("station"), section("fixtures"), path, problems, out);
+  read_images(reader, section("images"), problems, out);
+  read_test(reader, section("test"), problems, out);
+  read_identity(reader, section("identity"), problems, out);
+  read_ca(reader, section("ca"), path, problems, out);
+  read_serial(reader, section("serial"), problems, out);
+  read_registration(reader, section("registration"), path, problems, out);
+  read_label(reader, section("label"), path, problems, out);
+  read_security_and_signed_images(path, section("images"), problems, out);
   problems.throw_if_any();
   return out;
 }
