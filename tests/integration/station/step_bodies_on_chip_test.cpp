@@ -1,0 +1,209 @@
+// The factory, identity, security and boot step bodies on the one-step harness against an
+// in-process virtual device, with the demo's images and profile (service/demo_assets.hpp): what
+// each body did is read from the chip itself (its flash, its eFuses, what it printed), never only
+// from what the host believes it wrote.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "emulator/efuse_controller.hpp"
+#include "emulator/factory_test_app.hpp"
+#include "image/secure_cert_tlv.hpp"
+#include "integration/station/served_device.hpp"
+#include "service/demo_assets.hpp"
+#include "station/firmware_set.hpp"
+#include "support/expect_error.hpp"
+#include "support/station/step_harness.hpp"
+
+namespace espfab::station {
+namespace {
+
+using test::ServedDevice;
+using test::StepHarness;
+
+constexpr const char* kMac = "7c:df:a1:00:00:00";
+
+Bytes flash_at(ServedDevice& served, std::uint32_t offset, std::size_t size) {
+  const auto view = served.chip().flash().view(offset, static_cast<std::uint32_t>(size));
+  return Bytes(view.begin(), view.end());
+}
+
+class StepBodiesOnAChip : public ::testing::Test {
+ protected:
+  // The demo assets are made once (an RSA-3072 signing key and a CA take a while).
+  static void SetUpTestSuite() {
+    assets_dir_ = std::make_unique<test::TempDir>();
+    profile_ = service::prepare_demo_assets(assets_dir_->path()).profile;
+  }
+  static void TearDownTestSuite() { assets_dir_.reset(); }
+
+  // A device with `faults` behind a harness that provisions with the demo profile.
+  void start(emulator::DeviceFaults faults = {}) {
+    emulator::DeviceConfig config;
+    config.faults = std::move(faults);
+    served_ = std::make_unique<ServedDevice>(std::move(config));
+    h_ = std::make_unique<StepHarness>(served_->url());
+    h_->profile = load_station_profile(profile_);
+    h_->firmware = load_firmware_set(h_->profile.images);
+  }
+
+  // Runs the steps in order; each must go on.
+  void run_through(std::initializer_list<const char*> steps) {
+    for (const char* step : steps) {
+      const auto out = h_->run(step);
+      ASSERT_EQ(out.verdict, StepVerdict::Continue) << step << ": " << out.reason;
+    }
+  }
+
+  StepHarness& h() { return *h_; }
+  ServedDevice& chip() { return *served_; }
+
+ private:
+  static inline std::unique_ptr<test::TempDir> assets_dir_;
+  static inline std::filesystem::path profile_;
+  std::unique_ptr<ServedDevice> served_;
+  std::unique_ptr<StepHarness> h_;
+};
+
+TEST_F(StepBodiesOnAChip, FlashFactoryWritesTheBootloaderTheTableAndTheTestAppWhereTheLayoutSays) {
+  start();
+  run_through({"connect"});
+  const auto out = h().run("flash-factory");
+  ASSERT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
+  const auto& fw = h().firmware;
+  EXPECT_EQ(flash_at(chip(), kBootloaderOffset, fw.bootloader->size()), *fw.bootloader);
+  EXPECT_EQ(flash_at(chip(), kPartitionTableOffset, fw.partition_table->size()), *fw.partition_table);
+  EXPECT_EQ(flash_at(chip(), fw.factory->offset, fw.factory_app->size()), *fw.factory_app);
+  EXPECT_EQ(out.details["regions"].size(), 3u);
+  EXPECT_FALSE(chip().chip().efuse().flash_encryption_enabled()) << "nothing irreversible in phase 1";
+}
+
+TEST_F(StepBodiesOnAChip, HardwareTestPassesEveryMeasurementOfAHealthyBoard) {
+  start();
+  run_through({"connect", "flash-factory"});
+  const auto out = h().run("hardware-test");
+  EXPECT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
+  EXPECT_EQ(out.details["firmware"]["fw"], "factory-test");
+  ASSERT_EQ(out.measurements.size(), h().profile.test.measurements.size());
+  for (const auto& measurement : out.measurements) EXPECT_TRUE(measurement["pass"].get<bool>()) << measurement;
+  EXPECT_NE(h().ctx.console().find("factory-test"), std::string::npos) << "the app's console is kept";
+}
+
+TEST_F(StepBodiesOnAChip, HardwareTestFailsAStuckLoopbackNamingThePins) {
+  emulator::DeviceFaults faults;
+  faults.factory_test.gpio_stuck = std::pair{service::kDemoLoopbackIn, false};
+  start(faults);
+  run_through({"connect", "flash-factory"});
+  const auto out = h().run("hardware-test");
+  EXPECT_EQ(out.verdict, StepVerdict::Fail);
+  EXPECT_NE(out.reason.find(std::to_string(service::kDemoLoopbackIn)), std::string::npos) << out.reason;
+  std::size_t failed = 0;
+  for (const auto& measurement : out.measurements) failed += measurement["pass"].get<bool>() ? 0u : 1u;
+  EXPECT_EQ(failed, 1u) << "only the loopback fails";
+}
+
+TEST_F(StepBodiesOnAChip, InjectIdentityWritesTheIssuedCertificateAndKeyIntoTheSecureCertPartition) {
+  start();
+  run_through({"connect", "allocate-serial", "issue-identity"});
+  const std::string issued_pem = h().output<IssuedIdentity>()->certificate_pem;
+  const auto out = h().run("inject-identity");
+  ASSERT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
+  const auto& partition = *h().firmware.secure_cert;
+  const auto identity = image::read_secure_cert_identity(flash_at(chip(), partition.offset, partition.size));
+  EXPECT_EQ(identity.device_cert, issued_pem);
+  EXPECT_EQ(identity.ca_cert, h().ca.ca_certificate_pem());
+  EXPECT_GT(identity.private_key.size(), 0u);
+  const auto* injected = h().output<InjectedIdentity>();
+  ASSERT_NE(injected, nullptr);
+  EXPECT_EQ(injected->certificate_sha256, h().output<IssuedIdentity>()->certificate_sha256);
+  EXPECT_EQ(h().ca.sign_calls(), 1u);
+}
+
+TEST_F(StepBodiesOnAChip, InjectIdentityOnAResumedRunKeepsWhatTheDeviceHolds) {
+  start();
+  run_through({"connect", "allocate-serial", "issue-identity", "inject-identity"});
+  // The station stopped: the key lived only in its memory, the DB has the certificate.
+  const auto cert = *h().db.certificate(kMac);
+  h().give(IssuedIdentity{{}, cert.pem, cert.sha256});
+  const auto out = h().run("inject-identity");
+  ASSERT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
+  EXPECT_EQ(out.details["note"], "the device already holds the issued identity");
+  EXPECT_EQ(h().ca.sign_calls(), 1u) << "not issued again";
+}
+
+TEST_F(StepBodiesOnAChip, InjectIdentityOnAResumedRunReissuesWhenTheDeviceLostItsIdentity) {
+  start();
+  run_through({"connect", "allocate-serial", "issue-identity"});
+  const auto cert = *h().db.certificate(kMac);
+  h().give(IssuedIdentity{{}, cert.pem, cert.sha256});  // stopped before the write
+  const auto out = h().run("inject-identity");
+  ASSERT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
+  EXPECT_TRUE(out.details.contains("reissued")) << out.details;
+  EXPECT_EQ(h().ca.sign_calls(), 2u);
+  const auto& partition = *h().firmware.secure_cert;
+  const auto identity = image::read_secure_cert_identity(flash_at(chip(), partition.offset, partition.size));
+  EXPECT_EQ(identity.device_cert, h().db.certificate(kMac)->pem) << "the DB holds the new certificate";
+  EXPECT_NE(identity.device_cert, cert.pem);
+}
+
+TEST_F(StepBodiesOnAChip, PlanSecurityPlansTheProfilesBurnForABlankChipAndBurnsNothing) {
+  start();
+  run_through({"connect"});
+  const unsigned cycles_before = chip().chip().efuse().program_cycles();
+  const auto out = h().run("plan-security");
+  ASSERT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
+  const auto* planned = h().output<SecurityPlan>();
+  ASSERT_NE(planned, nullptr);
+  ASSERT_TRUE(planned->plan.has_value());
+  ASSERT_TRUE(planned->fe_key.has_value()) << "the profile asks for flash encryption";
+  EXPECT_TRUE(planned->fe_key_fresh);
+  std::set<std::string> fields;
+  bool after_boot = false;
+  for (const auto& batch : planned->plan->batches) {
+    after_boot = after_boot || batch.after_boot_verified;
+    for (const auto& write : batch.fields) fields.insert(write.field);
+  }
+  for (const char* wanted : {"SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN", "ENABLE_SECURITY_DOWNLOAD"}) {
+    EXPECT_TRUE(fields.count(wanted)) << wanted;
+  }
+  EXPECT_TRUE(after_boot) << "the final lock waits for the verified boot";
+  EXPECT_EQ(chip().chip().efuse().program_cycles(), cycles_before);
+}
+
+TEST_F(StepBodiesOnAChip, VerifyBootAndFinalLockProveAndLockTheChip) {
+  start();
+  run_through({"connect", "flash-factory", "allocate-serial", "issue-identity", "inject-identity", "plan-security",
+               "burn-fe-key", "flash-production", "burn-efuses"});
+  const auto boot = h().run("verify-boot");
+  ASSERT_EQ(boot.verdict, StepVerdict::Continue) << boot.reason;
+  EXPECT_TRUE(boot.details["secure_boot_verified"].get<bool>());
+  EXPECT_TRUE(boot.details["flash_encryption_release"].get<bool>());
+  EXPECT_EQ(boot.details["reported_serial"], h().output<SerialAllocation>()->serial);
+  EXPECT_EQ(boot.details["reported_cert_sha256"], h().db.certificate(kMac)->sha256);
+  EXPECT_EQ(boot.details["app_offset"], h().firmware.ota_0->offset);
+  EXPECT_FALSE(chip().chip().efuse().secure_download_mode());
+
+  const auto lock = h().run("final-lock");
+  ASSERT_EQ(lock.verdict, StepVerdict::Continue) << lock.reason;
+  EXPECT_TRUE(chip().chip().efuse().secure_download_mode());
+  EXPECT_TRUE(chip().chip().efuse().flash_encryption_enabled());
+  EXPECT_EQ(h().output<SecurityPlan>(), nullptr) << "the host copy of the key is released";
+  const auto actions = h().audit_actions(kMac);
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "efuse.final_lock"), actions.end());
+}
+
+TEST_F(StepBodiesOnAChip, VerifyBootStopsWhenTheAppReportsAnotherIdentity) {
+  start();
+  run_through({"connect", "flash-factory", "allocate-serial", "issue-identity", "inject-identity", "plan-security",
+               "burn-fe-key", "flash-production", "burn-efuses"});
+  h().give(SerialAllocation{"ESP-999999"});  // not what the device was given
+  const auto out = h().run("verify-boot");
+  EXPECT_EQ(out.verdict, StepVerdict::Stop);
+  EXPECT_NE(out.reason.find("issued 'ESP-999999'"), std::string::npos) << out.reason;
+  EXPECT_FALSE(chip().chip().efuse().secure_download_mode()) << "no lock after a failed proof";
+}
+
+}  // namespace
+}  // namespace espfab::station
