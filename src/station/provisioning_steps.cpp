@@ -27,21 +27,12 @@ StepDecl within(std::chrono::minutes budget, StepDecl decl) {
   return decl;
 }
 
-// A resumed run that skips issue-identity: the certificate the DB holds, its key gone with the run
-// that issued it (inject-identity finds out whether the device holds it).
-StepOutput rebuild_issued_identity(DeviceContext& ctx) {
-  IssuedIdentity identity;
-  if (const auto cert = ctx.station.db.certificate(ctx.input<ConnectResult>().mac)) {
-    identity.certificate_pem = cert->pem;
-    identity.certificate_sha256 = cert->sha256;
-  }
-  return StepOutput::of(std::move(identity));
-}
-
-// A resumed run that skips inject-identity: the certificate the DB holds; the partition stays on
-// the device (flash-production reads it back).
-StepOutput rebuild_injected_identity(DeviceContext& ctx) {
-  InjectedIdentity identity;
+// A resumed run that skips issue-identity or inject-identity: the certificate the DB holds. Its key
+// went with the run that issued it (inject-identity finds out whether the device holds it); the
+// partition stays on the device (flash-production reads it back).
+template <class Identity>
+StepOutput rebuild_from_recorded_certificate(DeviceContext& ctx) {
+  Identity identity;
   if (const auto cert = ctx.station.db.certificate(ctx.input<ConnectResult>().mac)) {
     identity.certificate_pem = cert->pem;
     identity.certificate_sha256 = cert->sha256;
@@ -61,9 +52,9 @@ std::vector<StepDecl> provisioning_steps() {
       declare("hardware-test", 1, false, true, step_hardware_test, inputs_of<C>()),
       within(1min, declare("allocate-serial", 1, false, false, step_allocate_serial, inputs_of<C>(), output_of<S>())),
       declare("issue-identity", 2, false, true, step_issue_identity, inputs_of<C, S>(), output_of<IssuedIdentity>(),
-              rebuild_issued_identity),
+              rebuild_from_recorded_certificate<IssuedIdentity>),
       within(10min, declare("inject-identity", 3, false, true, step_inject_identity, inputs_of<C, S, IssuedIdentity>(),
-                            output_of<InjectedIdentity>(), rebuild_injected_identity)),
+                            output_of<InjectedIdentity>(), rebuild_from_recorded_certificate<InjectedIdentity>)),
       within(2min,
              declare("plan-security", 2, false, false, step_plan_security, inputs_of<C>(), output_of<SecurityPlan>())),
       // The flash-encryption key goes into its eFuse block first (still readable), then the

@@ -145,7 +145,10 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
   StepOutcome out;
   if (key == nullptr) {
     // A resumed run: the key of the issued certificate existed only in the stopped station's
-    // memory. If the device already holds it, the step is done; otherwise issue again.
+    // memory. If the device already holds it, the step is done; otherwise that certificate is
+    // revoked (its key is gone) and a new identity issued. A re-issue an earlier run began here
+    // and never finished left its intent open: reconciled first, as issue-identity does.
+    reconcile_sign_intents(ctx, mac, serial);
     const auto cert = ctx.station.db.certificate(mac);
     Bytes on_device = flash::read_flash(device_session(ctx), partition.offset, partition.size, {});
     const bool held = cert && contains(on_device, cert->pem.substr(0, cert->pem.size() - 1));
@@ -154,6 +157,17 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
       out.details["note"] = "the device already holds the issued identity";
       out.output = StepOutput::of(InjectedIdentity{{}, cert->pem, cert->sha256});
       return out;
+    }
+    if (cert) {
+      const auto revoked = ctx.station.db.revoke_certificate(
+          mac, "its private key was lost when the station stopped before the device held it");
+      if (revoked) {
+        const nlohmann::json revocation = {{"certificate_serial", revoked->certificate_serial},
+                                           {"certificate_sha256", revoked->sha256},
+                                           {"reason", "key lost before injection: reissued"}};
+        ctx.station.audit.append({"identity.revoked", mac, serial, revocation});
+        out.details["revoked"] = revocation;
+      }
     }
     nlohmann::json facts;
     reissued = issue(ctx, mac, serial, true, facts);

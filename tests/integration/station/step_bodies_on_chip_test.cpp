@@ -142,10 +142,29 @@ TEST_F(StepBodiesOnAChip, InjectIdentityOnAResumedRunReissuesWhenTheDeviceLostIt
   ASSERT_EQ(out.verdict, StepVerdict::Continue) << out.reason;
   EXPECT_TRUE(out.details.contains("reissued")) << out.details;
   EXPECT_EQ(h().ca.sign_calls(), 2u);
+  ASSERT_EQ(h().db.revocations(kMac).size(), 1u) << "the certificate whose key was lost is revoked";
+  EXPECT_EQ(h().db.revocations(kMac)[0].certificate.sha256, cert.sha256);
+  const auto actions = h().audit_actions(kMac);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "identity.revoked"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "identity.reissued"), 1);
   const auto& partition = *h().firmware.secure_cert;
   const auto identity = image::read_secure_cert_identity(flash_at(chip(), partition.offset, partition.size));
   EXPECT_EQ(identity.device_cert, h().db.certificate(kMac)->pem) << "the DB holds the new certificate";
   EXPECT_NE(identity.device_cert, cert.pem);
+}
+
+TEST_F(StepBodiesOnAChip, InjectIdentityReconcilesAReissueAnEarlierRunLeftOpen) {
+  start();
+  run_through({"connect", "allocate-serial", "issue-identity"});
+  const auto cert = *h().db.certificate(kMac);
+  h().give(IssuedIdentity{{}, cert.pem, cert.sha256});
+  // The earlier run's re-issue: its intent written, then the station stopped.
+  h().audit.append(
+      {"identity.sign.begin", kMac, h().output<SerialAllocation>()->serial, {{"ca", "fake"}, {"reissue", true}}});
+  ASSERT_EQ(h().run("inject-identity").verdict, StepVerdict::Continue);
+  EXPECT_TRUE(open_intents(h().audit_entries(kMac), kMac).empty()) << "every intent is closed";
+  const auto actions = h().audit_actions(kMac);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "identity.sign.reconciled"), 1);
 }
 
 TEST_F(StepBodiesOnAChip, PlanSecurityPlansTheProfilesBurnForABlankChipAndBurnsNothing) {
