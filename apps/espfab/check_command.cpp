@@ -61,7 +61,7 @@ void check(const CheckArgs& args) {
   if (args.rehearse) rehearse(args);
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "check",
     "Preflight a station profile: everything that can be proven without a device",
     [](CLI::App& app) {

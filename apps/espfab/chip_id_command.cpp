@@ -30,7 +30,7 @@ void run(const ConnectionOptions& options) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "chip-id",
     "Connect to the chip in the fixture and identify it (ESP32-S3 only; other chips are refused)",
     [](CLI::App& app) {

@@ -93,7 +93,7 @@ void run(const DemoArgs& args) {
   if (!as_planned) throw ExitRequest{kExitCheckFailed};
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "demo",
     "Provision six emulated ESP32-S3 devices end to end with a demo CA and Secure Boot key",
     [](CLI::App& app) {

@@ -47,9 +47,9 @@ void add_common(CLI::App& app, const std::shared_ptr<DeviceArgs>& args) {
   app.add_flag("--json", args->json, "print the result as JSON");
 }
 
-const RegisterGroup group{"device", "One device's state, and the operator's recovery from a fault"};
+const RegisterGroup kGroup{"device", "One device's state, and the operator's recovery from a fault"};
 
-const RegisterCommand status{{
+const RegisterCommand kStatus{{
     "device status",
     "Show a device's status, its last step and what to do next",
     [](CLI::App& app) {
@@ -59,7 +59,7 @@ const RegisterCommand status{{
     },
 }};
 
-const RegisterCommand resume{{
+const RegisterCommand kResume{{
     "device resume",
     "Let a faulted device resume where it stopped, the next time its fixture sees it",
     [](CLI::App& app) {
@@ -77,7 +77,7 @@ const RegisterCommand resume{{
     },
 }};
 
-const RegisterCommand scrap{{
+const RegisterCommand kScrap{{
     "device scrap",
     "Retire a device for good: status scrapped, its certificate revoked",
     [](CLI::App& app) {

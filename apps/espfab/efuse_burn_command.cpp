@@ -180,7 +180,7 @@ struct FullArgs {
   bool include_final_lock = false;
 };
 
-const RegisterCommand burn_command{{
+const RegisterCommand kBurnCommand{{
     "efuse burn",
     "Plan, show and (with --confirm) burn eFuses: flash encryption, Secure Boot V2, JTAG, lock, fields",
     [](CLI::App& app) {
@@ -215,7 +215,7 @@ const RegisterCommand burn_command{{
     },
 }};
 
-const RegisterCommand plan_command{{
+const RegisterCommand kPlanCommand{{
     "efuse plan",
     "Show the eFuse burn plan for a device (and write it with --out for `efuse burn --plan`); burns nothing",
     [](CLI::App& app) {

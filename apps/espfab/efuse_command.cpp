@@ -195,9 +195,9 @@ void with_source(const SummaryArgs& args, const std::function<void()>& body) {
   run_device_command(*args.connection, body);
 }
 
-const RegisterGroup group{"efuse", "ESP32-S3 eFuses: decode, check, plan and burn"};
+const RegisterGroup kGroup{"efuse", "ESP32-S3 eFuses: decode, check, plan and burn"};
 
-const RegisterCommand summary_command{{
+const RegisterCommand kSummaryCommand{{
     "efuse summary",
     "Print every eFuse field with espefuse's names and values (espefuse summary)",
     [](CLI::App& app) {
@@ -211,7 +211,7 @@ const RegisterCommand summary_command{{
     },
 }};
 
-const RegisterCommand check_command{{
+const RegisterCommand kCheckCommand{{
     "efuse check",
     "Decode the eFuse error registers (RS errors of blocks 1-10, BLOCK0 repeat errors)",
     [](CLI::App& app) {

@@ -38,7 +38,7 @@ void configure_key_command(CLI::App& app, const std::shared_ptr<KeyArgs>& args, 
   app.footer(kRefusalFooter);
 }
 
-const RegisterCommand burn_key_command{{
+const RegisterCommand kBurnKeyCommand{{
     "efuse burn-key",
     "Burn a 32-byte key file (XTS, HMAC, ...) into a key block with its purpose (espefuse burn_key)",
     [](CLI::App& app) {
@@ -82,7 +82,7 @@ const RegisterCommand burn_key_command{{
     },
 }};
 
-const RegisterCommand burn_key_digest_command{{
+const RegisterCommand kBurnKeyDigestCommand{{
     "efuse burn-key-digest",
     "Burn a Secure Boot V2 public key digest into a key block (espefuse burn_key_digest)",
     [](CLI::App& app) {
@@ -120,7 +120,7 @@ struct ProtectArgs {
   bool confirm = false;
 };
 
-const RegisterCommand write_protect_command{{
+const RegisterCommand kWriteProtectCommand{{
     "efuse write-protect",
     "Write-protect eFuse fields or blocks (espefuse write_protect_efuse)",
     [](CLI::App& app) {
@@ -141,7 +141,7 @@ const RegisterCommand write_protect_command{{
     },
 }};
 
-const RegisterCommand read_protect_command{{
+const RegisterCommand kReadProtectCommand{{
     "efuse read-protect",
     "Read-protect key blocks (RD_DIS; espefuse read_protect_efuse)",
     [](CLI::App& app) {

@@ -21,7 +21,7 @@ void run(const ConnectionOptions& options, bool force) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "erase-flash",
     "Erase the whole flash (needs --stub)",
     [](CLI::App& app) {

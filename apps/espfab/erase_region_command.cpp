@@ -32,7 +32,7 @@ void run(const ConnectionOptions& options, const EraseRegionArgs& args) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "erase-region",
     "Erase SIZE bytes of flash at ADDRESS, both multiples of 4 KiB (needs --stub)",
     [](CLI::App& app) {

@@ -38,7 +38,7 @@ void run(const ConnectionOptions& options) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "flash-id",
     "Print the SPI flash manufacturer, device id and size",
     [](CLI::App& app) {

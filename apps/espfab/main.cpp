@@ -123,4 +123,10 @@ int run(int argc, char** argv) {
 
 }  // namespace espfab::cli
 
-int main(int argc, char** argv) { return espfab::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return espfab::cli::run(argc, argv);
+  } catch (...) {  // run() reports every error it can name; this is what it could not even print
+    return espfab::cli::kExitInternal;
+  }
+}

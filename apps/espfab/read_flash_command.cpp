@@ -38,7 +38,7 @@ void run(const ConnectionOptions& options, const ReadFlashArgs& args) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "read-flash",
     "Read SIZE bytes of flash at ADDRESS into FILE",
     [](CLI::App& app) {

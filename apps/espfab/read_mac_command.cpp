@@ -21,7 +21,7 @@ void run(const ConnectionOptions& options) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "read-mac",
     "Print the chip's base MAC address",
     [](CLI::App& app) {

@@ -20,7 +20,7 @@ void add_arguments(CLI::App& app, RegisterArgs& args) {
   app.add_option("DEVICE", args.device, "serial number or MAC (as in `espfab report`)")->required();
 }
 
-const RegisterCommand register_command{{
+const RegisterCommand kRegisterCommand{{
     "register",
     "Register a provisioned device with the broker's allowed list (or the manifest) now",
     [](CLI::App& app) {
@@ -38,7 +38,7 @@ const RegisterCommand register_command{{
     },
 }};
 
-const RegisterCommand deregister_command{{
+const RegisterCommand kDeregisterCommand{{
     "deregister",
     "Remove a device from the broker's allowed list (deleteClient: its certificate no longer works)",
     [](CLI::App& app) {

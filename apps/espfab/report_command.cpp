@@ -48,7 +48,7 @@ void run(const ReportArgs& args) {
   }
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "report",
     "List the station's devices, or one device's complete record, from the station DB",
     [](CLI::App& app) {

@@ -19,7 +19,7 @@ void run(const ConnectionOptions& options) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "reset",
     "Connect to the chip, then reset it as --after says (default: hard_reset into the firmware)",
     [](CLI::App& app) {

@@ -109,7 +109,7 @@ void run(const RunArgs& args) {
   }
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "run",
     "Run the station: provision every device that arrives on the profile's fixtures",
     [](CLI::App& app) {

@@ -38,7 +38,7 @@ void run(const ConnectionOptions& options) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "security-info",
     "Print the chip's security state (Secure Boot, flash encryption, key purposes, JTAG/USB flags)",
     [](CLI::App& app) {

@@ -82,7 +82,7 @@ void run(const ConnectionOptions& options, const WriteFlashArgs& args) {
   });
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "write-flash",
     "Write files to flash (compressed by default) and verify each one's MD5 on the chip",
     [](CLI::App& app) {

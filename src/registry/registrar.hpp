@@ -13,7 +13,7 @@ struct DeviceRegistration {
   std::string certificate_pem;
 };
 
-class Registrar {
+class Registrar {  // NOLINT(cppcoreguidelines-special-member-functions): an interface, used by pointer
  public:
   virtual ~Registrar() = default;
   // Idempotent: an identical registration already in place is success. Returns what happened

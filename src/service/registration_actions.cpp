@@ -23,7 +23,7 @@ std::string StationService::register_device(const std::filesystem::path& profile
                              "only a device that got its identity can be registered; finish provisioning it first");
   }
   const auto registrar = station::make_registrar(profile);
-  const auto result = registrar->register_device({row.serial, row.mac, certificate->pem});
+  auto result = registrar->register_device({row.serial, row.mac, certificate->pem});
   for (const auto& item : db->outbox(row.mac)) {
     if (item.kind == station::kRegisterItem && item.state != "done") db->outbox_attempt(item.id, true, "");
   }

@@ -68,7 +68,7 @@ struct OutboxItem {
 
 // The station DB interface: SQLite is the embedded default (sqlite_station_db.hpp); a shared
 // PostgreSQL for many stations implements the same calls.
-class StationDb {
+class StationDb {  // NOLINT(cppcoreguidelines-special-member-functions): an interface, used by reference
  public:
   virtual ~StationDb() = default;
 
