@@ -3,15 +3,14 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "image/app_image.hpp"
-#include "image/elf2image.hpp"
-#include "image/flash_params.hpp"
-#include "util/file_io.hpp"
+#include "service/image_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -31,53 +30,37 @@ struct ImageBuildArgs {
   bool secure_pad_sbv2 = false;
 };
 
-void reject_keep(const std::string& value, const char* option) {
-  if (value == "keep" || value.empty()) {
-    throw BadInputError("cli.keep_not_allowed",
-                        fmt::format("{} '{}' is not allowed when building an image", option, value),
-                        fmt::format("name a value for {}; 'keep' only applies to merge", option));
-  }
+std::optional<std::uint32_t> elf_sha256_offset(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return parse_u32(text, "--elf-sha256-offset");
 }
 
-image::ImageBuildOptions build_options(const ImageBuildArgs& args, const chip::ChipDescription& chip) {
-  reject_keep(args.flash_mode, "--flash-mode");
-  reject_keep(args.flash_freq, "--flash-freq");
-  reject_keep(args.flash_size, "--flash-size");
-  const auto params = image::parse_flash_params(chip, args.flash_mode, args.flash_freq, args.flash_size);
-  image::ImageBuildOptions options = image::default_elf2image_options();
-  options.flash_mode = *params.mode;
-  options.flash_size_freq = static_cast<std::uint8_t>(*params.size_code | *params.frequency);
-  options.min_rev = static_cast<std::uint8_t>(args.min_rev);
-  options.min_chip_rev_full = static_cast<std::uint16_t>(args.min_rev_full);
-  options.max_chip_rev_full = static_cast<std::uint16_t>(args.max_rev_full);
-  options.append_digest = !args.dont_append_digest;
-  options.secure_pad_v2 = args.secure_pad_sbv2;
-  if (!args.elf_sha256_offset.empty())
-    options.elf_sha256_offset = parse_u32(args.elf_sha256_offset, "--elf-sha256-offset");
-  if (!args.pad_to_size.empty()) {
-    const auto size = chip.flash_size_bytes(args.pad_to_size);
-    options.pad_to_size = size ? *size : parse_u32(args.pad_to_size, "--pad-to-size");
-  }
-  return options;
+// --pad-to-size is a flash size name (4MB) or a number (0x10000).
+std::uint32_t pad_to_size(const std::string& text) {
+  if (text.empty()) return 0;
+  const auto size = chip::kEsp32s3.flash_size_bytes(text);
+  return size ? *size : parse_u32(text, "--pad-to-size");
 }
 
 void run(const ImageBuildArgs& args) {
-  const auto& chip = chip::kEsp32s3;
-  const auto options = build_options(args, chip);
-  Bytes output;
-  try {
-    output = image::elf_to_image(image::parse_elf(read_file(args.elf)), options, chip);
-  } catch (Error& error) {
-    error.with_context(fmt::format("building an image from {}", args.elf));
-    throw;
-  }
-  write_file_atomic(args.output, output);
-  const auto built = image::parse_app_image(output, chip);
-  std::cout << fmt::format("Wrote {} ({} bytes, {} segments, entry {:#x}) from {}\n", args.output, output.size(),
-                           built.segments.size(), built.header.entry_point, args.elf);
+  const service::ImageBuildRequest request{.elf = args.elf,
+                                           .output = args.output,
+                                           .flash_mode = args.flash_mode,
+                                           .flash_freq = args.flash_freq,
+                                           .flash_size = args.flash_size,
+                                           .min_rev = static_cast<std::uint8_t>(args.min_rev),
+                                           .min_rev_full = static_cast<std::uint16_t>(args.min_rev_full),
+                                           .max_rev_full = static_cast<std::uint16_t>(args.max_rev_full),
+                                           .elf_sha256_offset = elf_sha256_offset(args.elf_sha256_offset),
+                                           .pad_to_size = pad_to_size(args.pad_to_size),
+                                           .append_digest = !args.dont_append_digest,
+                                           .secure_pad_v2 = args.secure_pad_sbv2};
+  const auto result = service::build_app_image(request);
+  std::cout << fmt::format("Wrote {} ({} bytes, {} segments, entry {:#x}) from {}\n", args.output, result.size,
+                           result.segments, result.entry_point, args.elf);
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "image build",
     "Turn a firmware ELF into an app or bootloader image (esptool elf2image)",
     [](CLI::App& app) {

@@ -6,12 +6,10 @@
 #include <iostream>
 #include <string>
 
-#include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
 #include "command_registry.hpp"
-#include "image/app_image.hpp"
 #include "image_info_format.hpp"
-#include "util/file_io.hpp"
+#include "service/image_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -27,21 +25,20 @@ void print_json(const nlohmann::json& json) {
 }
 
 void run(const ImageInfoArgs& args) {
-  const auto& chip = chip::kEsp32s3;
-  image::AppImage image;
+  service::ImageInfoResult result;
   try {
-    image = image::parse_app_image(read_file(args.file), chip);
-  } catch (Error& error) {
-    error.with_context(fmt::format("reading image {}", args.file));
+    result = service::inspect_app_image({.file = args.file});
+  } catch (const Error& error) {
     if (args.json) print_json(error_to_json(error));
     throw;
   }
+  const auto& image = result.image;
   if (args.json) {
-    nlohmann::json json = image_info_json(image, chip);
+    nlohmann::json json = image_info_json(image, *result.chip);
     json["file"] = args.file;
     print_json(json);
   } else {
-    std::cout << format_image_info_text(image, chip);
+    std::cout << format_image_info_text(image, *result.chip);
   }
   if (!image.valid()) {
     std::cerr << fmt::format("{}: {} invalid\n", args.file,
@@ -52,10 +49,10 @@ void run(const ImageInfoArgs& args) {
   }
 }
 
-const RegisterGroup group{"image",
-                          "Inspect, build and merge ESP32-S3 firmware images (app, bootloader, flat flash images)"};
+const RegisterGroup kGroup{"image",
+                           "Inspect, build and merge ESP32-S3 firmware images (app, bootloader, flat flash images)"};
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "image info",
     "Show every header field, segment, checksum and hash of an app or bootloader image",
     [](CLI::App& app) {

@@ -6,11 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
 #include "command_registry.hpp"
-#include "image/merge.hpp"
-#include "util/file_io.hpp"
+#include "service/image_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -25,36 +23,26 @@ struct ImageMergeArgs {
 };
 
 void run(const ImageMergeArgs& args) {
-  const auto& chip = chip::kEsp32s3;
   if (args.pairs.size() % 2 != 0) {
     throw BadInputError("cli.merge_pairs", fmt::format("'{}' has no file after it", args.pairs.back()),
                         "give pairs of flash address and file: 0x0 bootloader.bin 0x8000 partitions.bin ...");
   }
-  image::MergeOptions options;
-  options.flash_params = image::parse_flash_params(chip, args.flash_mode, args.flash_freq, args.flash_size);
-  if (!args.fill_flash_size.empty()) {
-    const auto size = chip.flash_size_bytes(args.fill_flash_size);
-    if (!size) {
-      throw BadInputError("cli.bad_flash_size",
-                          fmt::format("--fill-flash-size '{}' is not a flash size", args.fill_flash_size),
-                          "use a flash size name such as 4MB or 8MB");
-    }
-    options.fill_to_size = *size;
-  }
-  std::vector<image::MergeInput> inputs;
+  std::vector<service::MergePart> parts;
   for (std::size_t i = 0; i < args.pairs.size(); i += 2) {
-    inputs.push_back({.address = parse_u32(args.pairs[i], "address"),
-                      .data = read_file(args.pairs[i + 1]),
-                      .name = args.pairs[i + 1]});
+    parts.push_back({.address = parse_u32(args.pairs[i], "address"), .file = args.pairs[i + 1]});
   }
-  const auto result = image::merge_images(std::move(inputs), options, chip);
+  const service::ImageMergeRequest request{.parts = std::move(parts),
+                                           .output = args.output,
+                                           .flash_mode = args.flash_mode,
+                                           .flash_freq = args.flash_freq,
+                                           .flash_size = args.flash_size,
+                                           .fill_flash_size = args.fill_flash_size};
+  const auto result = service::merge_flash_image(request);
   for (const auto& note : result.notes) std::cout << note << "\n";
-  write_file_atomic(args.output, result.data);
-  std::cout << fmt::format("Wrote {:#x} bytes to file {}, ready to flash to offset 0x0\n", result.data.size(),
-                           args.output);
+  std::cout << fmt::format("Wrote {:#x} bytes to file {}, ready to flash to offset 0x0\n", result.size, args.output);
 }
 
-const RegisterCommand command{{
+const RegisterCommand kCommand{{
     "image merge",
     "Merge bootloader, partition table, apps and data into one flat flash image (esptool merge_bin)",
     [](CLI::App& app) {

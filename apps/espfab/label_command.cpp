@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,9 +11,7 @@
 #include "command_registry.hpp"
 #include "label/label_format.hpp"
 #include "label/label_layout.hpp"
-#include "label/label_payload.hpp"
-#include "label/label_render.hpp"
-#include "util/file_io.hpp"
+#include "service/label_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -26,21 +23,16 @@ struct LabelArgs {
   bool json = false;
 };
 
-void make_label(LabelArgs args) {
-  const label::LabelFormat format = label::label_format_for_path(args.output);
-  if (args.fields.provisioned_date.empty()) {
-    args.fields.provisioned_date =
-        label::format_label_date(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
-  }
-  const label::LabelPlan plan = label::plan_label(args.fields, args.size);
-  write_file_atomic(args.output, label::render(plan, format));
+void make_label(const LabelArgs& args) {
+  const auto result = service::make_label({.fields = args.fields, .size = args.size, .output = args.output});
+  const label::LabelPlan& plan = result.plan;
   const label::LabelLayout& layout = plan.layout;
-  std::string format_name(label::extension(format));
+  std::string format_name(label::extension(result.format));
   for (char& c : format_name) c = static_cast<char>(c - 'a' + 'A');
   if (args.json) {
     const nlohmann::json out = {
         {"path", args.output},
-        {"format", label::extension(format)},
+        {"format", label::extension(result.format)},
         {"payload", plan.payload},
         {"width_dots", layout.width_dots},
         {"height_dots", layout.height_dots},
@@ -57,7 +49,7 @@ void make_label(LabelArgs args) {
       layout.qr_modules, layout.qr_modules, layout.module_dots, plan.payload);
 }
 
-const RegisterCommand label_command{{
+const RegisterCommand kLabelCommand{{
     "label",
     "Render a device label (QR code + serial, MAC, date) as PNG, PDF or ZPL",
     [](CLI::App& app) {

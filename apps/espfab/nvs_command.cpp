@@ -10,12 +10,7 @@
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
-#include "image/nvs_csv.hpp"
-#include "image/nvs_keys.hpp"
-#include "image/nvs_reader.hpp"
-#include "image/nvs_writer.hpp"
-#include "util/crypto.hpp"
-#include "util/file_io.hpp"
+#include "service/nvs_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -30,38 +25,18 @@ struct GenerateArgs {
   std::string keyfile;  // encrypt only
 };
 
-image::NvsKeys load_keys(const std::string& path) {
-  const SecretBytes file(read_file(path));
-  try {
-    return image::read_nvs_keys_partition(file.view());
-  } catch (Error& error) {
-    error.with_context("reading NVS keys " + path);
-    throw;
-  }
-}
-
 void generate(const GenerateArgs& args, bool encrypt) {
   const std::uint32_t size = parse_u32(args.size, "SIZE");
-  const image::NvsVersion version = args.version == 1 ? image::NvsVersion::V1 : image::NvsVersion::V2;
-  std::optional<image::NvsKeys> keys;
-  if (encrypt) keys.emplace(load_keys(args.keyfile));
-
-  const std::string text = read_text_file(args.csv);
-  image::NvsBuildResult result;
-  try {
-    // `file` rows are read relative to the current directory, as nvs_partition_gen.py does.
-    const auto items = image::parse_nvs_csv(text, [](const std::string& path) { return read_file(path); });
-    result = image::build_nvs_partition(items, size, {.version = version, .keys = keys ? &*keys : nullptr});
-  } catch (Error& error) {
-    error.with_context("building the NVS partition from " + args.csv);
-    throw;
-  }
+  const auto result =
+      service::generate_nvs_partition({.csv = args.csv,
+                                       .size = size,
+                                       .version = args.version == 1 ? image::NvsVersion::V1 : image::NvsVersion::V2,
+                                       .keyfile = encrypt ? args.keyfile : std::string(),
+                                       .output = args.output});
   for (const auto& warning : result.warnings) std::cerr << "warning: " << args.csv << ": " << warning << "\n";
-  // A plain partition may hold secrets the CSV put there: readable by its owner only.
-  write_file_atomic(args.output, result.partition, 0600);
   std::cout << fmt::format("{}: NVS partition, format v{}, {} bytes, {} page{} used{}\n", args.output, args.version,
-                           result.partition.size(), result.pages_used, result.pages_used == 1 ? "" : "s",
-                           encrypt ? ", XTS-AES encrypted with " + args.keyfile : "");
+                           result.size, result.pages_used, result.pages_used == 1 ? "" : "s",
+                           result.encrypted ? ", XTS-AES encrypted with " + args.keyfile : "");
 }
 
 void add_generate_options(CLI::App& app, GenerateArgs& args) {
@@ -83,18 +58,10 @@ struct KeygenArgs {
 };
 
 void keygen(const KeygenArgs& args) {
-  std::optional<image::NvsKeys> keys;
-  if (args.hmac_key.empty()) {
-    keys.emplace(image::NvsKeys::generate());
-  } else {
-    const SecretBytes hmac_key(read_file(args.hmac_key));
-    keys.emplace(image::NvsKeys::from_hmac_key(hmac_key.view()));
-  }
-  const SecretBytes image = image::build_nvs_keys_partition(*keys);
-  write_file_atomic(args.output, image.view(), 0600);
+  const auto result = service::generate_nvs_keys({.output = args.output, .hmac_key = args.hmac_key});
   std::cout << fmt::format(
-      "{}: nvs_keys partition (4096 bytes, mode 0600), XTS-AES-256 keys {}\n", args.output,
-      args.hmac_key.empty() ? "from the random generator" : "derived by HMAC-SHA256 from " + args.hmac_key);
+      "{}: nvs_keys partition ({} bytes, mode 0600), XTS-AES-256 keys {}\n", args.output, result.size,
+      result.derived_from_hmac_key ? "derived by HMAC-SHA256 from " + args.hmac_key : "from the random generator");
   std::cout << "  flash it to a data/nvs_keys partition flagged encrypted; keep it secret\n";
 }
 
@@ -107,102 +74,86 @@ struct InfoArgs {
   bool show_values = false;
 };
 
-bool looks_secret(ByteView data) {
-  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-  return text.find("PRIVATE KEY") != std::string_view::npos;
-}
-
-nlohmann::json value_to_json(const image::NvsValue& value, bool show_values) {
-  const auto type = static_cast<std::uint8_t>(value.type);
+nlohmann::json value_to_json(const service::NvsValueSummary& value) {
   nlohmann::json item{{"namespace", value.namespace_name},
                       {"namespace_index", value.namespace_index},
                       {"key", value.key},
-                      {"type", value.type == image::NvsType::BlobIndex ? "blob" : *image::nvs_type_name(type)},
+                      {"type", value.type},
                       {"page", value.page},
                       {"slot", value.slot},
                       {"crc_valid", value.crc_valid}};
-  if (image::nvs_type_is_integer(type)) {
-    if (image::nvs_integer_is_signed(type)) {
-      item["value"] = value.as_signed();
-    } else {
-      item["value"] = value.integer_bits;
-    }
+  if (value.signed_value) {
+    item["value"] = *value.signed_value;
     return item;
   }
-  item["size"] = value.data.size();
-  const ByteView data = value.data.view();
-  const std::string digest = to_hex(crypto::sha256(data));
-  item["sha256"] = digest;
-  if (value.type == image::NvsType::String) {
-    if (show_values || !looks_secret(data)) {
-      item["value"] = std::string(data.begin(), data.end());
-    } else {
-      item["value"] = value.data.redacted();
-    }
-  } else if (show_values) {
-    item["hex"] = to_hex(data);
+  if (value.unsigned_value) {
+    item["value"] = *value.unsigned_value;
+    return item;
   }
+  item["size"] = value.size;
+  item["sha256"] = value.sha256;
+  if (value.text) item["value"] = *value.text;
+  if (value.hex) item["hex"] = *value.hex;
   return item;
 }
 
-void info(const InfoArgs& args) {
-  const Bytes file = read_file(args.input);
-  std::optional<image::NvsKeys> keys;
-  if (!args.keyfile.empty()) keys.emplace(load_keys(args.keyfile));
-  image::NvsPartitionContents contents;
-  try {
-    contents = image::read_nvs_partition(file, keys ? &*keys : nullptr);
-  } catch (Error& error) {
-    error.with_context("reading NVS partition " + args.input);
-    throw;
+// The value column of the text listing: a string quoted, a number, a blob's hex, or its size and digest.
+std::string shown_value(const service::NvsValueSummary& value) {
+  if (value.signed_value) return std::to_string(*value.signed_value);
+  if (value.unsigned_value) return std::to_string(*value.unsigned_value);
+  if (value.text) return "\"" + *value.text + "\"";
+  if (value.hex) return *value.hex;
+  return fmt::format("{} bytes, sha256 {}", value.size, value.sha256.substr(0, 16));
+}
+
+void print_json(const InfoArgs& args, const service::NvsInfoResult& result) {
+  nlohmann::json pages = nlohmann::json::array();
+  for (const auto& page : result.pages) {
+    pages.push_back({{"index", page.index},
+                     {"state", page.state},
+                     {"sequence", page.sequence},
+                     {"version", page.version},
+                     {"header_crc_valid", page.header_crc_valid},
+                     {"entries_used", page.entries_used}});
   }
+  nlohmann::json namespaces = nlohmann::json::array();
+  for (const auto& ns : result.namespaces) namespaces.push_back({{"index", ns.index}, {"name", ns.name}});
   nlohmann::json values = nlohmann::json::array();
-  for (const auto& value : contents.values) values.push_back(value_to_json(value, args.show_values));
-  if (args.json) {
-    nlohmann::json pages = nlohmann::json::array();
-    for (const auto& page : contents.pages) {
-      pages.push_back({{"index", page.index},
-                       {"state", page.state},
-                       {"sequence", page.sequence},
-                       {"version", page.version},
-                       {"header_crc_valid", page.header_crc_valid},
-                       {"entries_used", page.entries_used}});
-    }
-    nlohmann::json namespaces = nlohmann::json::array();
-    for (const auto& ns : contents.namespaces) namespaces.push_back({{"index", ns.index}, {"name", ns.name}});
-    std::cout << nlohmann::json{{"input", args.input},
-                                {"size", file.size()},
-                                {"encrypted", keys.has_value()},
-                                {"valid", contents.valid()},
-                                {"pages", pages},
-                                {"namespaces", namespaces},
-                                {"values", values},
-                                {"problems", contents.problems}}
-                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
-  } else {
-    std::cout << fmt::format("{}: NVS partition, {} bytes, {} initialised page{}, {} namespace{}, {} value{}{}\n",
-                             args.input, file.size(), contents.pages.size(), contents.pages.size() == 1 ? "" : "s",
-                             contents.namespaces.size(), contents.namespaces.size() == 1 ? "" : "s",
-                             contents.values.size(), contents.values.size() == 1 ? "" : "s",
-                             keys ? " (decrypted)" : "");
-    for (const auto& value : values) {
-      std::string shown;
-      if (value.contains("value")) {
-        shown = value["value"].is_string() ? "\"" + value["value"].get<std::string>() + "\"" : value["value"].dump();
-      } else if (value.contains("hex")) {
-        shown = value["hex"].get<std::string>();
-      } else {
-        shown = fmt::format("{} bytes, sha256 {}", value["size"].get<std::size_t>(),
-                            value["sha256"].get<std::string>().substr(0, 16));
-      }
-      const std::string name = value["namespace"].get<std::string>() + ":" + value["key"].get<std::string>();
-      std::cout << fmt::format("  {:<28} {:<6} {}{}\n", name, value["type"].get<std::string>(), shown,
-                               value["crc_valid"].get<bool>() ? "" : "  CRC BAD");
-    }
-    for (const auto& problem : contents.problems) std::cout << "  problem: " << problem << "\n";
+  for (const auto& value : result.values) values.push_back(value_to_json(value));
+  std::cout << nlohmann::json{{"input", args.input},
+                              {"size", result.size},
+                              {"encrypted", result.decrypted},
+                              {"valid", result.valid()},
+                              {"pages", pages},
+                              {"namespaces", namespaces},
+                              {"values", values},
+                              {"problems", result.problems}}
+                   .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+}
+
+void print_text(const InfoArgs& args, const service::NvsInfoResult& result) {
+  std::cout << fmt::format("{}: NVS partition, {} bytes, {} initialised page{}, {} namespace{}, {} value{}{}\n",
+                           args.input, result.size, result.pages.size(), result.pages.size() == 1 ? "" : "s",
+                           result.namespaces.size(), result.namespaces.size() == 1 ? "" : "s", result.values.size(),
+                           result.values.size() == 1 ? "" : "s", result.decrypted ? " (decrypted)" : "");
+  for (const auto& value : result.values) {
+    const std::string name = value.namespace_name + ":" + value.key;
+    std::cout << fmt::format("  {:<28} {:<6} {}{}\n", name, value.type, shown_value(value),
+                             value.crc_valid ? "" : "  CRC BAD");
   }
-  if (!contents.valid()) throw ExitRequest{kExitCheckFailed};
+  for (const auto& problem : result.problems) std::cout << "  problem: " << problem << "\n";
+}
+
+void info(const InfoArgs& args) {
+  const auto result =
+      service::inspect_nvs_partition({.input = args.input, .keyfile = args.keyfile, .show_values = args.show_values});
+  if (args.json) {
+    print_json(args, result);
+  } else {
+    print_text(args, result);
+  }
+  if (!result.valid()) throw ExitRequest{kExitCheckFailed};
 }
 
 const RegisterGroup kGroup{"nvs", "Build, encrypt and inspect NVS partitions (nvs_partition_gen compatible)"};

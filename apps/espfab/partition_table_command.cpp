@@ -3,20 +3,13 @@
 // problem it finds. See docs/partition-table.md.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <iostream>
-#include <optional>
 #include <string>
-#include <vector>
 
-#include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
 #include "command_registry.hpp"
-#include "image/partition_binary.hpp"
-#include "image/partition_csv.hpp"
-#include "image/partition_csv_writer.hpp"
-#include "image/partition_verify.hpp"
-#include "util/file_io.hpp"
+#include "image/partition_table.hpp"
+#include "service/partition_table_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -54,88 +47,50 @@ void print_json(const nlohmann::json& json) {
   std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-std::uint64_t flash_size_bytes(const std::string& name) {
-  if (auto bytes = chip::kEsp32s3.flash_size_bytes(name)) return *bytes;
-  std::string valid;
-  for (const auto& size : chip::kEsp32s3.flash_sizes) valid += (valid.empty() ? "" : ", ") + std::string(size.name);
-  throw BadInputError("cli.bad_flash_size", fmt::format("--flash-size '{}' is not a flash size", name),
-                      fmt::format("use one of {}", valid));
-}
+// With --json an error in the table goes to stdout too (the files' and options' errors do not).
+void print_error_json(const Error& error) { print_json(error_to_json(error)); }
 
 void run(const PartitionTableArgs& args) {
   if (args.output.empty() && !args.json) {
     throw CLI::ValidationError("-o", "give an output file with -o OUT (or --json to only print the table)");
   }
-  const std::uint32_t offset = parse_u32(args.offset, "--offset");
-  std::optional<std::uint64_t> flash_size;
-  if (!args.flash_size.empty()) flash_size = flash_size_bytes(args.flash_size);
+  const service::PartitionTableRequest request{.input = args.input,
+                                               .output = args.output,
+                                               .flash_size = args.flash_size,
+                                               .table_offset = parse_u32(args.offset, "--offset"),
+                                               .md5 = !args.disable_md5,
+                                               .verify = !args.no_verify,
+                                               .on_table_error = args.json ? &print_error_json : nullptr};
+  const auto result = service::convert_partition_table(request);
 
-  const Bytes input = read_file(args.input);
-  const bool from_binary = image::looks_like_partition_binary(input);
-  image::PartitionTable table;
-  try {
-    if (from_binary) {
-      table = image::read_partition_binary(input, !args.disable_md5);
-    } else {
-      auto options = image::PartitionCsvOptions::for_chip(chip::kEsp32s3);
-      options.table_offset = offset;
-      table = image::parse_partition_csv(std::string_view(reinterpret_cast<const char*>(input.data()), input.size()),
-                                         options);
-    }
-  } catch (Error& error) {
-    error.with_context(fmt::format("reading {} {}", from_binary ? "binary partition table" : "CSV", args.input));
-    if (args.json) print_json(error_to_json(error));
-    throw;
-  }
-
-  std::vector<BadInputError> problems;
-  if (!args.no_verify) {
-    problems = image::find_partition_problems(table, {.table_offset = offset, .flash_size = flash_size});
-  } else if (flash_size) {
-    if (auto problem = image::flash_size_problem(table, *flash_size)) problems.push_back(std::move(*problem));
-  }
-  if (!problems.empty()) {
-    for (const auto& problem : problems) print_error(std::cerr, problem);
-    std::cerr << fmt::format("{}: {} problem{} in the partition table; nothing written\n", args.input, problems.size(),
-                             problems.size() == 1 ? "" : "s");
+  if (!result.problems.empty()) {
+    for (const auto& problem : result.problems) print_error(std::cerr, problem);
+    std::cerr << fmt::format("{}: {} problem{} in the partition table; nothing written\n", args.input,
+                             result.problems.size(), result.problems.size() == 1 ? "" : "s");
     if (args.json) {
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& problem : problems) list.push_back(error_to_json(problem)["error"]);
-      nlohmann::json json = error_to_json(problems.front());
+      for (const auto& problem : result.problems) list.push_back(error_to_json(problem)["error"]);
+      nlohmann::json json = error_to_json(result.problems.front());
       json["problems"] = std::move(list);
       print_json(json);
     }
     throw ExitRequest{kExitBadInput};
   }
 
-  // Build the whole output before touching the output file.
-  Bytes output;
-  try {
-    if (from_binary) {
-      output = to_bytes(image::write_partition_csv(table));
-    } else {
-      output = image::write_partition_binary(table, !args.disable_md5);
-    }
-  } catch (Error& error) {
-    error.with_context(fmt::format("writing {}", from_binary ? "CSV" : "binary partition table"));
-    if (args.json) print_json(error_to_json(error));
-    throw;
-  }
-  if (!args.output.empty()) write_file_atomic(args.output, output);
-
+  const bool from_binary = result.from_binary;
   if (args.json) {
     print_json({{"input", args.input},
                 {"input_format", from_binary ? "binary" : "csv"},
                 {"output", args.output.empty() ? nlohmann::json() : nlohmann::json(args.output)},
                 {"output_format", from_binary ? "csv" : "binary"},
-                {"table_offset", offset},
+                {"table_offset", request.table_offset},
                 {"md5", !args.disable_md5},
                 {"verified", !args.no_verify},
-                {"flash_end", table.flash_end()},
-                {"partitions", table_to_json(table)}});
+                {"flash_end", result.table.flash_end()},
+                {"partitions", table_to_json(result.table)}});
   } else {
-    std::cout << fmt::format("{} -> {}: {} partitions, {}{}\n", args.input, args.output, table.entries.size(),
-                             from_binary ? "CSV" : fmt::format("{}-byte binary", output.size()),
+    std::cout << fmt::format("{} -> {}: {} partitions, {}{}\n", args.input, args.output, result.table.entries.size(),
+                             from_binary ? "CSV" : fmt::format("{}-byte binary", result.output_size),
                              from_binary || args.disable_md5 ? "" : " with MD5");
   }
 }
