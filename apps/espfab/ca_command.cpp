@@ -13,15 +13,10 @@
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "hsm_key_options.hpp"
-#include "pki/local_ca.hpp"
-#include "pki/pkcs11_ca.hpp"
-#include "util/file_io.hpp"
+#include "service/ca_operations.hpp"
 
 namespace espfab::cli {
 namespace {
-
-constexpr const char* kLocalCaName = "espfab Local CA";
-constexpr const char* kHsmCaName = "espfab HSM CA";
 
 // `--pkcs11`: the CA key in a token; the PIN comes from an environment variable or a 0600 file.
 struct Pkcs11InitOptions {
@@ -41,7 +36,8 @@ struct InitArgs {
   Pkcs11InitOptions pkcs11;
 };
 
-void init_local(const InitArgs& args) {
+// A local CA: DIR and no PKCS#11 options.
+void check_local_options(const InitArgs& args) {
   if (args.dir.empty()) {
     throw BadInputError("cli.ca_init_dir", "no CA directory given",
                         "espfab ca init DIR for a local CA, or espfab ca init --pkcs11 ... for a key in an HSM");
@@ -50,15 +46,10 @@ void init_local(const InitArgs& args) {
     throw BadInputError("cli.ca_init_pkcs11_options", "PKCS#11 options given without --pkcs11",
                         "add --pkcs11 to create the certificate of a key in a token, or leave the options out");
   }
-  const pki::LocalCa ca =
-      pki::LocalCa::init(args.dir, {.common_name = args.common_name.empty() ? kLocalCaName : args.common_name,
-                                    .organization = args.organization,
-                                    .validity = std::chrono::days(args.days)});
-  std::cout << fmt::format("{}: created {}\n  ca.key (mode 0600), ca.crt, serial, index.txt\n", args.dir,
-                           ca.describe());
 }
 
-void init_pkcs11(const InitArgs& args) {
+// A CA key in a token: the key options, --certificate and --state-dir, and no DIR.
+pki::Pkcs11CaConfig pkcs11_config(const InitArgs& args) {
   const Pkcs11InitOptions& options = args.pkcs11;
   const std::string hint =
       "ca init --pkcs11 needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
@@ -77,35 +68,40 @@ void init_pkcs11(const InitArgs& args) {
   static_cast<pki::Pkcs11KeyConfig&>(config) = key;
   config.certificate = options.certificate;
   config.state_dir = options.state_dir;
-  pki::CaCertificateSpec subject;
-  subject.common_name = args.common_name.empty() ? kHsmCaName : args.common_name;
-  subject.organization = args.organization;
-  subject.validity = std::chrono::days(args.days);
-  pki::self_sign_ca_certificate(config, subject);
-  // Opening it proves the result: the certificate, the state and the token's key belong together.
-  const std::string description = pki::Pkcs11Ca::open(config).describe();
-  std::cout << fmt::format("{}: created {}\n  state in {}: serial, index.txt\n", options.certificate, description,
-                           options.state_dir);
+  return config;
+}
+
+// The station profile's [ca] section for the new CA.
+void print_profile_section(const pki::Pkcs11CaConfig& profile) {
   std::cout << "Station profile:\n  [ca]\n  backend = \"pkcs11\"\n"
-            << fmt::format("  module = \"{}\"\n  token = \"{}\"\n", key.module.string(), key.token_label);
-  if (!key.key_label.empty()) std::cout << fmt::format("  key_label = \"{}\"\n", key.key_label);
-  if (!key.key_id.empty()) std::cout << fmt::format("  key_id = \"{}\"\n", key.key_id);
-  if (!key.pin_env.empty()) std::cout << fmt::format("  pin_env = \"{}\"\n", key.pin_env);
-  // Absolute paths: the profile may live elsewhere than the current directory.
-  if (!key.pin_file.empty()) {
-    std::cout << fmt::format("  pin_file = \"{}\"\n", std::filesystem::absolute(key.pin_file).string());
-  }
-  std::cout << fmt::format("  certificate = \"{}\"\n  state_dir = \"{}\"\n",
-                           std::filesystem::absolute(options.certificate).string(),
-                           std::filesystem::absolute(options.state_dir).string());
+            << fmt::format("  module = \"{}\"\n  token = \"{}\"\n", profile.module.string(), profile.token_label);
+  if (!profile.key_label.empty()) std::cout << fmt::format("  key_label = \"{}\"\n", profile.key_label);
+  if (!profile.key_id.empty()) std::cout << fmt::format("  key_id = \"{}\"\n", profile.key_id);
+  if (!profile.pin_env.empty()) std::cout << fmt::format("  pin_env = \"{}\"\n", profile.pin_env);
+  if (!profile.pin_file.empty()) std::cout << fmt::format("  pin_file = \"{}\"\n", profile.pin_file.string());
+  std::cout << fmt::format("  certificate = \"{}\"\n  state_dir = \"{}\"\n", profile.certificate.string(),
+                           profile.state_dir.string());
 }
 
 void init(const InitArgs& args) {
+  service::CaInitRequest request{.dir = args.dir,
+                                 .common_name = args.common_name,
+                                 .organization = args.organization,
+                                 .validity = std::chrono::days(args.days)};
   if (args.pkcs11.enabled) {
-    init_pkcs11(args);
+    request.pkcs11 = pkcs11_config(args);
   } else {
-    init_local(args);
+    check_local_options(args);
   }
+  const service::CaInitResult result = service::init_ca(request);
+  if (!result.profile) {
+    std::cout << fmt::format("{}: created {}\n  ca.key (mode 0600), ca.crt, serial, index.txt\n", args.dir,
+                             result.description);
+    return;
+  }
+  std::cout << fmt::format("{}: created {}\n  state in {}: serial, index.txt\n", args.pkcs11.certificate,
+                           result.description, args.pkcs11.state_dir);
+  print_profile_section(*result.profile);
 }
 
 struct SignArgs {
@@ -118,17 +114,14 @@ struct SignArgs {
 };
 
 void sign(const SignArgs& args) {
-  pki::LocalCa ca = pki::LocalCa::open(args.ca_dir);
-  const pki::X509ReqPtr csr = pki::csr_from_pem(read_text_file(args.csr), "certificate request " + args.csr);
-  const pki::IssuedCertificate issued =
-      ca.sign(csr.get(), {.validity = std::chrono::days(args.days), .server_auth = args.server_auth});
-  std::string out = issued.certificate_pem;
-  if (args.chain) {
-    for (const auto& pem : issued.chain_pem) out += pem;
-  }
-  write_text_file_atomic(args.output, out);
-  std::cout << fmt::format("{}: serial {}, {}, valid {} days, signed by {}\n", args.output, issued.serial_hex,
-                           issued.subject, args.days, ca.describe());
+  const service::CaSignResult result = service::sign_certificate_request({.csr = args.csr,
+                                                                          .output = args.output,
+                                                                          .ca_dir = args.ca_dir,
+                                                                          .validity = std::chrono::days(args.days),
+                                                                          .server_auth = args.server_auth,
+                                                                          .chain = args.chain});
+  std::cout << fmt::format("{}: serial {}, {}, valid {} days, signed by {}\n", args.output, result.serial_hex,
+                           result.subject, args.days, result.ca_description);
 }
 
 const RegisterGroup kGroup{"ca", "The company CA: create it (local or in an HSM), issue device certificates"};
@@ -140,7 +133,8 @@ const RegisterCommand kInit{{
       auto args = std::make_shared<InitArgs>();
       app.add_option("DIR", args->dir, "directory for a local CA (created; must not hold a CA yet)");
       app.add_option("--cn", args->common_name,
-                     fmt::format("the CA's common name (default '{}', with --pkcs11 '{}')", kLocalCaName, kHsmCaName));
+                     fmt::format("the CA's common name (default '{}', with --pkcs11 '{}')",
+                                 service::kDefaultLocalCaName, service::kDefaultHsmCaName));
       app.add_option("--org", args->organization, "the CA's organization");
       app.add_option("--days", args->days, "validity of the CA certificate")->capture_default_str();
       Pkcs11InitOptions& pkcs11 = args->pkcs11;

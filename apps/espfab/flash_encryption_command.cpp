@@ -9,8 +9,7 @@
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
-#include "security/flash_encryption.hpp"
-#include "util/file_io.hpp"
+#include "service/flash_encryption_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -22,35 +21,17 @@ struct CryptArgs {
   std::string input;
 };
 
-security::FlashEncryptionKey load_key(const std::string& path) {
-  Bytes raw = read_file(path);
-  try {
-    return security::FlashEncryptionKey(SecretBytes(std::move(raw)));
-  } catch (Error& error) {
-    error.with_context("reading key file " + path);
-    throw;
-  }
-}
-
 void run_crypt(const CryptArgs& args, bool encrypt) {
   const std::uint32_t address = parse_u32(args.address, "--address");
-  const auto key = load_key(args.key);
-  Bytes data = read_file(args.input);
-  try {
-    if (encrypt) {
-      security::encrypt_flash_in_place(key, address, data);
-    } else {
-      security::decrypt_flash_in_place(key, address, data);
-    }
-  } catch (Error& error) {
-    error.with_context(fmt::format("{} {}", encrypt ? "encrypting" : "decrypting", args.input));
-    throw;
-  }
-  // Decrypted output is firmware plaintext, not key material; both are written atomically.
-  write_file_atomic(args.output, data);
+  const auto result = service::crypt_flash_file(
+      {.direction = encrypt ? service::FlashCryptDirection::Encrypt : service::FlashCryptDirection::Decrypt,
+       .key_file = args.key,
+       .address = address,
+       .input = args.input,
+       .output = args.output});
   std::cout << fmt::format("{} {} bytes at flash address 0x{:x} with an XTS-AES-{} key; wrote {}\n",
-                           encrypt ? "Encrypted" : "Decrypted", data.size(), address,
-                           key.length() == security::XtsKeyLength::Aes128 ? 128 : 256, args.output);
+                           encrypt ? "Encrypted" : "Decrypted", result.size, address,
+                           result.key_length == security::XtsKeyLength::Aes128 ? 128 : 256, args.output);
 }
 
 void configure_crypt(CLI::App& app, bool encrypt) {
@@ -79,27 +60,26 @@ void run_generate(const GenerateArgs& args) {
     throw BadInputError("cli.fe_keylen", fmt::format("--keylen {} is not supported", args.keylen),
                         "use 256 (XTS-AES-128) or 512 (XTS-AES-256)");
   }
-  const auto key = security::FlashEncryptionKey::generate(args.keylen == 256 ? security::XtsKeyLength::Aes128
-                                                                             : security::XtsKeyLength::Aes256);
-  write_file_atomic(args.output, key.key_file_bytes().view(), 0600);
+  service::generate_flash_encryption_key_file(
+      args.keylen == 256 ? security::XtsKeyLength::Aes128 : security::XtsKeyLength::Aes256, args.output);
   std::cout << fmt::format("Wrote a {}-bit flash encryption key to {} (mode 0600)\n", args.keylen, args.output);
 }
 
-const RegisterGroup group{"flash-encryption", "Host-side ESP32-S3 flash encryption (XTS-AES, like espsecure)"};
+const RegisterGroup kGroup{"flash-encryption", "Host-side ESP32-S3 flash encryption (XTS-AES, like espsecure)"};
 
-const RegisterCommand encrypt_command{{
+const RegisterCommand kEncrypt{{
     "flash-encryption encrypt",
     "Encrypt data for a flash address with a device key (espsecure encrypt_flash_data --aes_xts)",
     [](CLI::App& app) { configure_crypt(app, true); },
 }};
 
-const RegisterCommand decrypt_command{{
+const RegisterCommand kDecrypt{{
     "flash-encryption decrypt",
     "Decrypt data read from a flash address with a device key (espsecure decrypt_flash_data --aes_xts)",
     [](CLI::App& app) { configure_crypt(app, false); },
 }};
 
-const RegisterCommand generate_command{{
+const RegisterCommand kGenerateKey{{
     "flash-encryption generate-key",
     "Write a random flash encryption key file (espsecure generate_flash_encryption_key)",
     [](CLI::App& app) {

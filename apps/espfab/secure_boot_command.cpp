@@ -6,15 +6,14 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "hsm_key_options.hpp"
-#include "security/secure_boot_v2.hpp"
-#include "service/hsm_signing_key.hpp"
-#include "util/file_io.hpp"
+#include "service/secure_boot_operations.hpp"
 
 namespace espfab::cli {
 namespace {
@@ -42,14 +41,15 @@ void check_one_key_source(bool pem_given, const HsmKeyOptions& hsm, const char* 
   }
 }
 
-std::unique_ptr<service::HsmSigningKey> open_hsm_key(const HsmKeyOptions& hsm) {
-  // The signing key in a token instead of a PEM file (docs/security.md, "Signing with an HSM key").
-  auto key = service::HsmSigningKey::open(
-      hsm.config("an HSM key needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
-                 "--pin-file FILE); see docs/security.md, \"Signing with an HSM key\""));
-  std::cout << fmt::format("Using {}\n", key->describe());
-  return key;
+// The signing key in a token instead of a PEM file (docs/security.md, "Signing with an HSM key").
+std::optional<pki::Pkcs11KeyConfig> hsm_key_config(const HsmKeyOptions& hsm) {
+  if (!hsm.given()) return std::nullopt;
+  return hsm.config(
+      "an HSM key needs --pkcs11-module PATH --token LABEL (--key-label L | --key-id HEX) (--pin-env VAR | "
+      "--pin-file FILE); see docs/security.md, \"Signing with an HSM key\"");
 }
+
+void print_hsm_key(const std::string& description) { std::cout << fmt::format("Using {}\n", description); }
 
 struct DigestArgs {
   std::string key;
@@ -59,14 +59,8 @@ struct DigestArgs {
 
 void run_digest(const DigestArgs& args) {
   check_one_key_source(!args.key.empty(), args.hsm, "KEY");
-  security::KeyDigest digest{};
-  if (args.hsm.given()) {
-    digest = open_hsm_key(args.hsm)->public_key().digest();
-  } else {
-    const auto key = security::load_sbv2_key_file(args.key, false);
-    digest = security::sbv2_public_key(key.get()).digest();
-  }
-  write_file_atomic(args.output, digest);
+  const security::KeyDigest digest = service::write_public_key_digest(
+      {.key_file = args.key, .hsm = hsm_key_config(args.hsm), .output = args.output, .hsm_key_opened = print_hsm_key});
   std::cout << fmt::format("Public key digest: {}\nWrote 32 bytes to {}\n", spaced_hex(digest), args.output);
 }
 
@@ -80,24 +74,21 @@ struct SignArgs {
 
 void run_sign(const SignArgs& args) {
   check_one_key_source(!args.keys.empty(), args.hsm, "--key");
-  std::vector<std::unique_ptr<security::SigningKey>> owned;
-  std::vector<const security::SigningKey*> keys;
-  if (args.hsm.given()) owned.push_back(open_hsm_key(args.hsm));
-  for (const auto& path : args.keys) owned.push_back(security::PemSigningKey::from_file(path));
-  for (const auto& key : owned) keys.push_back(key.get());
-  const Bytes input = read_file(args.input);
-  security::SignResult result;
-  try {
-    result = security::sign_image(input, keys, {.append = args.append});
-  } catch (Error& error) {
-    error.with_context("signing " + args.input);
-    throw;
-  }
-  for (const auto& note : result.notes) std::cout << note << "\n";
-  std::cout << fmt::format("{} signing key(s) found.\n", keys.size());
-  write_file_atomic(args.output, result.image);
+  const auto signature = service::sign_image_file({
+      .key_files = {args.keys.begin(), args.keys.end()},
+      .hsm = hsm_key_config(args.hsm),
+      .append = args.append,
+      .input = args.input,
+      .output = args.output,
+      .hsm_key_opened = print_hsm_key,
+      .signed_image =
+          [](const service::SecureBootSignature& signed_image) {
+            for (const auto& note : signed_image.notes) std::cout << note << "\n";
+            std::cout << fmt::format("{} signing key(s) found.\n", signed_image.keys);
+          },
+  });
   std::cout << fmt::format("Signed {} bytes of data from {}. Signature sector now has {} signature blocks.\n",
-                           result.data_size, args.input, result.total_blocks);
+                           signature.data_size, args.input, signature.total_blocks);
 }
 
 struct VerifyArgs {
@@ -107,16 +98,8 @@ struct VerifyArgs {
 };
 
 void run_verify(const VerifyArgs& args) {
-  const auto key = security::load_sbv2_key_file(args.key, false);
-  const auto public_key = security::sbv2_public_key(key.get());
-  const Bytes image = read_file(args.input);
-  security::VerifyResult result;
-  try {
-    result = security::verify_with_key(image, public_key);
-  } catch (Error& error) {
-    error.with_context("verifying " + args.input);
-    throw;
-  }
+  const auto verification = service::verify_image_file(args.key, args.input);
+  const security::VerifyResult& result = verification.result;
   if (args.json) {
     nlohmann::json blocks = nlohmann::json::array();
     for (const auto& block : result.blocks) {
@@ -124,7 +107,8 @@ void run_verify(const VerifyArgs& args) {
       if (block.key_digest) item["key_digest"] = to_hex(*block.key_digest);
       blocks.push_back(std::move(item));
     }
-    nlohmann::json out{{"verified", result.verified}, {"blocks", blocks}, {"key_digest", to_hex(public_key.digest())}};
+    nlohmann::json out{
+        {"verified", result.verified}, {"blocks", blocks}, {"key_digest", to_hex(verification.key_digest)}};
     if (result.verified_block) out["verified_block"] = *result.verified_block;
     if (!result.verified) out["reason"] = result.reason;
     print_json(out);
@@ -148,14 +132,7 @@ struct InfoArgs {
 };
 
 void run_info(const InfoArgs& args) {
-  const Bytes image = read_file(args.input);
-  std::vector<security::SignatureInfo> info;
-  try {
-    info = security::signature_info(image);
-  } catch (Error& error) {
-    error.with_context("reading the signature sector of " + args.input);
-    throw;
-  }
+  const std::vector<security::SignatureInfo> info = service::read_signature_info(args.input);
   if (args.json) {
     nlohmann::json blocks = nlohmann::json::array();
     for (const auto& block : info) {
@@ -173,9 +150,9 @@ void run_info(const InfoArgs& args) {
   }
 }
 
-const RegisterGroup group{"secure-boot", "Secure Boot V2 (RSA-3072): key digests, signing, verification"};
+const RegisterGroup kGroup{"secure-boot", "Secure Boot V2 (RSA-3072): key digests, signing, verification"};
 
-const RegisterCommand digest_command{{
+const RegisterCommand kDigest{{
     "secure-boot digest",
     "Write the SHA-256 public key digest that goes into a SECURE_BOOT_DIGESTn key block",
     [](CLI::App& app) {
@@ -195,7 +172,7 @@ const RegisterCommand digest_command{{
     },
 }};
 
-const RegisterCommand sign_command{{
+const RegisterCommand kSign{{
     "secure-boot sign",
     "Sign a bootloader or app image with one to three RSA-3072 keys (espsecure sign_data --version 2)",
     [](CLI::App& app) {
@@ -222,7 +199,7 @@ const RegisterCommand sign_command{{
     },
 }};
 
-const RegisterCommand verify_command{{
+const RegisterCommand kVerify{{
     "secure-boot verify",
     "Check a signed image against a public key (espsecure verify_signature --version 2)",
     [](CLI::App& app) {
@@ -235,7 +212,7 @@ const RegisterCommand verify_command{{
     },
 }};
 
-const RegisterCommand info_command{{
+const RegisterCommand kInfo{{
     "secure-boot info",
     "List the valid signature blocks of a signed image and their key digests (espsecure signature_info_v2)",
     [](CLI::App& app) {

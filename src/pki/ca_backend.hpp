@@ -39,7 +39,8 @@ struct IndexEntry {
 // True when the entry's subject has exactly this CN (RFC 2253: "CN=x,O=..." or "...,CN=x").
 bool issued_to(const IndexEntry& entry, std::string_view common_name);
 
-class CaBackend {
+// An interface, used by reference; implementations choose their own copy and move.
+class CaBackend {  // NOLINT(cppcoreguidelines-special-member-functions)
  public:
   virtual ~CaBackend() = default;
   // Checks the CSR's own signature first (BadInputError if it does not verify).

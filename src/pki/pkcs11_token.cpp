@@ -136,6 +136,8 @@ class ModuleClaim {
   }
   ModuleClaim(const ModuleClaim&) = delete;
   ModuleClaim& operator=(const ModuleClaim&) = delete;
+  ModuleClaim(ModuleClaim&&) = delete;
+  ModuleClaim& operator=(ModuleClaim&&) = delete;
 
  private:
   static std::string canonical_name(const std::filesystem::path& module) {
@@ -186,6 +188,8 @@ class Pkcs11Key::Session {
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
+  Session(Session&&) = delete;
+  Session& operator=(Session&&) = delete;
 
   void open() {
     load();

@@ -60,6 +60,8 @@ class Pkcs11Key {
   ~Pkcs11Key();
   Pkcs11Key(const Pkcs11Key&) = delete;
   Pkcs11Key& operator=(const Pkcs11Key&) = delete;
+  Pkcs11Key(Pkcs11Key&&) = delete;
+  Pkcs11Key& operator=(Pkcs11Key&&) = delete;
 
   // The private key; sign/decrypt operations run in the token. Valid while this object lives.
   EVP_PKEY* key() const noexcept;
