@@ -4,8 +4,9 @@
 
 #include <iostream>
 
+#include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
-#include "loader/stub.hpp"
+#include "loader/stub_locator.hpp"
 #include "util/error.hpp"
 
 namespace espfab::cli {
@@ -23,8 +24,11 @@ std::shared_ptr<ConnectionOptions> add_connection_options(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--after", options->after, "after the command: hard_reset, no_reset, no_reset_stub")
       ->capture_default_str();
-  app.add_option("--stub", options->stub_file,
-                 "upload this flasher stub (esptool's JSON stub for ESP32-S3); default: ROM loader only");
+  auto* stub = app.add_option("--stub", options->stub_file,
+                              "upload this flasher stub (esptool's JSON format) instead of the one espfab finds: "
+                              "$ESPFAB_STUB, then the esptool-js package scripts/setup installs (espfab --version "
+                              "says which)");
+  app.add_flag("--no-stub", options->no_stub, "talk to the ROM loader only (no flasher stub)")->excludes(stub);
   app.add_option("--connect-attempts", options->connect_attempts, "reset + sync attempts before giving up")
       ->capture_default_str();
   app.add_flag("--json", options->json, "print one JSON object instead of text");
@@ -37,7 +41,9 @@ loader::ConnectionSettings connection_settings(const ConnectionOptions& options)
   settings.before = loader::parse_before_reset(options.before);
   settings.attempts = options.connect_attempts;
   settings.baud = options.baud;
-  if (!options.stub_file.empty()) settings.stub = loader::load_stub_file(options.stub_file);
+  // The stub is chosen for the ESP32-S3, the one chip the station provisions.
+  settings.stub =
+      loader::load_stub(loader::locate_stub(loader::stub_request(options.stub_file, options.no_stub), chip::kEsp32s3));
   return settings;
 }
 

@@ -1,4 +1,4 @@
-// What every device command shares: --port/--baud/--before/--after/--stub/--json, opening the
+// What every device command shares: --port/--baud/--before/--after/--stub/--no-stub/--json, opening the
 // link and the loader session, applying --after, and printing results or errors as JSON.
 #pragma once
 
@@ -21,7 +21,8 @@ struct ConnectionOptions {
   std::uint32_t baud = 921600;
   std::string before = "default_reset";
   std::string after = "hard_reset";
-  std::string stub_file;
+  std::string stub_file;  // --stub; empty: the search of loader/stub_locator.hpp
+  bool no_stub = false;   // --no-stub: the ROM loader
   unsigned connect_attempts = 7;
   bool json = false;
 };

@@ -1,4 +1,4 @@
-// `espfab erase-flash`: erase the whole flash (needs the flasher stub: --stub FILE).
+// `espfab erase-flash`: erase the whole flash (needs the flasher stub, espfab's default; not with --no-stub).
 #include <iostream>
 
 #include "command_registry.hpp"
@@ -23,7 +23,7 @@ void run(const ConnectionOptions& options, bool force) {
 
 const RegisterCommand kCommand{{
     "erase-flash",
-    "Erase the whole flash (needs --stub)",
+    "Erase the whole flash (with the flasher stub; the ROM loader has no erase)",
     [](CLI::App& app) {
       auto options = add_connection_options(app);
       auto force = std::make_shared<bool>(false);

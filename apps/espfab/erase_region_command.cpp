@@ -1,4 +1,4 @@
-// `espfab erase-region ADDR SIZE`: erase whole 4 KiB sectors (needs the flasher stub: --stub FILE).
+// `espfab erase-region ADDR SIZE`: erase whole 4 KiB sectors (needs the flasher stub, espfab's default).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -34,7 +34,7 @@ void run(const ConnectionOptions& options, const EraseRegionArgs& args) {
 
 const RegisterCommand kCommand{{
     "erase-region",
-    "Erase SIZE bytes of flash at ADDRESS, both multiples of 4 KiB (needs --stub)",
+    "Erase SIZE bytes of flash at ADDRESS, both multiples of 4 KiB (with the flasher stub)",
     [](CLI::App& app) {
       auto options = add_connection_options(app);
       auto args = std::make_shared<EraseRegionArgs>();

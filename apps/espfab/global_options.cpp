@@ -7,8 +7,9 @@ namespace espfab::cli {
 
 const std::vector<HoistedOption>& hoisted_connection_options() {
   static const std::vector<HoistedOption> options{
-      {"-p", true},       {"--port", true},  {"-b", true},     {"--baud", true},
-      {"--before", true}, {"--after", true}, {"--stub", true}, {"--connect-attempts", true},
+      {"-p", true},     {"--port", true},     {"-b", true},
+      {"--baud", true}, {"--before", true},   {"--after", true},
+      {"--stub", true}, {"--no-stub", false}, {"--connect-attempts", true},
   };
   return options;
 }

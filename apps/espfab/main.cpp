@@ -6,9 +6,11 @@
 #include <map>
 #include <sstream>
 
+#include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
 #include "command_registry.hpp"
 #include "global_options.hpp"
+#include "loader/stub_locator.hpp"
 #include "util/file_io.hpp"
 #include "util/log.hpp"
 
@@ -57,15 +59,26 @@ CLI::App& subcommand_for(CLI::App& root, const std::string& path, const std::str
 
 }  // namespace
 
+// "espfab 0.x.y" and the flasher stub device commands would upload.
+std::string version_text() {
+  std::string stub;
+  try {
+    stub = loader::locate_stub(loader::stub_request(), chip::kEsp32s3).describe();
+  } catch (const Error& error) {
+    stub = error.message();
+  }
+  return std::string("espfab ") + ESPFAB_VERSION + "\nloader: " + stub;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{
       "espfab: factory provisioning station for ESP32-S3 modules.\n"
       "Flashes, tests, gives each device its identity, locks it down and registers it.\n"
       "Every command explains itself with --help; exit codes are listed in docs/cli.md.\n"
-      "Connection options (--port, --baud, --before, --after, --stub) go before or after the command:\n"
+      "Connection options (--port, --baud, --before, --after, --stub, --no-stub) go before or after the command:\n"
       "  espfab --port rfc2217://fixture1:4000 write-flash 0x0 merged.bin"};
   app.name("espfab");
-  app.set_version_flag("--version", std::string("espfab ") + ESPFAB_VERSION);
+  app.set_version_flag("--version", std::function<std::string()>(version_text));
   app.require_subcommand(1);
   // Option callbacks run before subcommand callbacks, so logging is set up before any work.
   std::string log_level = "warn";

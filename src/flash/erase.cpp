@@ -13,8 +13,8 @@ void require_stub(const loader::Session& session, const char* what) {
   if (!session.stub_running()) {
     throw BadInputError("flash.erase_needs_stub",
                         fmt::format("{} needs the flasher stub; the ESP32-S3 ROM loader has no erase command", what),
-                        "pass --stub FILE with esptool's ESP32-S3 stub (esptool/targets/stub_flasher/1/esp32s3.json), "
-                        "or overwrite the area with write-flash");
+                        "use the flasher stub: leave out --no-stub (run scripts/setup if `espfab --version` finds "
+                        "none) or pass --stub FILE; or overwrite the area with write-flash");
   }
 }
 

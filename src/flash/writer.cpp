@@ -37,26 +37,30 @@ class RegionWriter {
       result.elapsed = std::chrono::steady_clock::now() - start;
       return result;
     }
-    if (write.compress) {
-      result.wire_bytes = write_compressed(write, progress);
-    } else {
-      result.wire_bytes = write_raw(write, progress);
-    }
-    if (client_.mode() == LoaderMode::Stub) {
-      // The stub writes the last block while the next command arrives: a cheap READ_REG waits for it.
-      auto dummy = commands::read_reg(session_.description().registers.chip_detect_magic_reg);
-      dummy.timeout = write_timeout(session_.flash_block() * 4ull);
-      client_.command(dummy);
-    }
-    if (write.verify) {
-      const std::string actual = device_md5_hex(client_, write.address, write.size());
-      if (actual != write.md5_hex) {
-        throw ProtocolError("flash.verify_failed",
-                            fmt::format("MD5 of {} on the chip is {}, expected {}", write.label, actual, write.md5_hex),
-                            "the flash does not hold what was sent; write it again, and check the link and the "
-                            "module's flash if it repeats");
+    const unsigned attempts = std::max(1u, options_.region_attempts);
+    for (result.attempts = 1;; ++result.attempts) {
+      result.wire_bytes += write.compress ? write_compressed(write, progress) : write_raw(write, progress);
+      if (client_.mode() == LoaderMode::Stub) {
+        // The stub writes the last block while the next command arrives: a cheap READ_REG waits for it.
+        auto dummy = commands::read_reg(session_.description().registers.chip_detect_magic_reg);
+        dummy.timeout = write_timeout(session_.flash_block() * 4ull);
+        client_.command(dummy);
       }
-      result.verified = true;
+      if (!write.verify) break;
+      const std::string actual = device_md5_hex(client_, write.address, write.size());
+      if (actual == write.md5_hex) {
+        result.verified = true;
+        break;
+      }
+      if (result.attempts >= attempts) {
+        throw ProtocolError(
+            "flash.verify_failed",
+            fmt::format("MD5 of {} on the chip is {}, expected {} (written {} time{})", write.label, actual,
+                        write.md5_hex, result.attempts, result.attempts == 1 ? "" : "s"),
+            "the flash does not hold what was sent; check the link (cable, baud) and the module's flash");
+      }
+      log::get("flash")->warn("{}: MD5 on the chip is {}, expected {}: writing the region again ({} of {})",
+                              write.label, actual, write.md5_hex, result.attempts + 1, attempts);
     }
     progress.finish();
     result.elapsed = std::chrono::steady_clock::now() - start;

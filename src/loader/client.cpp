@@ -95,8 +95,9 @@ std::optional<Response> LoaderClient::wait_response(Opcode opcode, const Deadlin
       drain();
       throw DeviceStatusError("loader.unsupported_command",
                               fmt::format("the {} loader does not support {}", to_string(mode_), to_string(opcode)),
-                              is_stub_only(opcode) ? "this command needs the flasher stub: pass --stub FILE"
-                                                   : "the chip may be in Secure Download Mode");
+                              is_stub_only(opcode)
+                                  ? "this command needs the flasher stub: leave out --no-stub, or pass --stub FILE"
+                                  : "the chip may be in Secure Download Mode");
     }
   }
   throw ProtocolError("loader.no_matching_response",

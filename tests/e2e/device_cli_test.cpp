@@ -76,7 +76,7 @@ TEST(DeviceCli, WriteThenReadBackInRomAndStubMode) {
   TempDir dir;
   const std::string app = random_text(70'000);
   const auto app_path = write_bytes(dir, "app.bin", app);
-  auto result = run_espfab({"write-flash", "--port", emu.url(), "--json", "0x10000", app_path.string()});
+  auto result = run_espfab({"write-flash", "--port", emu.url(), "--no-stub", "--json", "0x10000", app_path.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto written = nlohmann::json::parse(result.out);
   EXPECT_EQ(written.at("loader"), "rom");
@@ -99,11 +99,11 @@ TEST(DeviceCli, WriteThenReadBackInRomAndStubMode) {
 
 TEST(DeviceCli, EraseWithoutStubIsRefusedWithHint) {
   EmulatorProcess emu;
-  auto result = run_espfab({"erase-flash", "--port", emu.url(), "--after", "no_reset"});
+  auto result = run_espfab({"erase-flash", "--port", emu.url(), "--no-stub", "--after", "no_reset"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("error[flash.erase_needs_stub]"), std::string::npos) << result.err;
-  EXPECT_NE(result.err.find("hint: pass --stub FILE"), std::string::npos) << result.err;
-  result = run_espfab({"erase-region", "--port", emu.url(), "--json", "0x1000", "0x1000"});
+  EXPECT_NE(result.err.find("hint: use the flasher stub"), std::string::npos) << result.err;
+  result = run_espfab({"--no-stub", "erase-region", "--port", emu.url(), "--json", "0x1000", "0x1000"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(nlohmann::json::parse(result.out).at("error").at("code"), "flash.erase_needs_stub");
 }
@@ -136,6 +136,26 @@ TEST(DeviceCli, NobodyListeningIsIoError) {
     EXPECT_EQ(result.exit_code, 7) << result.err;
     EXPECT_NE(result.err.find("transport.connect_failed"), std::string::npos) << result.err;
   }
+}
+
+TEST(DeviceCli, TheStubIsUsedWithoutBeingAskedFor) {
+  EmulatorProcess emu;
+  TempDir dir;
+  const std::vector<std::string> env{"ESPFAB_STUB=" + known_stub()};
+  const auto version = run_espfab({"--version"}, env);
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_NE(version.out.find("loader: flasher stub " + known_stub() + " (ESPFAB_STUB)"), std::string::npos)
+      << version.out;
+  const auto app_path = write_bytes(dir, "app.bin", random_text(20'000));
+  auto result = run_espfab({"write-flash", "--port", emu.url(), "--json", "0x10000", app_path.string()}, env);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("loader"), "stub");
+  result = run_espfab({"erase-region", "--port", emu.url(), "0x10000", "4K"}, env);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // A stub named but not there is an error, not a quiet fall-back to the ROM loader.
+  result = run_espfab({"chip-id", "--port", emu.url()}, {"ESPFAB_STUB=" + (dir / "typo.json").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("error[loader.stub_missing]"), std::string::npos) << result.err;
 }
 
 }  // namespace

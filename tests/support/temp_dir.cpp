@@ -1,8 +1,11 @@
 #include "support/temp_dir.hpp"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -16,6 +19,12 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  // ESPFAB_KEEP_FAILED_TEST_DIRS=1: a failed test leaves its directory for a post-mortem (a rare
+  // failure of a long campaign can then be read, not just seen).
+  if (std::getenv("ESPFAB_KEEP_FAILED_TEST_DIRS") != nullptr && ::testing::Test::HasFailure()) {
+    std::cerr << "kept the failed test's directory " << path_ << "\n";
+    return;
+  }
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
 }

@@ -8,13 +8,15 @@
 #include <memory>
 #include <set>
 
+#include "chip/esp32s3.hpp"
 #include "emulator/efuse_controller.hpp"
 #include "emulator/factory_test_app.hpp"
 #include "image/secure_cert_tlv.hpp"
 #include "integration/station/served_device.hpp"
+#include "security/efuse_burner.hpp"
+#include "security/loader_efuse_registers.hpp"
 #include "service/demo_assets.hpp"
 #include "station/firmware_set.hpp"
-#include "support/expect_error.hpp"
 #include "support/station/step_harness.hpp"
 
 namespace espfab::station {
@@ -189,6 +191,39 @@ TEST_F(StepBodiesOnAChip, PlanSecurityPlansTheProfilesBurnForABlankChipAndBurnsN
   }
   EXPECT_TRUE(after_boot) << "the final lock waits for the verified boot";
   EXPECT_EQ(chip().chip().efuse().program_cycles(), cycles_before);
+}
+
+TEST_F(StepBodiesOnAChip, BurnFeKeyLeavesTheKeyReadableAndBurnEfusesHidesItAndTurnsEncryptionOn) {
+  start();
+  run_through({"connect", "flash-factory", "allocate-serial", "issue-identity", "inject-identity", "plan-security"});
+  const auto* planned = h().output<SecurityPlan>();
+  ASSERT_TRUE(planned && planned->fe_key);
+  const auto key_block_bytes = planned->fe_key->efuse_block_bytes(0);
+  unsigned key_block = 6;
+  for (const auto& batch : planned->plan->batches) {
+    for (const auto& write : batch.key_blocks) {
+      if (write.source == security::KeySource::DeviceFlashEncryptionKey) key_block = write.key_block;
+    }
+  }
+  ASSERT_LT(key_block, 6u);
+  const auto fe_key = h().run("burn-fe-key");
+  ASSERT_EQ(fe_key.verdict, StepVerdict::Continue) << fe_key.reason;
+  EXPECT_TRUE(h().output<FeKeyBurn>()->burned_now);
+  const auto on_chip = chip().chip().efuse().key_block(key_block);
+  EXPECT_TRUE(std::equal(on_chip.begin(), on_chip.end(), key_block_bytes.view().begin()))
+      << "the chip holds this run's key, still readable";
+  EXPECT_FALSE(chip().chip().efuse().flash_encryption_enabled());
+  run_through({"flash-production"});
+  const auto burn = h().run("burn-efuses");
+  ASSERT_EQ(burn.verdict, StepVerdict::Continue) << burn.reason;
+  EXPECT_TRUE(chip().chip().efuse().flash_encryption_enabled());
+  EXPECT_FALSE(chip().chip().efuse().secure_download_mode()) << "the final lock waits for verify-boot";
+  EXPECT_TRUE(h().db.efuse_snapshot(kMac, "after-burn").has_value());
+  // Read through the loader, as any host would: RD_DIS set, the block reads as zeros.
+  security::LoaderEfuseRegisters registers(device_session(h().ctx).client());
+  const auto efuses = security::read_efuses(registers);
+  EXPECT_TRUE(efuses.read_protected(static_cast<int>(key_block)));
+  EXPECT_EQ(efuses.block_bytes(chip::kEsp32s3.efuse.first_key_block + key_block), Bytes(32, 0));
 }
 
 TEST_F(StepBodiesOnAChip, VerifyBootAndFinalLockProveAndLockTheChip) {

@@ -188,7 +188,25 @@ TEST_F(WriterTest, Md5MismatchIsNeverSilent) {
   } catch (const ProtocolError& e) {
     EXPECT_EQ(e.code(), "flash.verify_failed");
     EXPECT_NE(e.message().find("app.bin @0x10000"), std::string::npos);
+    EXPECT_NE(e.message().find("(written 2 times)"), std::string::npos) << e.message();
   }
+}
+
+TEST_F(WriterTest, ARegionTheLinkDamagedUnseenIsWrittenAgainAndVerified) {
+  open(true);
+  WriteOptions options;
+  unsigned damaged = 0;
+  options.progress = [&](const ProgressEvent& event) {
+    // Once: a block arrived damaged in a way its XOR checksum could not see.
+    if (event.finished() && damaged++ == 0) device.flash[0x10000] ^= 0x01;
+  };
+  const Bytes app = sample(4096, 9);
+  const auto results = write_flash(*session, plan({file(0x10000, app, "app.bin")}), options);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].attempts, 2u);
+  EXPECT_TRUE(results[0].verified);
+  EXPECT_EQ(device.count(0x13), 2u) << "two FLASH_MD5 reads, one per write";
+  EXPECT_TRUE(std::equal(app.begin(), app.end(), device.flash.begin() + 0x10000));
 }
 
 TEST_F(WriterTest, ProgressReportsBytesPerRegion) {
