@@ -8,10 +8,12 @@ For each baud rate and image set (bootloader + partition table + app) it measure
 `espfab write-flash` from process start to "hash verified" (connect, CHANGE_BAUDRATE, stub upload,
 compressed write, MD5 of every region) and divides it by the wire lower bound: the bytes that must
 cross the link (zlib level 9 data, SLIP escapes, packet framing) at baud/10 bytes per second.
---esptool-js-modules (a node_modules holding esptool-js 0.7.0, e.g. the one ctest's
-e2e.esptool_js.install puts into the build tree) gives espfab its flasher stub (espfab-emu runs
-published stubs only), and it times esptool-js's main() + writeFlash (compressed, MD5 checked) on
-the same images.
+espfab runs with its defaults: the flasher stub it finds itself (scripts/setup installs
+esptool-js's; `espfab --version` says which, and the bench prints it), or, when it finds none, the
+stub of --esptool-js-modules (a node_modules holding esptool-js 0.7.0, e.g. the one ctest's
+e2e.esptool_js.install puts into the build tree) through ESPFAB_STUB (espfab-emu runs published
+stubs only). The same directory's esptool-js main() + writeFlash (compressed, MD5 checked, its
+defaults) is timed on the same images: defaults against defaults.
 Then N fixtures at once (1, 4, 16): aggregate throughput / (N x one fixture) and station CPU seconds
 per MiB written. --quick (CI): 921600 baud, 1 MiB app, N = 1 and 4.
 """
@@ -117,11 +119,25 @@ def write_args(images, paths):
     return args
 
 
-def run_espfab(espfab, url, baud, stub, images, paths):
+def espfab_env(espfab, stub):
+    """The environment espfab runs in: its defaults (the flasher stub it finds itself, as `espfab
+    --version` says), or ESPFAB_STUB=`stub` when it finds none (scripts/setup not run)."""
+    env = dict(os.environ)
+    version = subprocess.run([espfab, "--version"], capture_output=True, text=True).stdout.strip().splitlines()
+    loader = version[-1] if version else ""
+    if "ROM loader" in loader:
+        env["ESPFAB_STUB"] = stub
+        print(f"espfab found no flasher stub of its own ({loader}); ESPFAB_STUB={stub}\n")
+    else:
+        print(f"espfab with its defaults: {loader}\n")
+    return env
+
+
+def run_espfab(espfab, url, baud, env, images, paths):
     cmd = [espfab, "write-flash", "--port", url, "--baud", str(baud), "--before", "no_reset", "--after",
-           "no_reset", "--stub", stub, "--json", *write_args(images, paths)]
+           "no_reset", "--json", *write_args(images, paths)]
     start = time.monotonic()
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     elapsed = time.monotonic() - start
     if result.returncode != 0:
         sys.exit(f"espfab failed ({result.returncode}): {result.stdout}{result.stderr}")
@@ -191,6 +207,7 @@ def main():
     try:
         # The emulator runs published flasher stubs only: esptool-js 0.7.0's ESP32-S3 stub.
         stub = published_stub(args.esptool_js_modules)
+        env = espfab_env(args.espfab, stub)
         boot = firmware_like(24 * 1024, 1)
         table = firmware_like(3 * 1024, 2)
         sets = {"bootloader+pt+1MiB app": {0x0: boot, 0x8000: table, 0x10000: firmware_like(1 << 20, 3)}}
@@ -216,7 +233,7 @@ def main():
             for baud in bauds:
                 emu = Emulator(args.emu, 1, args.emu_arg)
                 try:
-                    seconds = run_espfab(args.espfab, emu.urls[0], baud, stub, images, set_paths)
+                    seconds = run_espfab(args.espfab, emu.urls[0], baud, env, images, set_paths)
                 finally:
                     emu.close()
                 bound = wire / (baud / 10)
@@ -249,8 +266,8 @@ def main():
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.monotonic()
                 procs = [subprocess.Popen([args.espfab, "write-flash", "--port", url, "--baud", str(baud), "--before",
-                                           "no_reset", "--after", "no_reset", "--stub", stub,
-                                           *write_args(images, set_paths)], stdout=subprocess.DEVNULL)
+                                           "no_reset", "--after", "no_reset", *write_args(images, set_paths)],
+                                          stdout=subprocess.DEVNULL, env=env)
                          for url in emu.urls]
                 codes = [p.wait() for p in procs]
                 wall = time.monotonic() - start
