@@ -98,6 +98,19 @@ IssuedIdentity issue(DeviceContext& ctx, const std::string& mac, const std::stri
   return issued_identity;
 }
 
+// Revokes the certificate the DB holds for the device (`reason` in the revocations table) with an
+// "identity.revoked" audit line giving `audit_reason`; its facts, or null when the DB held none.
+nlohmann::json revoke_recorded_certificate(DeviceContext& ctx, const std::string& mac, const std::string& serial,
+                                           const std::string& reason, const std::string& audit_reason) {
+  const auto revoked = ctx.station.db.revoke_certificate(mac, reason);
+  if (!revoked) return nullptr;
+  nlohmann::json revocation = {{"certificate_serial", revoked->certificate_serial},
+                               {"certificate_sha256", revoked->sha256},
+                               {"reason", audit_reason}};
+  ctx.station.audit.append({"identity.revoked", mac, serial, revocation});
+  return revocation;
+}
+
 bool contains(ByteView haystack, std::string_view needle) {
   const auto* begin = reinterpret_cast<const char*>(haystack.data());
   return std::string_view(begin, haystack.size()).find(needle) != std::string_view::npos;
@@ -159,15 +172,10 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
       return out;
     }
     if (cert) {
-      const auto revoked = ctx.station.db.revoke_certificate(
-          mac, "its private key was lost when the station stopped before the device held it");
-      if (revoked) {
-        const nlohmann::json revocation = {{"certificate_serial", revoked->certificate_serial},
-                                           {"certificate_sha256", revoked->sha256},
-                                           {"reason", "key lost before injection: reissued"}};
-        ctx.station.audit.append({"identity.revoked", mac, serial, revocation});
-        out.details["revoked"] = revocation;
-      }
+      auto revoked = revoke_recorded_certificate(
+          ctx, mac, serial, "its private key was lost when the station stopped before the device held it",
+          "key lost before injection: reissued");
+      if (!revoked.is_null()) out.details["revoked"] = std::move(revoked);
     }
     nlohmann::json facts;
     reissued = issue(ctx, mac, serial, true, facts);
@@ -211,12 +219,7 @@ StepOutcome step_retire_identity(DeviceContext& ctx) {
     return out;
   }
   // The certificate first (the DB alone, always possible), then the partition on the device.
-  const auto revoked = db.revoke_certificate(mac, reject_reason);
-  const nlohmann::json revocation = {{"certificate_serial", revoked->certificate_serial},
-                                     {"certificate_sha256", revoked->sha256},
-                                     {"reason", reject_reason}};
-  ctx.station.audit.append({"identity.revoked", mac, serial, revocation});
-  out.details["revoked"] = revocation;
+  out.details["revoked"] = revoke_recorded_certificate(ctx, mac, serial, reject_reason, reject_reason);
   const auto& partition = *ctx.station.firmware.secure_cert;
   auto erased = std::make_shared<const Bytes>(partition.size, std::uint8_t{0xFF});
   out.details["regions"] =
