@@ -19,6 +19,7 @@ struct CheckArgs {
   bool offline = false;
   bool rehearse = false;
   std::string emulator;
+  std::string idf_build;
 };
 
 // The rehearsal after a passed check: one virtual chip, the exact profile.
@@ -44,7 +45,14 @@ void rehearse(const CheckArgs& args) {
 void check(const CheckArgs& args) {
   station::PreflightOptions options;
   options.probe_targets = !args.offline;
-  const auto report = station_service().check(args.profile, options);
+  if (!args.idf_build.empty() && args.rehearse) {
+    throw BadInputError("cli.idf_build_rehearse",
+                        "--idf-build checks a build against the profile; a rehearsal proves the profile file as it is",
+                        "set [images] idf_build in the profile, then run `espfab check --rehearse`");
+  }
+  const auto report = args.idf_build.empty()
+                          ? station_service().check(args.profile, options)
+                          : station_service().check_with_idf_build(args.profile, args.idf_build, options);
   if (args.json) {
     if (!args.rehearse || !report.passed()) print_json(station::to_json(report));
   } else {
@@ -77,6 +85,10 @@ const RegisterCommand kCommand{{
                    "then run the profile end to end on one virtual chip (espfab-emu) and record the result; "
                    "`espfab run` refuses a profile that has not passed one");
       app.add_option("--emulator", args->emulator, "the espfab-emu program for --rehearse (default: next to espfab)");
+      app.add_option("--idf-build", args->idf_build,
+                     "check this ESP-IDF build directory in place of the profile's images: its files, and its "
+                     "sdkconfig against the profile (docs/idf-build.md)")
+          ->check(CLI::ExistingDirectory);
       app.footer(
           "`espfab run` runs the same check before it opens a fixture and refuses a profile with errors.\n"
           "Checked (docs/station.md, \"Preflight\"): every value against the formats it flows into (serial\n"
@@ -93,7 +105,8 @@ const RegisterCommand kCommand{{
           "(profile + images + keys' public parts + CA certificate).\n\n"
           "Exit: 0 no errors (warnings allowed) and, with --rehearse, the rehearsal passed; 2 at least one\n"
           "error (no rehearsal is tried); 1 the rehearsal failed.\n\n"
-          "Example:\n  espfab check --profile station.toml\n");
+          "Examples:\n  espfab check --profile station.toml\n"
+          "  espfab check --profile station.toml --idf-build ~/my-product/build\n");
       app.callback([args] { check(*args); });
     },
 }};

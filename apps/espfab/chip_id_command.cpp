@@ -12,22 +12,20 @@ namespace espfab::cli {
 namespace {
 
 void run(const ConnectionOptions& options) {
-  run_device_command(options, [&] {
-    Device device(options);
-    const auto identity = service::read_chip_identity(device.session());
-    device.finish();
-    if (options.json) {
-      print_json({{"chip", identity.chip},
-                  {"chip_id", identity.chip_id},
-                  {"mac", identity.mac},
-                  {"loader", identity.stub ? "stub" : "rom"},
-                  {"secure_download_mode", identity.secure_download_mode},
-                  {"port", device.link().describe()}});
-    } else {
-      std::cout << fmt::format("Chip: {}\nChip id: {}\nMAC: {}\nLoader: {}\n", identity.chip, identity.chip_id,
-                               identity.mac, identity.stub ? "stub" : "ROM");
-    }
-  });
+  Device device(options);
+  const auto identity = service::read_chip_identity(device.session());
+  device.finish();
+  if (options.json) {
+    print_json({{"chip", identity.chip},
+                {"chip_id", identity.chip_id},
+                {"mac", identity.mac},
+                {"loader", identity.stub ? "stub" : "rom"},
+                {"secure_download_mode", identity.secure_download_mode},
+                {"port", device.link().describe()}});
+  } else {
+    std::cout << fmt::format("Chip: {}\nChip id: {}\nMAC: {}\nLoader: {}\n", identity.chip, identity.chip_id,
+                             identity.mac, identity.stub ? "stub" : "ROM");
+  }
 }
 
 const RegisterCommand kCommand{{

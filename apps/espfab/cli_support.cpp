@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <iostream>
 #include <ostream>
 
 namespace espfab::cli {
@@ -34,6 +35,13 @@ nlohmann::json error_to_json(const Error& error) {
             {"message", error.message()},
             {"hint", error.hint()},
             {"context", error.context()}}}};
+}
+
+void report_error(const Error& error, bool json) {
+  print_error(std::cerr, error);
+  if (json) {
+    std::cout << error_to_json(error).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
 }
 
 std::uint32_t parse_u32(const std::string& text, const std::string& what) {

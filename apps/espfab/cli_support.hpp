@@ -32,6 +32,10 @@ int exit_code_for(ErrorKind kind);
 void print_error(std::ostream& err, const Error& error);
 nlohmann::json error_to_json(const Error& error);
 
+// How main() reports every error a command throws: print_error on stderr and, when the user asked
+// for --json, error_to_json on stdout too. Commands never print their errors themselves.
+void report_error(const Error& error, bool json);
+
 // Thrown by a command callback to end with a given exit code after it printed its result.
 struct ExitRequest {
   int code;

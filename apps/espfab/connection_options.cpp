@@ -55,15 +55,6 @@ Device::Device(loader::AfterReset after, const ConnectionOptions& options)
 
 void Device::finish() { service::DeviceConnection::finish(after_); }
 
-void run_device_command(const ConnectionOptions& options, const std::function<void()>& body) {
-  try {
-    body();
-  } catch (Error& error) {
-    if (options.json) print_json(error_to_json(error));
-    throw;
-  }
-}
-
 void print_json(const nlohmann::json& json) {
   std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

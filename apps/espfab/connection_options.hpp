@@ -45,9 +45,6 @@ class Device : public service::DeviceConnection {
   loader::AfterReset after_;
 };
 
-// Runs a device command: errors are printed as JSON too when --json is on, then rethrown.
-void run_device_command(const ConnectionOptions& options, const std::function<void()>& body);
-
 void print_json(const nlohmann::json& json);
 
 }  // namespace espfab::cli

@@ -199,18 +199,16 @@ const RegisterCommand kBurnCommand{{
           "  espfab efuse burn --port rfc2217://fixture1:4000 --flash-encryption xts-128 \\\n"
           "      --secure-boot-key sb_key.pem --bootloader bootloader-signed.bin --app app-signed.bin --confirm\n");
       app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          BurnJob job;
-          if (!args->plan_file.empty()) {
-            job.plan_file = security::load_plan_file(args->plan_file);
-          } else {
-            job.inputs = read_inputs(args->security);
-            add_field_pairs(job.inputs.profile, args->field_pairs);
-          }
-          job.confirm = args->security.confirm;
-          job.include_final_lock = args->include_final_lock;
-          run_job(*args->connection, job);
-        });
+        BurnJob job;
+        if (!args->plan_file.empty()) {
+          job.plan_file = security::load_plan_file(args->plan_file);
+        } else {
+          job.inputs = read_inputs(args->security);
+          add_field_pairs(job.inputs.profile, args->field_pairs);
+        }
+        job.confirm = args->security.confirm;
+        job.include_final_lock = args->include_final_lock;
+        run_job(*args->connection, job);
       });
     },
 }};
@@ -226,13 +224,11 @@ const RegisterCommand kPlanCommand{{
       app.add_option("-o,--out", args->out, "write the plan (with the eFuses it was made from; no key bytes)");
       app.footer(kRefusalFooter);
       app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          BurnJob job;
-          job.inputs = read_inputs(args->security);
-          add_field_pairs(job.inputs.profile, args->field_pairs);
-          job.plan_out = args->out;
-          run_job(*args->connection, job);
-        });
+        BurnJob job;
+        job.inputs = read_inputs(args->security);
+        add_field_pairs(job.inputs.profile, args->field_pairs);
+        job.plan_out = args->out;
+        run_job(*args->connection, job);
       });
     },
 }};

@@ -46,38 +46,35 @@ const RegisterCommand kBurnKeyCommand{{
       configure_key_command(app, args, "32-byte key file (burned reversed, as burn_key does)");
       app.add_flag("--no-read-protect", args->no_read_protect, "leave the key readable (development only)");
       app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          const auto purpose = parse_purpose(args->purpose);
-          const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
-          if (info && info->digest) {
-            throw BadInputError("cli.key_purpose_unsupported",
-                                fmt::format("{} takes a public key digest", args->purpose),
-                                "use espfab efuse burn-key-digest BLOCK PUBKEY.pem " + args->purpose);
-          }
-          SecretBytes bytes(read_file(args->file));
-          if (bytes.size() != 32) {
-            throw BadInputError("cli.key_size", args->file + " must hold exactly 32 bytes",
-                                "burn each half of an XTS-AES-256 key with its own purpose");
-          }
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          security::KeyBlockWrite write;
-          write.key_block = parse_key_block(args->block);
-          write.purpose = purpose;
-          if (security::is_xts_purpose(purpose)) {
-            // burn_key reverses XTS keys for the AES-XTS peripheral.
-            job.inputs.key.emplace(std::move(bytes));
-            write.source = security::KeySource::DeviceFlashEncryptionKey;
-          } else {
-            job.inputs.secret_keys.push_back(std::move(bytes));  // HMAC/DS keys: as they are
-            write.source = security::KeySource::SecretKey;
-          }
-          write.read_protect = !args->no_read_protect && info && info->needs_read_protect;
-          write.write_protect = !args->no_write_protect;
-          job.inputs.profile.extra_keys.push_back(std::move(write));
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
+        const auto purpose = parse_purpose(args->purpose);
+        const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
+        if (info && info->digest) {
+          throw BadInputError("cli.key_purpose_unsupported", fmt::format("{} takes a public key digest", args->purpose),
+                              "use espfab efuse burn-key-digest BLOCK PUBKEY.pem " + args->purpose);
+        }
+        SecretBytes bytes(read_file(args->file));
+        if (bytes.size() != 32) {
+          throw BadInputError("cli.key_size", args->file + " must hold exactly 32 bytes",
+                              "burn each half of an XTS-AES-256 key with its own purpose");
+        }
+        BurnJob job;
+        job.inputs.profile = bare_profile();
+        security::KeyBlockWrite write;
+        write.key_block = parse_key_block(args->block);
+        write.purpose = purpose;
+        if (security::is_xts_purpose(purpose)) {
+          // burn_key reverses XTS keys for the AES-XTS peripheral.
+          job.inputs.key.emplace(std::move(bytes));
+          write.source = security::KeySource::DeviceFlashEncryptionKey;
+        } else {
+          job.inputs.secret_keys.push_back(std::move(bytes));  // HMAC/DS keys: as they are
+          write.source = security::KeySource::SecretKey;
+        }
+        write.read_protect = !args->no_read_protect && info && info->needs_read_protect;
+        write.write_protect = !args->no_write_protect;
+        job.inputs.profile.extra_keys.push_back(std::move(write));
+        job.confirm = args->confirm;
+        run_job(*args->connection, job);
       });
     },
 }};
@@ -89,27 +86,25 @@ const RegisterCommand kBurnKeyDigestCommand{{
       auto args = std::make_shared<KeyArgs>();
       configure_key_command(app, args, "RSA-3072 PEM key (public or private); its SBv2 digest is burned");
       app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          const auto purpose = parse_purpose(args->purpose);
-          const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
-          if (!info || !info->digest) {
-            throw BadInputError("cli.key_purpose_unsupported",
-                                fmt::format("{} is not a Secure Boot digest purpose", args->purpose),
-                                "use SECURE_BOOT_DIGEST0, SECURE_BOOT_DIGEST1 or SECURE_BOOT_DIGEST2");
-          }
-          const auto key = security::load_sbv2_key_file(args->file, false);
-          const auto digest = security::sbv2_public_key(key.get()).digest();
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          security::KeyBlockWrite write;
-          write.key_block = parse_key_block(args->block);
-          write.purpose = purpose;
-          write.digest = Bytes(digest.begin(), digest.end());
-          write.write_protect = !args->no_write_protect;
-          job.inputs.profile.extra_keys.push_back(std::move(write));
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
+        const auto purpose = parse_purpose(args->purpose);
+        const auto info = security::key_purpose_info(static_cast<std::uint32_t>(purpose));
+        if (!info || !info->digest) {
+          throw BadInputError("cli.key_purpose_unsupported",
+                              fmt::format("{} is not a Secure Boot digest purpose", args->purpose),
+                              "use SECURE_BOOT_DIGEST0, SECURE_BOOT_DIGEST1 or SECURE_BOOT_DIGEST2");
+        }
+        const auto key = security::load_sbv2_key_file(args->file, false);
+        const auto digest = security::sbv2_public_key(key.get()).digest();
+        BurnJob job;
+        job.inputs.profile = bare_profile();
+        security::KeyBlockWrite write;
+        write.key_block = parse_key_block(args->block);
+        write.purpose = purpose;
+        write.digest = Bytes(digest.begin(), digest.end());
+        write.write_protect = !args->no_write_protect;
+        job.inputs.profile.extra_keys.push_back(std::move(write));
+        job.confirm = args->confirm;
+        run_job(*args->connection, job);
       });
     },
 }};
@@ -130,13 +125,11 @@ const RegisterCommand kWriteProtectCommand{{
       add_confirm(app, args->confirm);
       app.footer(kRefusalFooter);
       app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          job.inputs.profile.extra_write_protect = args->names;
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
+        BurnJob job;
+        job.inputs.profile = bare_profile();
+        job.inputs.profile.extra_write_protect = args->names;
+        job.confirm = args->confirm;
+        run_job(*args->connection, job);
       });
     },
 }};
@@ -151,15 +144,13 @@ const RegisterCommand kReadProtectCommand{{
       add_confirm(app, args->confirm);
       app.footer(kRefusalFooter);
       app.callback([args] {
-        run_device_command(*args->connection, [&] {
-          BurnJob job;
-          job.inputs.profile = bare_profile();
-          std::uint64_t bits = 0;
-          for (const auto& name : args->names) bits |= std::uint64_t{1} << parse_key_block(name);
-          job.inputs.profile.extra_fields.emplace_back("RD_DIS", bits);
-          job.confirm = args->confirm;
-          run_job(*args->connection, job);
-        });
+        BurnJob job;
+        job.inputs.profile = bare_profile();
+        std::uint64_t bits = 0;
+        for (const auto& name : args->names) bits |= std::uint64_t{1} << parse_key_block(name);
+        job.inputs.profile.extra_fields.emplace_back("RD_DIS", bits);
+        job.confirm = args->confirm;
+        run_job(*args->connection, job);
       });
     },
 }};

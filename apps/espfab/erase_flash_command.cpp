@@ -9,16 +9,14 @@ namespace espfab::cli {
 namespace {
 
 void run(const ConnectionOptions& options, bool force) {
-  run_device_command(options, [&] {
-    Device device(options);
-    service::erase_flash(device.session(), force);
-    device.finish();
-    if (options.json) {
-      print_json({{"erased", "all"}});
-    } else {
-      std::cout << "Flash erased\n";
-    }
-  });
+  Device device(options);
+  service::erase_flash(device.session(), force);
+  device.finish();
+  if (options.json) {
+    print_json({{"erased", "all"}});
+  } else {
+    std::cout << "Flash erased\n";
+  }
 }
 
 const RegisterCommand kCommand{{

@@ -18,18 +18,16 @@ struct EraseRegionArgs {
 };
 
 void run(const ConnectionOptions& options, const EraseRegionArgs& args) {
-  run_device_command(options, [&] {
-    const std::uint32_t address = parse_u32(args.address, "address");
-    const std::uint32_t size = parse_u32(args.size, "size");
-    Device device(options);
-    service::erase_region(device.session(), address, size, args.force);
-    device.finish();
-    if (options.json) {
-      print_json({{"erased", {{"address", address}, {"size", size}}}});
-    } else {
-      std::cout << fmt::format("Erased 0x{:x} bytes at 0x{:x}\n", size, address);
-    }
-  });
+  const std::uint32_t address = parse_u32(args.address, "address");
+  const std::uint32_t size = parse_u32(args.size, "size");
+  Device device(options);
+  service::erase_region(device.session(), address, size, args.force);
+  device.finish();
+  if (options.json) {
+    print_json({{"erased", {{"address", address}, {"size", size}}}});
+  } else {
+    std::cout << fmt::format("Erased 0x{:x} bytes at 0x{:x}\n", size, address);
+  }
 }
 
 const RegisterCommand kCommand{{

@@ -25,13 +25,7 @@ void print_json(const nlohmann::json& json) {
 }
 
 void run(const ImageInfoArgs& args) {
-  service::ImageInfoResult result;
-  try {
-    result = service::inspect_app_image({.file = args.file});
-  } catch (const Error& error) {
-    if (args.json) print_json(error_to_json(error));
-    throw;
-  }
+  const service::ImageInfoResult result = service::inspect_app_image({.file = args.file});
   const auto& image = result.image;
   if (args.json) {
     nlohmann::json json = image_info_json(image, *result.chip);

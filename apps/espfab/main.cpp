@@ -1,4 +1,5 @@
 // espfab: the command-line front end. Subcommands live one per file and register themselves.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -8,9 +9,11 @@
 
 #include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
+#include "command_names.hpp"
 #include "command_registry.hpp"
 #include "global_options.hpp"
 #include "loader/stub_locator.hpp"
+#include "usage_errors.hpp"
 #include "util/file_io.hpp"
 #include "util/log.hpp"
 
@@ -57,6 +60,21 @@ CLI::App& subcommand_for(CLI::App& root, const std::string& path, const std::str
   return *parent;
 }
 
+// esptool's --chip: espfab provisions one chip and detects it, so "esp32s3" and "auto" are all it takes.
+void check_chip_option(const std::string& name) {
+  if (name == chip::kEsp32s3.esptool_name || name == "auto") return;
+  static const std::vector<std::string> esptool_chips{"esp8266", "esp32",   "esp32s2",  "esp32s3", "esp32c2", "esp32c3",
+                                                      "esp32c5", "esp32c6", "esp32c61", "esp32h2", "esp32p4"};
+  if (std::find(esptool_chips.begin(), esptool_chips.end(), name) != esptool_chips.end()) {
+    throw PolicyRefusalError("cli.unsupported_chip",
+                             fmt::format("--chip {}: espfab provisions ESP32-S3 modules only", name),
+                             "use esptool for other chips; with an ESP32-S3 write --chip esp32s3, or leave --chip out "
+                             "(espfab detects the chip and refuses anything else)");
+  }
+  throw BadInputError("cli.unknown_chip", fmt::format("--chip '{}' is not a chip name", name),
+                      "write --chip esp32s3 (or auto), as esptool spells it");
+}
+
 }  // namespace
 
 // "espfab 0.x.y" and the flasher stub device commands would upload.
@@ -80,9 +98,11 @@ int run(int argc, char** argv) {
   app.name("espfab");
   app.set_version_flag("--version", std::function<std::string()>(version_text));
   app.require_subcommand(1);
+  app.fallthrough();  // root options (--log-level, --chip) after the command too; inherited by every command
   // Option callbacks run before subcommand callbacks, so logging is set up before any work.
   std::string log_level = "warn";
   std::string log_file;
+  std::string chip_name = "auto";
   // `each` runs as a validator, before CLI11 stores the value: take the value from its argument.
   auto apply_level = [&](const std::string& value) {
     log_level = value;
@@ -96,15 +116,34 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->each(apply_level);
   app.add_option("--log-file", log_file, "also write the log to this file")->each(apply_file);
+  app.add_option("--chip", chip_name, "esptool's chip option: esp32s3 or auto (espfab detects the chip)")
+      ->capture_default_str()
+      ->each(check_chip_option);
 
   std::map<std::string, CLI::App*> made;
   for (const auto& command : command_registry()) {
     command.configure(subcommand_for(app, command.path, command.description, made));
   }
+  // Set after the commands exist: CLI11 copies a parent's footer into subcommands made later.
+  app.footer(
+      "esptool, espefuse and espsecure names work too: write_flash, read_mac, chip_id, get_security_info,\n"
+      "merge_bin, image_info, burn_key, summary, generate_signing_key, sign_data, ... (docs/cli.md).\n"
+      "With --json, errors are printed as one JSON object on stdout as well.");
+  const auto is_command_path = [&made](const std::string& path) { return made.count(path) > 0; };
+  std::vector<std::string> paths;
+  paths.reserve(made.size());
+  for (const auto& [path, command] : made) paths.push_back(path);
 
-  // esptool users write `espfab --port URL chip-id`: accept that order too.
   std::vector<std::string> args(argv + 1, argv + argc);
-  args = hoist_connection_options(args, [&made](const std::string& path) { return made.count(path) > 0; });
+  const bool json = wants_json(args);
+  args = resolve_command_aliases(args, is_command_path);
+  if (const auto unknown = find_unknown_command(args, paths)) {
+    report_usage_problem(unknown_command_problem(*unknown), json);
+    return kExitUsage;
+  }
+  // esptool users write `espfab --port URL chip-id`: accept that order too.
+  const std::vector<std::string> resolved = args;
+  args = hoist_connection_options(args, is_command_path);
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector form in reverse order
 
   try {
@@ -116,19 +155,20 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    report_usage_problem(parse_error_problem(e, app, resolved), json);
     return kExitUsage;
   } catch (const ExitRequest& request) {
     return request.code;
   } catch (const Error& error) {
-    print_error(std::cerr, error);
+    report_error(error, json);
     return exit_code_for(error.kind());
   } catch (const std::filesystem::filesystem_error& e) {
     const IoError error = io_error_from(e);  // an OS error on a path, not a bug
-    print_error(std::cerr, error);
+    report_error(error, json);
     return exit_code_for(error.kind());
   } catch (const std::exception& e) {
-    std::cerr << "error[internal]: " << e.what() << "\n  hint: this is a bug in espfab; please report it\n";
+    const InternalError error("internal", e.what(), "this is a bug in espfab; please report it");
+    report_error(error, json);
     return kExitInternal;
   }
   return kExitOk;

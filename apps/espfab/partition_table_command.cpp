@@ -47,9 +47,6 @@ void print_json(const nlohmann::json& json) {
   std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-// With --json an error in the table goes to stdout too (the files' and options' errors do not).
-void print_error_json(const Error& error) { print_json(error_to_json(error)); }
-
 void run(const PartitionTableArgs& args) {
   if (args.output.empty() && !args.json) {
     throw CLI::ValidationError("-o", "give an output file with -o OUT (or --json to only print the table)");
@@ -59,8 +56,7 @@ void run(const PartitionTableArgs& args) {
                                                .flash_size = args.flash_size,
                                                .table_offset = parse_u32(args.offset, "--offset"),
                                                .md5 = !args.disable_md5,
-                                               .verify = !args.no_verify,
-                                               .on_table_error = args.json ? &print_error_json : nullptr};
+                                               .verify = !args.no_verify};
   const auto result = service::convert_partition_table(request);
 
   if (!result.problems.empty()) {

@@ -20,22 +20,20 @@ struct ReadFlashArgs {
 };
 
 void run(const ConnectionOptions& options, const ReadFlashArgs& args) {
-  run_device_command(options, [&] {
-    const std::uint32_t address = parse_u32(args.address, "address");
-    const std::uint32_t size = parse_u32(args.size, "size");
-    Device device(options);
-    auto& session = device.session();
-    const auto start = std::chrono::steady_clock::now();
-    const Bytes data = service::read_flash(session, address, size, make_progress_bar(options.json));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    write_file_atomic(args.file, data);
-    device.finish();
-    if (options.json) {
-      print_json({{"address", address}, {"size", size}, {"file", args.file}, {"seconds", seconds}});
-    } else {
-      std::cout << fmt::format("Read {} bytes at 0x{:x} in {:.2f} s into {}\n", size, address, seconds, args.file);
-    }
-  });
+  const std::uint32_t address = parse_u32(args.address, "address");
+  const std::uint32_t size = parse_u32(args.size, "size");
+  Device device(options);
+  auto& session = device.session();
+  const auto start = std::chrono::steady_clock::now();
+  const Bytes data = service::read_flash(session, address, size, make_progress_bar(options.json));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_file_atomic(args.file, data);
+  device.finish();
+  if (options.json) {
+    print_json({{"address", address}, {"size", size}, {"file", args.file}, {"seconds", seconds}});
+  } else {
+    std::cout << fmt::format("Read {} bytes at 0x{:x} in {:.2f} s into {}\n", size, address, seconds, args.file);
+  }
 }
 
 const RegisterCommand kCommand{{

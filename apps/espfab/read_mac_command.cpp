@@ -9,16 +9,14 @@ namespace espfab::cli {
 namespace {
 
 void run(const ConnectionOptions& options) {
-  run_device_command(options, [&] {
-    Device device(options);
-    const auto mac = service::read_mac(device.session());
-    device.finish();
-    if (options.json) {
-      print_json({{"mac", mac}});
-    } else {
-      std::cout << "MAC: " << mac << "\n";
-    }
-  });
+  Device device(options);
+  const auto mac = service::read_mac(device.session());
+  device.finish();
+  if (options.json) {
+    print_json({{"mac", mac}});
+  } else {
+    std::cout << "MAC: " << mac << "\n";
+  }
 }
 
 const RegisterCommand kCommand{{

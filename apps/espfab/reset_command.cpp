@@ -8,15 +8,13 @@ namespace espfab::cli {
 namespace {
 
 void run(const ConnectionOptions& options) {
-  run_device_command(options, [&] {
-    Device device(options);
-    device.finish();
-    if (options.json) {
-      print_json({{"reset", options.after}});
-    } else {
-      std::cout << "Reset (" << options.after << ")\n";
-    }
-  });
+  Device device(options);
+  device.finish();
+  if (options.json) {
+    print_json({{"reset", options.after}});
+  } else {
+    std::cout << "Reset (" << options.after << ")\n";
+  }
 }
 
 const RegisterCommand kCommand{{

@@ -1,5 +1,6 @@
-// `espfab secure-boot digest|sign|verify|info`: Secure Boot V2 (RSA-3072) like espsecure.py
-// digest_sbv2_public_key, sign_data --version 2, verify_signature --version 2, signature_info_v2.
+// `espfab secure-boot generate-key|digest|sign|verify|info`: Secure Boot V2 (RSA-3072) like
+// espsecure.py generate_signing_key --version 2, digest_sbv2_public_key, sign_data --version 2,
+// verify_signature --version 2, signature_info_v2.
 // `digest` and `sign` take the key from a PEM file or from a PKCS#11 token (an HSM).
 // See docs/security.md.
 #include <fmt/format.h>
@@ -151,6 +152,42 @@ void run_info(const InfoArgs& args) {
 }
 
 const RegisterGroup kGroup{"secure-boot", "Secure Boot V2 (RSA-3072): key digests, signing, verification"};
+
+struct GenerateKeyArgs {
+  std::string output;
+  bool json = false;
+};
+
+void run_generate_key(const GenerateKeyArgs& args) {
+  const auto digest = service::generate_signing_key_file(args.output);
+  if (args.json) {
+    print_json({{"key_file", args.output}, {"bits", security::kSbv2RsaBits}, {"public_key_digest", to_hex(digest)}});
+    return;
+  }
+  std::cout << fmt::format("Wrote RSA-3072 Secure Boot V2 signing key {} (mode 0600)\nPublic key digest: {}\n",
+                           args.output, to_hex(digest));
+}
+
+const RegisterCommand kGenerateKey{{
+    "secure-boot generate-key",
+    "Generate an RSA-3072 Secure Boot V2 signing key PEM (espsecure generate_signing_key --version 2)",
+    [](CLI::App& app) {
+      auto args = std::make_shared<GenerateKeyArgs>();
+      app.add_option("-o,--output", args->output, "key file to create (mode 0600); an existing file is never replaced")
+          ->required();
+      app.add_flag("--json", args->json, "print {key_file, bits, public_key_digest}");
+      app.footer(
+          "The key signs the bootloader and the apps; the SHA-256 digest of its public key is burned into a\n"
+          "SECURE_BOOT_DIGESTn key block. A chip whose digest is burned boots only what this key signed: keep\n"
+          "the file safe and backed up, or better, generate the key inside an HSM and sign through PKCS#11\n"
+          "(docs/security.md, \"Signing with an HSM key\"). The PEM is an unencrypted PKCS#8 RSA key that\n"
+          "espsecure.py reads too.\n\n"
+          "Example:\n"
+          "  espfab secure-boot generate-key -o keys/secure_boot_signing.pem\n"
+          "  espfab secure-boot digest keys/secure_boot_signing.pem -o keys/secure_boot_digest.bin\n");
+      app.callback([args] { run_generate_key(*args); });
+    },
+}};
 
 const RegisterCommand kDigest{{
     "secure-boot digest",

@@ -81,10 +81,7 @@ void print_record(const service::SecureCertRecordInfo& record) {
 
 void info(const InfoArgs& args) {
   const auto result = service::inspect_secure_cert(args.input);
-  if (!result) {
-    if (args.json) std::cout << error_to_json(result.error()).dump(2) << "\n";
-    throw result.error();
-  }
+  if (!result) throw result.error();
   const service::SecureCertInfo& parsed = *result;
   if (args.json) {
     nlohmann::json records = nlohmann::json::array();

@@ -12,30 +12,28 @@ namespace espfab::cli {
 namespace {
 
 void run(const ConnectionOptions& options) {
-  run_device_command(options, [&] {
-    Device device(options);
-    const loader::SecurityInfo info = service::read_security_info(device.session());
-    device.finish();
-    std::vector<int> purposes(info.key_purposes.begin(), info.key_purposes.end());
-    if (options.json) {
-      nlohmann::json json{
-          {"flags", fmt::format("0x{:08x}", info.flags)}, {"flag_names", info.flag_names()},
-          {"flash_crypt_cnt", info.flash_crypt_cnt},      {"flash_encryption", info.flash_encryption_enabled()},
-          {"secure_boot", info.secure_boot_enabled()},    {"key_purposes", purposes}};
-      json["chip_id"] = info.chip_id ? nlohmann::json(*info.chip_id) : nlohmann::json(nullptr);
-      json["api_version"] = info.api_version ? nlohmann::json(*info.api_version) : nlohmann::json(nullptr);
-      print_json(json);
-      return;
-    }
-    std::cout << fmt::format("Flags: 0x{:08x}", info.flags);
-    for (const auto name : info.flag_names()) std::cout << " " << name;
-    std::cout << fmt::format("\nFlash crypt count: 0x{:x}\nKey purposes: {}\n", info.flash_crypt_cnt,
-                             fmt::join(purposes, ", "));
-    if (info.chip_id) std::cout << fmt::format("Chip id: {}\n", *info.chip_id);
-    if (info.api_version) std::cout << fmt::format("API version: {}\n", *info.api_version);
-    std::cout << "Secure Boot: " << (info.secure_boot_enabled() ? "Enabled" : "Disabled") << "\n";
-    std::cout << "Flash Encryption: " << (info.flash_encryption_enabled() ? "Enabled" : "Disabled") << "\n";
-  });
+  Device device(options);
+  const loader::SecurityInfo info = service::read_security_info(device.session());
+  device.finish();
+  std::vector<int> purposes(info.key_purposes.begin(), info.key_purposes.end());
+  if (options.json) {
+    nlohmann::json json{
+        {"flags", fmt::format("0x{:08x}", info.flags)}, {"flag_names", info.flag_names()},
+        {"flash_crypt_cnt", info.flash_crypt_cnt},      {"flash_encryption", info.flash_encryption_enabled()},
+        {"secure_boot", info.secure_boot_enabled()},    {"key_purposes", purposes}};
+    json["chip_id"] = info.chip_id ? nlohmann::json(*info.chip_id) : nlohmann::json(nullptr);
+    json["api_version"] = info.api_version ? nlohmann::json(*info.api_version) : nlohmann::json(nullptr);
+    print_json(json);
+    return;
+  }
+  std::cout << fmt::format("Flags: 0x{:08x}", info.flags);
+  for (const auto name : info.flag_names()) std::cout << " " << name;
+  std::cout << fmt::format("\nFlash crypt count: 0x{:x}\nKey purposes: {}\n", info.flash_crypt_cnt,
+                           fmt::join(purposes, ", "));
+  if (info.chip_id) std::cout << fmt::format("Chip id: {}\n", *info.chip_id);
+  if (info.api_version) std::cout << fmt::format("API version: {}\n", *info.api_version);
+  std::cout << "Secure Boot: " << (info.secure_boot_enabled() ? "Enabled" : "Disabled") << "\n";
+  std::cout << "Flash Encryption: " << (info.flash_encryption_enabled() ? "Enabled" : "Disabled") << "\n";
 }
 
 const RegisterCommand kCommand{{

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "image/idf_build.hpp"
 #include "security/sbv2_key.hpp"
 #include "util/error.hpp"
 
@@ -43,7 +44,12 @@ const std::set<std::string> kSecurityKeys{"flash_encryption",
                                           "usb_only",
                                           "dis_usb_serial_jtag",
                                           "final_lock"};
-const std::set<std::string> kImageKeys{"bootloader", "partition_table", "factory_test_app", "production_app"};
+// Every [images] key of a station profile (station/station_profile.hpp); the ones this reader uses
+// are bootloader, production_app and idf_build.
+const std::set<std::string> kImageKeys{"bootloader",      "partition_table",   "factory_test_app",
+                                       "production_app",  "idf_build",         "factory_test_idf_build",
+                                       "production_slot", "factory_test_slot", "data",
+                                       "flash_size",      "secure_version"};
 
 template <typename T>
 std::optional<T> get(const toml::table& table, const std::string& key, Problems& problems, const char* expected) {
@@ -56,7 +62,7 @@ std::optional<T> get(const toml::table& table, const std::string& key, Problems&
 
 std::optional<std::string> choice(const toml::table& table, const std::string& key,
                                   const std::set<std::string>& allowed, Problems& problems) {
-  const auto value = get<std::string>(table, key, problems, "a string");
+  auto value = get<std::string>(table, key, problems, "a string");
   if (!value) return std::nullopt;
   if (allowed.count(*value) == 0) {
     std::string list;
@@ -143,6 +149,21 @@ void read_secure_boot_keys(const toml::table& security, const std::filesystem::p
   }
 }
 
+// The bootloader and app of an ESP-IDF build directory ([images] idf_build) that the profile does
+// not name one by one.
+void from_idf_build(const std::filesystem::path& path, const toml::table& images, Problems& problems,
+                    SecurityProfileFile& out) {
+  const auto dir = get<std::string>(images, "idf_build", problems, "a directory path");
+  if (!dir) return;
+  try {
+    const auto build = image::read_idf_build(relative_to(path, *dir));
+    if (images.get("bootloader") == nullptr && build.bootloader) out.bootloader = build.bootloader->file;
+    if (images.get("production_app") == nullptr && build.app) out.app = build.app->file;
+  } catch (const Error& error) {
+    problems.add(images.get("idf_build")->source(), error.message());
+  }
+}
+
 }  // namespace
 
 SecurityProfileFile load_security_profile(const std::filesystem::path& path) {
@@ -216,6 +237,9 @@ SecurityProfileFile load_security_profile(const std::filesystem::path& path) {
     };
     out.bootloader = image("bootloader");
     out.app = image("production_app");
+    if (images->get("idf_build") != nullptr && (!images->get("bootloader") || !images->get("production_app"))) {
+      from_idf_build(path, *images, problems, out);
+    }
   }
   problems.throw_if_any();
   return out;

@@ -2,78 +2,16 @@
 
 #include <fmt/format.h>
 
-#include "image/app_descriptor.hpp"
-#include "image/image_builder.hpp"
 #include "pki/local_ca.hpp"
 #include "security/sbv2_key.hpp"
 #include "security/secure_boot_v2.hpp"
+#include "service/test_app_image.hpp"
 #include "station/preflight.hpp"
 #include "util/crypto.hpp"
 #include "util/file_io.hpp"
 
 namespace espfab::service {
 namespace {
-
-constexpr std::uint8_t kFlashModeDio = 2;
-constexpr std::uint8_t kFlash8MbAt80Mhz = 0x3F;
-
-// Deterministic filler so the images have realistic (poorly compressible) contents.
-Bytes filler(std::size_t size, std::uint32_t seed) {
-  Bytes out(size);
-  std::uint32_t x = seed;
-  for (auto& byte : out) {
-    x = x * 1664525u + 1013904223u;
-    byte = static_cast<std::uint8_t>(x >> 24);
-  }
-  return out;
-}
-
-// The firmware contract's strings a real build of the espfab components carries in its read-only
-// data (the preflight looks for them): the factory-test ready line's format, the identity log tag.
-std::string contract_strings(const std::string& project) {
-  if (project == "factory-test") {
-    return R"({"ft":1,"event":"ready","fw":"factory-test","version":"%s","mac":"%s"})" + std::string(1, '\0');
-  }
-  return std::string(station::kIdentityLogTag) + std::string(1, '\0') + "serial=%s cert_sha256=%s" +
-         std::string(1, '\0');
-}
-
-Bytes build_app(const std::string& project, const std::string& version, std::size_t code_size) {
-  image::AppDescriptor desc;
-  desc.version = version;
-  desc.project_name = project;
-  desc.time = "12:00:00";
-  desc.date = "Dec  2 2026";
-  desc.idf_version = "v5.5.1";
-  std::vector<image::SegmentInput> segments;
-  Bytes rodata = image::serialize_app_descriptor(desc);  // esp_app_desc_t, then .rodata
-  const std::string strings = contract_strings(project);
-  rodata.insert(rodata.end(), strings.begin(), strings.end());
-  segments.push_back({0x3C000020, std::move(rodata), ".flash.appdesc", 0});
-  segments.push_back(
-      {0x42000020, filler(code_size, static_cast<std::uint32_t>(code_size)), ".flash.text", image::kSegmentExecutable});
-  segments.push_back({0x40370000, filler(0x400, 7), ".iram0.text", image::kSegmentExecutable});
-  image::ImageBuildOptions options;
-  options.entry_point = 0x40370000;
-  options.flash_mode = kFlashModeDio;
-  options.flash_size_freq = kFlash8MbAt80Mhz;
-  return image::build_image(std::move(segments), options);
-}
-
-Bytes build_bootloader() {
-  image::BootloaderDescriptor desc;
-  desc.version = 1;
-  desc.idf_version = "v5.5.1";
-  desc.date_time = "Dec  2 2026 12:00:00";
-  std::vector<image::SegmentInput> segments;
-  segments.push_back({0x3FCE2810, image::serialize_bootloader_descriptor(desc), ".dram0.bootdesc", 0});
-  segments.push_back({0x403C8700, filler(0x3000, 3), ".iram_loader.text", image::kSegmentExecutable});
-  image::ImageBuildOptions options;
-  options.entry_point = 0x403C8700;
-  options.flash_mode = kFlashModeDio;
-  options.flash_size_freq = kFlash8MbAt80Mhz;
-  return image::build_image(std::move(segments), options);
-}
 
 Bytes signed_with(const Bytes& image, const security::SigningKey& key) {
   const security::SigningKey* keys[] = {&key};
@@ -185,10 +123,13 @@ DemoAssets prepare_demo_assets(const std::filesystem::path& dir, std::size_t pro
     write_file_atomic(key_file, pem.view(), 0600);
   }
   const auto signing_key = security::PemSigningKey::from_file(key_file);
-  write_file_atomic(dir / "images" / "bootloader-signed.bin", signed_with(build_bootloader(), *signing_key));
-  write_file_atomic(dir / "images" / "factory-test.bin", build_app("factory-test", "1.0.0", 0x10000));
-  write_file_atomic(dir / "images" / "production-app-signed.bin",
-                    signed_with(build_app("espfab-demo-app", "1.0.0", production_app_code), *signing_key));
+  write_file_atomic(dir / "images" / "bootloader-signed.bin", signed_with(build_test_bootloader_image(), *signing_key));
+  write_file_atomic(dir / "images" / "factory-test.bin",
+                    build_test_app_image({.project_name = "factory-test", .role = FirmwareRole::FactoryTest}));
+  write_file_atomic(
+      dir / "images" / "production-app-signed.bin",
+      signed_with(build_test_app_image({.project_name = "espfab-demo-app", .code_size = production_app_code}),
+                  *signing_key));
   write_text_file_atomic(dir / "images" / "partitions.csv", kPartitions);
   write_text_file_atomic(dir / "station.toml", fmt::format(fmt::runtime(kProfile), fmt::arg("out", kDemoLoopbackOut),
                                                            fmt::arg("in", kDemoLoopbackIn)));

@@ -32,6 +32,8 @@ class DemoBroker {
   ~DemoBroker() = default;
   DemoBroker(const DemoBroker&) = delete;
   DemoBroker& operator=(const DemoBroker&) = delete;
+  DemoBroker(DemoBroker&&) = delete;
+  DemoBroker& operator=(DemoBroker&&) = delete;
 
   std::string url() const;
   std::filesystem::path ca_file() const {

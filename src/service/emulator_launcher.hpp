@@ -21,6 +21,8 @@ class EmulatorLauncher {
   ~EmulatorLauncher() = default;
   EmulatorLauncher(const EmulatorLauncher&) = delete;
   EmulatorLauncher& operator=(const EmulatorLauncher&) = delete;
+  EmulatorLauncher(EmulatorLauncher&&) = delete;
+  EmulatorLauncher& operator=(EmulatorLauncher&&) = delete;
   const std::vector<std::string>& urls() const noexcept { return urls_; }
   const std::vector<std::string>& macs() const noexcept { return macs_; }
 

@@ -1,7 +1,12 @@
 #include "service/flash_operations.hpp"
 
+#include <fmt/format.h>
+
+#include "chip/esp32s3.hpp"
 #include "flash/erase.hpp"
+#include "image/idf_build.hpp"
 #include "util/error.hpp"
+#include "util/file_io.hpp"
 
 namespace espfab::service {
 namespace {
@@ -17,6 +22,28 @@ void check_erase_allowed(const loader::Session& session, bool force) {
 }
 
 }  // namespace
+
+std::vector<flash::FlashRegion> idf_build_regions(const std::filesystem::path& build_dir, bool encrypt_marked) {
+  const auto build = image::read_idf_build(build_dir);
+  if (build.chip != chip::kEsp32s3.esptool_name) {
+    throw BadInputError("idf_build.wrong_chip",
+                        fmt::format("{} is a build for '{}', not for the ESP32-S3", build_dir.string(),
+                                    build.chip.empty() ? "an unknown chip" : build.chip),
+                        "set the target with `idf.py set-target esp32s3` and rebuild");
+  }
+  std::vector<const image::IdfFlashFile*> files;
+  for (const auto* file : {&build.bootloader, &build.partition_table, &build.otadata, &build.app}) {
+    if (*file) files.push_back(&**file);
+  }
+  for (const auto& file : build.data) files.push_back(&file);
+  std::vector<flash::FlashRegion> regions;
+  regions.reserve(files.size());
+  for (const auto* file : files) {
+    regions.push_back({file->offset, std::make_shared<Bytes>(read_file(file->file)), file->file.filename().string(),
+                       encrypt_marked && file->encrypted});
+  }
+  return regions;
+}
 
 void check_flash_regions(const std::vector<flash::FlashRegion>& regions, bool compress) {
   flash::PlanOptions options;

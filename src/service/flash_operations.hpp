@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <vector>
 
 #include "flash/plan.hpp"
@@ -26,6 +27,12 @@ struct WriteFlashOutcome {
   // Encrypted writes to a chip whose flash encryption is off: the chip will not boot them.
   bool encrypted_for_plain_chip = false;
 };
+
+// Every flash file of an ESP-IDF build directory (image/idf_build.hpp) as a region at its offset,
+// as `idf.py flash` writes them; with `encrypt_marked` the files flasher_args.json marks
+// `encrypted` are written through the chip's flash encryption, as `idf.py encrypted-flash` does.
+// Throws BadInputError (idf_build.*; idf_build.wrong_chip for a build that is not for the ESP32-S3).
+std::vector<flash::FlashRegion> idf_build_regions(const std::filesystem::path& build_dir, bool encrypt_marked);
 
 // Checks the regions without a device first (call before connecting: bad input leaves the device
 // untouched); throws the planner's BadInputError.

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "chip/esp32s3.hpp"
+#include "image/app_descriptor.hpp"
 #include "image/elf2image.hpp"
 #include "image/elf_file.hpp"
 #include "image/flash_params.hpp"
@@ -39,18 +42,64 @@ image::ImageBuildOptions build_options(const ImageBuildRequest& request, const c
   return options;
 }
 
+image::AppDescriptor with_fields(image::AppDescriptor descriptor, const AppDescriptorFields& fields) {
+  if (fields.project_name) descriptor.project_name = *fields.project_name;
+  if (fields.version) descriptor.version = *fields.version;
+  if (fields.secure_version) descriptor.secure_version = *fields.secure_version;
+  return descriptor;
+}
+
+// Rewrites esp_app_desc_t in the ELF's .flash.appdesc section, where ESP-IDF links it.
+void set_descriptor_fields(image::ElfFile& elf, const AppDescriptorFields& fields) {
+  for (auto& section : elf.sections) {
+    if (section.name != ".flash.appdesc") continue;
+    const auto descriptor = image::parse_app_descriptor(section.data);
+    if (!descriptor) break;
+    const Bytes bytes = image::serialize_app_descriptor(with_fields(*descriptor, fields));
+    std::copy(bytes.begin(), bytes.end(), section.data.begin());
+    return;
+  }
+  throw BadInputError("image.no_app_descriptor",
+                      "the ELF has no esp_app_desc_t (a .flash.appdesc section starting with 0xABCD5432) to set "
+                      "--project-name, --app-version or --secure-version in",
+                      "give the ELF of an ESP-IDF app (bootloaders have no esp_app_desc_t), or build a test app "
+                      "without --elf");
+}
+
+Bytes build_from_elf(const ImageBuildRequest& request, const image::ImageBuildOptions& options,
+                     const chip::ChipDescription& chip) {
+  try {
+    auto elf = image::parse_elf(read_file(request.elf));
+    if (request.descriptor.any()) set_descriptor_fields(elf, request.descriptor);
+    return image::elf_to_image(elf, options, chip);
+  } catch (Error& error) {
+    error.with_context(fmt::format("building an image from {}", request.elf.string()));
+    throw;
+  }
+}
+
+Bytes build_test_app(const ImageBuildRequest& request, const image::ImageBuildOptions& options) {
+  TestAppSpec spec{.role = request.test_app_role,
+                   .code_size = request.test_app_code_size,
+                   .flash_mode = options.flash_mode,
+                   .flash_size_freq = options.flash_size_freq};
+  if (request.descriptor.project_name) spec.project_name = *request.descriptor.project_name;
+  if (request.descriptor.version) spec.version = *request.descriptor.version;
+  if (request.descriptor.secure_version) spec.secure_version = *request.descriptor.secure_version;
+  try {
+    return build_test_app_image(spec);
+  } catch (Error& error) {
+    error.with_context("building a test app image");
+    throw;
+  }
+}
+
 }  // namespace
 
 ImageBuildResult build_app_image(const ImageBuildRequest& request) {
   const auto& chip = chip::kEsp32s3;
   const auto options = build_options(request, chip);
-  Bytes output;
-  try {
-    output = image::elf_to_image(image::parse_elf(read_file(request.elf)), options, chip);
-  } catch (Error& error) {
-    error.with_context(fmt::format("building an image from {}", request.elf.string()));
-    throw;
-  }
+  const Bytes output = request.elf.empty() ? build_test_app(request, options) : build_from_elf(request, options, chip);
   write_file_atomic(request.output, output);
   const auto built = image::parse_app_image(output, chip);
   return {.size = output.size(), .segments = built.segments.size(), .entry_point = built.header.entry_point};

@@ -13,10 +13,21 @@
 
 #include "chip/chip_description.hpp"
 #include "image/app_image.hpp"
+#include "service/test_app_image.hpp"
 
 namespace espfab::service {
 
+// Fields of esp_app_desc_t to set in the image; each one left empty keeps what the ELF has.
+struct AppDescriptorFields {
+  std::optional<std::string> project_name{};  // at most 31 bytes
+  std::optional<std::string> version{};       // at most 31 bytes
+  std::optional<std::uint32_t> secure_version{};
+  bool any() const { return project_name || version || secure_version; }
+};
+
 struct ImageBuildRequest {
+  // The firmware ELF; empty: a synthetic test app (service/test_app_image.hpp) with `descriptor`
+  // and `test_app` instead, no toolchain needed.
   std::filesystem::path elf{};
   std::filesystem::path output{};
   // esptool's names ("dio", "80m", "4MB") and defaults; "keep" (or empty) is refused when building.
@@ -30,6 +41,10 @@ struct ImageBuildRequest {
   std::uint32_t pad_to_size = 0;                     // 0xFF-pad to a multiple of this; 0: no padding
   bool append_digest = true;
   bool secure_pad_v2 = false;  // end on a 64 KiB page, ready for a Secure Boot V2 signature
+  AppDescriptorFields descriptor{};
+  // Without an ELF: which firmware-contract strings the test app carries, and its code size.
+  FirmwareRole test_app_role = FirmwareRole::Production;
+  std::size_t test_app_code_size = 0x10000;
 };
 
 struct ImageBuildResult {
@@ -38,8 +53,10 @@ struct ImageBuildResult {
   std::uint32_t entry_point = 0;
 };
 
-// Same bytes as `esptool.py --chip esp32s3 elf2image` given the same options. Throws
-// BadInputError (cli.keep_not_allowed, bad flash params, the ELF's and builder's errors, with the
+// Same bytes as `esptool.py --chip esp32s3 elf2image` given the same options (and descriptor fields
+// set in the ELF's .flash.appdesc section before the conversion). Throws BadInputError
+// (cli.keep_not_allowed, bad flash params, image.no_app_descriptor when fields are to be set in an
+// ELF without esp_app_desc_t, image.desc_field_too_long, the ELF's and builder's errors, with the
 // ELF as context) before anything is written.
 ImageBuildResult build_app_image(const ImageBuildRequest& request);
 

@@ -33,7 +33,6 @@ image::PartitionTable read_table(const PartitionTableRequest& request, ByteView 
   } catch (Error& error) {
     error.with_context(
         fmt::format("reading {} {}", from_binary ? "binary partition table" : "CSV", request.input.string()));
-    if (request.on_table_error) request.on_table_error(error);
     throw;
   }
 }
@@ -44,7 +43,6 @@ Bytes write_table(const PartitionTableRequest& request, const image::PartitionTa
     return image::write_partition_binary(table, request.md5);
   } catch (Error& error) {
     error.with_context(fmt::format("writing {}", from_binary ? "CSV" : "binary partition table"));
-    if (request.on_table_error) request.on_table_error(error);
     throw;
   }
 }

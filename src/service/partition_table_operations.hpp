@@ -23,9 +23,6 @@ struct PartitionTableRequest {
   std::uint32_t table_offset = 0x8000;
   bool md5 = true;     // write the MD5 entry (CSV input) / check it (binary input)
   bool verify = true;  // the layout checks (alignment, overlap, otadata, nvs, names); flash_size applies anyway
-  // Told about an error in the table itself (reading the input as a table, or writing the converted
-  // table) before it is thrown; not about the files or the options.
-  std::function<void(const Error&)> on_table_error{};
 };
 
 struct PartitionTableResult {

@@ -34,8 +34,11 @@ std::filesystem::path write_rehearsal_profile(const std::filesystem::path& origi
       table.insert_or_assign(key, absolute_from(original, *value));
   };
   if (toml::table* images = root["images"].as_table()) {
-    for (const char* key : {"bootloader", "partition_table", "factory_test_app", "production_app"})
-      absolute(*images, key);
+    for (const char* key : station::kImagePathKeys) absolute(*images, key);
+    if (toml::array* data = (*images)["data"].as_array()) {
+      for (auto& entry : *data)
+        if (toml::table* table = entry.as_table()) absolute(*table, "file");
+    }
   }
   if (const toml::array* keys = root["security"]["secure_boot_keys"].as_array()) {
     toml::array absolute_keys;
@@ -62,7 +65,7 @@ std::filesystem::path write_rehearsal_profile(const std::filesystem::path& origi
   root.insert_or_assign("label", std::move(label));
   std::ostringstream text;
   text << "# A rehearsal of " << original.string() << " (written by espfab check --rehearse)\n" << root << "\n";
-  const auto file = dir / "station.toml";
+  auto file = dir / "station.toml";
   write_text_file_atomic(file, text.str());
   return file;
 }

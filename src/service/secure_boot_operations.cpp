@@ -3,7 +3,9 @@
 #include <memory>
 
 #include "service/hsm_signing_key.hpp"
+#include "util/crypto.hpp"
 #include "util/file_io.hpp"
+#include "util/secret_bytes.hpp"
 
 namespace espfab::service {
 namespace {
@@ -27,6 +29,13 @@ security::KeyDigest write_public_key_digest(const SecureBootDigestRequest& reque
   }
   write_file_atomic(request.output, digest);
   return digest;
+}
+
+security::KeyDigest generate_signing_key_file(const std::filesystem::path& output) {
+  const auto key = crypto::generate_rsa(security::kSbv2RsaBits);
+  const SecretBytes pem = crypto::private_key_pem(key.get());
+  write_new_file_atomic(output, pem.view(), 0600);
+  return security::sbv2_public_key(key.get()).digest();
 }
 
 SecureBootSignature sign_image_file(const SecureBootSignRequest& request) {

@@ -30,6 +30,12 @@ struct SecureBootDigestRequest {
 // Writes the SHA-256 of the key's public part (what the eFuse key block holds) and returns it.
 security::KeyDigest write_public_key_digest(const SecureBootDigestRequest& request);
 
+// Generates an RSA-3072 Secure Boot V2 signing key and writes it as an unencrypted PKCS#8 PEM, mode
+// 0600, refusing to replace an existing file (IoError "io.exists"). Returns the digest of its public
+// key (what `efuse burn-key-digest` burns). Like `espsecure.py generate_signing_key --version 2
+// --scheme rsa3072`; for production keep the key in an HSM (docs/security.md).
+security::KeyDigest generate_signing_key_file(const std::filesystem::path& output);
+
 struct SecureBootSignature {
   std::size_t keys = 0;              // signing keys used
   std::size_t data_size = 0;         // bytes covered by the signatures (a multiple of 4096)

@@ -1,9 +1,11 @@
 #include "service/station_service.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "pki/certificate_builder.hpp"
 #include "service/demo_assets.hpp"
@@ -90,6 +92,36 @@ std::vector<DemoDevice> demo_device_plan(unsigned devices) {
 station::PreflightReport StationService::check(const std::filesystem::path& profile,
                                                const station::PreflightOptions& options) {
   return station::run_preflight(profile, options);
+}
+
+station::PreflightReport StationService::check_with_idf_build(const std::filesystem::path& profile,
+                                                              const std::filesystem::path& idf_build,
+                                                              const station::PreflightOptions& options) {
+  toml::table root;
+  try {
+    root = toml::parse_file(profile.string());
+  } catch (const toml::parse_error&) {
+    return station::run_preflight(profile, options);  // reports the syntax error with its place
+  }
+  toml::table& images = *root.insert("images", toml::table{}).first->second.as_table();
+  for (const char* key : {"bootloader", "partition_table", "production_app"}) images.erase(key);
+  images.insert_or_assign("idf_build", std::filesystem::absolute(idf_build).string());
+  std::ostringstream text;
+  text << "# " << profile.filename().string() << " with [images] idf_build = " << idf_build.string()
+       << " (espfab check --idf-build; removed after the check)\n"
+       << root << "\n";
+  const auto copy = profile.parent_path() / ("." + profile.filename().string() + ".idf-build-check.toml");
+  write_text_file_atomic(copy, text.str());
+  station::PreflightReport report;
+  try {
+    report = station::run_preflight(copy, options);
+  } catch (...) {
+    std::filesystem::remove(copy);
+    throw;
+  }
+  std::filesystem::remove(copy);
+  report.profile = profile;
+  return report;
 }
 
 station::RunSummary StationService::run(const RunRequest& request, const station::StationObserver& observer) {

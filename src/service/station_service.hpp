@@ -64,6 +64,14 @@ class StationService {
   explicit StationService(std::string code_version) : code_version_(std::move(code_version)) {}
   // The preflight of `profile` (everything that needs no device; station/preflight.hpp).
   station::PreflightReport check(const std::filesystem::path& profile, const station::PreflightOptions& options = {});
+  // The same, with [images] taken from the ESP-IDF build directory `idf_build` instead of what the
+  // profile names (its bootloader, partition_table, production_app and idf_build keys): "would this
+  // build run on this line?" before the profile is changed. A copy of the profile with that
+  // [images] is written beside it (so its relative paths stay valid) and removed after; the report
+  // names the original profile.
+  station::PreflightReport check_with_idf_build(const std::filesystem::path& profile,
+                                                const std::filesystem::path& idf_build,
+                                                const station::PreflightOptions& options = {});
   // The profile end to end on one virtual chip (service/rehearsal.hpp), recorded in the data dir.
   RehearsalResult rehearse(const RehearsalRequest& request, const station::StationObserver& observer);
   // Runs the preflight first: with any error, throws BadInputError("station.preflight") listing

@@ -88,6 +88,10 @@ std::string content_hash(const StationProfile& profile, const std::string& profi
     const Bytes bytes = std::filesystem::is_regular_file(path) ? read_file(path) : Bytes{};
     add(label, bytes);
   }
+  for (const auto& data : profile.images.data) {
+    add("data:" + data.partition + fmt::format("@{}", data.offset.value_or(0)),
+        std::filesystem::is_regular_file(data.file) ? read_file(data.file) : Bytes{});
+  }
   for (const auto& digest : profile.security.secure_boot_digests) add("secure_boot_digest", digest);
   add_text("ca_certificate", preflight::ca_certificate_pem(profile));
   const auto digest = crypto::sha256(all);

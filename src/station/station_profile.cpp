@@ -9,7 +9,10 @@
 #include <set>
 #include <sstream>
 
+#include "chip/esp32s3.hpp"
+#include "image/idf_build.hpp"
 #include "security/security_profile_file.hpp"
+#include "station/idf_build_check.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -42,7 +45,9 @@ class Problems {
 const std::map<std::string, std::set<std::string>> kSectionKeys{
     {"station", {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "auto_resume"}},
     {"fixtures", {"ports"}},
-    {"images", {"bootloader", "partition_table", "factory_test_app", "production_app"}},
+    {"images",
+     {"bootloader", "partition_table", "factory_test_app", "production_app", "idf_build", "factory_test_idf_build",
+      "production_slot", "factory_test_slot", "data", "flash_size", "secure_version"}},
     {"test", {"request_timeout_ms", "boot_timeout_ms", "measurement"}},
     {"identity",
      {"key_type", "container", "common_name", "organization", "organizational_unit", "serial_number", "dns_names",
@@ -97,6 +102,17 @@ class Reader {
     const auto full = relative_to(file_, *text);
     if (!std::filesystem::is_regular_file(full)) {
       problems_.add(*table.get(key), fmt::format("{} does not exist", full.string()));
+      return std::nullopt;
+    }
+    return full;
+  }
+
+  std::optional<std::filesystem::path> existing_dir(const toml::table& table, const char* key) {
+    const auto text = get<std::string>(table, key, "a directory path");
+    if (!text) return std::nullopt;
+    const auto full = relative_to(file_, *text);
+    if (!std::filesystem::is_directory(full)) {
+      problems_.add(*table.get(key), fmt::format("{} is not a directory", full.string()));
       return std::nullopt;
     }
     return full;
@@ -439,18 +455,110 @@ void read_station(Reader& reader, const toml::table& station, const toml::table&
   if (out.ports.empty() && !fixtures.empty()) problems.add("[fixtures] ports is empty");
 }
 
-// The unsigned images; the signed ones come with [security] (read_security_and_signed_images).
-void read_images(Reader& reader, const toml::table& images, Problems& problems, StationProfile& out) {
-  if (images.empty())
-    problems.add("no [images] section (bootloader, partition_table, factory_test_app, production_app)");
+// The ESP-IDF builds [images] names, read once: the profile's files come from them and their
+// sdkconfig is compared with the profile once [security] is known (check_idf_builds).
+struct IdfBuilds {
+  std::optional<image::IdfBuild> production;
+  std::optional<image::IdfBuild> factory_test;
+};
+
+std::optional<image::IdfBuild> read_build(Reader& reader, const toml::table& images, const char* key,
+                                          Problems& problems, std::filesystem::path& dir_out) {
+  const auto dir = reader.existing_dir(images, key);
+  if (!dir) return std::nullopt;
+  dir_out = *dir;
+  try {
+    return image::read_idf_build(*dir);
+  } catch (const Error& error) {
+    problems.add(*images.get(key), error.message());
+    return std::nullopt;
+  }
+}
+
+// [[images.data]]: { partition = "storage", file = "spiffs.bin" }.
+void read_data_images(Reader& reader, const toml::table& images, Problems& problems, StationProfile& out) {
+  const toml::node* list = images.get("data");
+  if (list == nullptr) return;
+  const toml::array* entries = list->as_array();
+  if (entries == nullptr) {
+    problems.add(*list, "write data images as [[images.data]] tables with 'partition' and 'file'");
+    return;
+  }
+  for (const auto& item : *entries) {
+    const toml::table* entry = item.as_table();
+    const auto partition = entry ? reader.get<std::string>(*entry, "partition", "a partition name") : std::nullopt;
+    const auto file = entry ? reader.existing_file(*entry, "file") : std::nullopt;
+    if (!entry || !partition || entry->get("file") == nullptr) {
+      problems.add(item, "each [[images.data]] needs 'partition' (a name in the partition table) and 'file'");
+      continue;
+    }
+    if (file) out.images.data.push_back({.partition = *partition, .offset = std::nullopt, .file = *file});
+  }
+}
+
+// The unsigned images and the layout; the signed ones come with [security]
+// (read_security_and_signed_images).
+IdfBuilds read_images(Reader& reader, const toml::table& images, Problems& problems, StationProfile& out) {
+  auto& im = out.images;
+  IdfBuilds builds;
+  if (images.empty()) {
+    problems.add("no [images] section (idf_build, or bootloader, partition_table, factory_test_app, production_app)");
+  }
+  builds.production = read_build(reader, images, "idf_build", problems, im.idf_build);
+  builds.factory_test = read_build(reader, images, "factory_test_idf_build", problems, im.factory_test_idf_build);
   const auto table = reader.existing_file(images, "partition_table");
   const auto factory = reader.existing_file(images, "factory_test_app");
-  if (!images.empty()) {
-    if (images.get("partition_table") == nullptr) problems.add("[images] needs 'partition_table' (CSV or binary)");
-    if (images.get("factory_test_app") == nullptr) problems.add("[images] needs 'factory_test_app'");
+  im.partition_table = table.value_or("");
+  im.factory_test_app = factory.value_or("");
+  if (images.get("partition_table") == nullptr && builds.production && builds.production->partition_table) {
+    im.partition_table = builds.production->partition_table->file;
   }
-  out.images.partition_table = table.value_or("");
-  out.images.factory_test_app = factory.value_or("");
+  if (images.get("factory_test_app") == nullptr && builds.factory_test && builds.factory_test->app) {
+    im.factory_test_app = builds.factory_test->app->file;
+  }
+  if (!images.empty()) {
+    if (images.get("partition_table") == nullptr && images.get("idf_build") == nullptr) {
+      problems.add("[images] needs 'partition_table' (CSV or binary), or 'idf_build'");
+    }
+    if (images.get("factory_test_app") == nullptr && images.get("factory_test_idf_build") == nullptr) {
+      problems.add("[images] needs 'factory_test_app', or 'factory_test_idf_build'");
+    }
+  }
+  if (builds.production) {
+    for (const auto& file : builds.production->data) {
+      im.data.push_back({.partition = file.name, .offset = file.offset, .file = file.file});
+    }
+  }
+  read_data_images(reader, images, problems, out);
+  im.production_slot = reader.get<std::string>(images, "production_slot", "a partition name").value_or("");
+  im.factory_test_slot = reader.get<std::string>(images, "factory_test_slot", "a partition name").value_or("");
+  if (const auto size = reader.get<std::string>(images, "flash_size", "a flash size (\"8MB\")")) {
+    if (chip::kEsp32s3.flash_size_bytes(*size)) {
+      im.flash_size = *size;
+    } else {
+      problems.add(*images.get("flash_size"), fmt::format("'{}' is not a flash size: write 4MB, 8MB, 16MB ...", *size));
+    }
+  }
+  if (const auto version = reader.integer_in(images, "secure_version", 0, 16)) {
+    im.secure_version = static_cast<std::uint32_t>(*version);
+  }
+  return builds;
+}
+
+// The builds' sdkconfig against the profile: every contradiction, with its key.
+void check_idf_builds(const IdfBuilds& builds, Problems& problems, const StationProfile& out) {
+  const IdfBuildExpectations expected{.secure_boot = !out.security.secure_boot_digests.empty(),
+                                      .flash_encryption = out.security.flash_encryption,
+                                      .flash_encryption_release = out.security.flash_encryption_release,
+                                      .flash_size = out.images.flash_size,
+                                      .secure_version = out.images.secure_version};
+  std::vector<IdfBuildProblem> found;
+  if (builds.production) found = check_idf_build(*builds.production, expected, "[images] idf_build");
+  if (builds.factory_test) {
+    const auto more = check_idf_build(*builds.factory_test, expected, "[images] factory_test_idf_build", true);
+    found.insert(found.end(), more.begin(), more.end());
+  }
+  for (const auto& problem : found) problems.add(fmt::format("{} ({})", problem.message, problem.hint));
 }
 
 void read_test(Reader& reader, const toml::table& test, Problems& problems, StationProfile& out) {
@@ -556,7 +664,7 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
     return t ? *t : empty;
   };
   read_station(reader, section("station"), section("fixtures"), path, problems, out);
-  read_images(reader, section("images"), problems, out);
+  const IdfBuilds builds = read_images(reader, section("images"), problems, out);
   read_test(reader, section("test"), problems, out);
   read_identity(reader, section("identity"), problems, out);
   read_ca(reader, section("ca"), path, problems, out);
@@ -564,6 +672,7 @@ StationProfile load_station_profile(const std::filesystem::path& path) {
   read_registration(reader, section("registration"), path, problems, out);
   read_label(reader, section("label"), path, problems, out);
   read_security_and_signed_images(path, section("images"), problems, out);
+  check_idf_builds(builds, problems, out);
   problems.throw_if_any();
   return out;
 }

@@ -53,12 +53,36 @@ struct IdentitySpec {
   pki::IssueProfile issue;
 };
 
+// A data image (SPIFFS, FAT, LittleFS, a model ...) for one partition, written with the production
+// firmware: encrypted when its partition has the `encrypted` flag and flash encryption is on.
+struct DataImage {
+  std::string partition;                // the partition's name, or "" when only the offset is known
+  std::optional<std::uint32_t> offset;  // from an ESP-IDF build's flasher_args.json
+  std::filesystem::path file;
+};
+
 struct StationImages {
   std::filesystem::path bootloader;        // signed when Secure Boot is on
   std::filesystem::path partition_table;   // CSV or binary
   std::filesystem::path factory_test_app;  // esp_app_desc project name "factory-test"
-  std::filesystem::path production_app;    // signed when Secure Boot is on; goes to ota_0
+  std::filesystem::path production_app;    // signed when Secure Boot is on
+  // An ESP-IDF build directory the files above come from (each one named explicitly wins), and
+  // another one for the factory-test app; empty when the files are named one by one.
+  std::filesystem::path idf_build;
+  std::filesystem::path factory_test_idf_build;
+  // The app partitions by name; "" = the default: the production app in ota_0 (factory when the
+  // table has no OTA slot), the factory-test app in factory (the production slot when there is
+  // none, overwritten later).
+  std::string production_slot;
+  std::string factory_test_slot;
+  std::vector<DataImage> data;
+  std::string flash_size;                       // "8MB": checked against the build; "" = not checked
+  std::optional<std::uint32_t> secure_version;  // the production app's anti-rollback version, if checked
 };
+
+// The [images] keys that hold paths (relative to the profile file).
+inline constexpr const char* kImagePathKeys[] = {"bootloader",     "partition_table", "factory_test_app",
+                                                 "production_app", "idf_build",       "factory_test_idf_build"};
 
 // [registration]: the broker's allowed list (when `broker` is set) or a manifest file.
 struct RegistrationSpec {

@@ -62,7 +62,7 @@ std::string resume_refusal(DeviceContext& ctx, const std::string& mac, const sec
 // finished (its final lock took effect, then the station or the link stopped before that was
 // recorded); a faulted one only with auto_resume. Any other chip is left untouched.
 StepOutcome identify_locked_chip(DeviceContext& ctx, StepOutcome out) {
-  const StepOutcome untouched{
+  StepOutcome untouched{
       StepVerdict::Skip, "the chip is in Secure Download Mode (already locked): left untouched", {}, out.details};
   auto& db = ctx.station.db;
   const auto last = db.last_on_fixture(ctx.fixture.url());
@@ -158,11 +158,16 @@ StepOutcome step_connect(DeviceContext& ctx) {
 
 StepOutcome step_flash_factory(DeviceContext& ctx) {
   const auto& fw = ctx.station.firmware;
-  const std::vector<flash::FlashRegion> regions{
+  std::vector<flash::FlashRegion> regions{
       {kBootloaderOffset, fw.bootloader, "bootloader", false},
       {kPartitionTableOffset, fw.partition_table, "partition-table", false},
-      {fw.factory->offset, fw.factory_app, "factory-test-app", false},
+      {fw.factory_test_slot->offset, fw.factory_app, "factory-test-app", false},
   };
+  // An OTA slot boots only when otadata selects it (an OTA-only layout).
+  if (const auto slot = ota_slot_index(*fw.factory_test_slot); slot && fw.otadata) {
+    regions.push_back(
+        {fw.otadata->offset, std::make_shared<Bytes>(otadata_selecting(*slot, fw.otadata->size)), "otadata", false});
+  }
   StepOutcome out;
   out.details["regions"] = write_regions(ctx, "flash-factory", regions, true, &ctx.station.cache);
   return out;

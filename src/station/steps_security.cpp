@@ -150,6 +150,7 @@ nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, con
     if (error.code() != "security.burn.efuse_errors" || open.empty()) throw;
     // Not someone else's eFuses: this station's own program cycle was cut (a power loss).
     std::vector<std::string> blocks;
+    blocks.reserve(open.size());
     for (const auto& [block, hash] : open) blocks.push_back(std::string(chip::kEsp32s3.efuse.blocks[block].name));
     throw DeviceStatusError("station.burn_interrupted",
                             fmt::format("this station's burn of {} was interrupted (the chip lost power or the link "
@@ -176,6 +177,44 @@ std::shared_ptr<Bytes> padded(ByteView data, std::size_t alignment) {
   auto out = std::make_shared<Bytes>(data.begin(), data.end());
   out->resize((out->size() + alignment - 1) / alignment * alignment, 0xFF);
   return out;
+}
+
+// One region of flash-production: plaintext until the host encrypts it (when `encrypted` and
+// flash encryption is on).
+struct ProductionPart {
+  std::uint32_t address;
+  std::shared_ptr<Bytes> data;
+  std::string name;
+  bool encrypted;
+};
+constexpr std::size_t kIdentityPart = 2;  // the esp_secure_cert part, wiped after the write
+
+// What flash-production writes, in order: the bootloader, the table, the identity, the production
+// app in its slot, otadata when the table has one, the data images, and the erase of the
+// factory-test app's header sector when it had a slot of its own.
+std::vector<ProductionPart> production_parts(const FirmwareSet& fw, ByteView secure_cert) {
+  std::vector<ProductionPart> parts{
+      {kBootloaderOffset, padded(*fw.bootloader, 16), "bootloader", true},
+      {kPartitionTableOffset, padded(*fw.partition_table, 16), "partition-table", true},
+      {fw.secure_cert->offset, padded(secure_cert, 16), "esp_secure_cert", true},
+      {fw.production_slot->offset, padded(*fw.production_app, 16), "production-app", true},
+  };
+  if (fw.otadata) {
+    // Selects an OTA production slot; erased (no valid entry) boots the factory partition.
+    const auto slot = ota_slot_index(*fw.production_slot);
+    parts.push_back(
+        {fw.otadata->offset,
+         std::make_shared<Bytes>(slot ? otadata_selecting(*slot, fw.otadata->size) : Bytes(fw.otadata->size, 0xFF)),
+         "otadata", slot.has_value()});
+  }
+  for (const auto& data : fw.data) {
+    parts.push_back({data.partition.offset, padded(*data.data, 16), "data:" + data.partition.name, data.encrypted});
+  }
+  if (fw.slots_differ()) {
+    // The factory-test app's header sector, erased: it can never boot again.
+    parts.push_back({fw.factory_test_slot->offset, std::make_shared<Bytes>(0x1000, 0xFF), "factory-app-erase", false});
+  }
+  return parts;
 }
 
 }  // namespace
@@ -278,21 +317,7 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
     read_back = SecretBytes(std::move(bytes));
     secure_cert = &read_back;
   }
-  struct Part {
-    std::uint32_t address;
-    std::shared_ptr<Bytes> data;
-    const char* name;
-    bool encrypted;
-  };
-  std::vector<Part> parts{
-      {kBootloaderOffset, padded(*fw.bootloader, 16), "bootloader", true},
-      {kPartitionTableOffset, padded(*fw.partition_table, 16), "partition-table", true},
-      {fw.otadata->offset, std::make_shared<Bytes>(otadata_selecting_ota0(fw.otadata->size)), "otadata", true},
-      {fw.secure_cert->offset, padded(secure_cert->view(), 16), "esp_secure_cert", true},
-      {fw.ota_0->offset, padded(*fw.production_app, 16), "production-app", true},
-      // The factory-test app's header sector, erased: it can never boot again.
-      {fw.factory->offset, std::make_shared<Bytes>(0x1000, 0xFF), "factory-app-erase", false},
-  };
+  std::vector<ProductionPart> parts = production_parts(fw, secure_cert->view());
   std::vector<flash::FlashRegion> regions;
   for (auto& part : parts) {
     if (encrypt && part.encrypted) security::encrypt_flash_in_place(*fe_key, part.address, *part.data);
@@ -302,11 +327,11 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
   try {
     out.details["regions"] = write_regions(ctx, "flash-production", regions, !encrypt, nullptr);
   } catch (...) {
-    auto& identity = *parts[3].data;
+    auto& identity = *parts[kIdentityPart].data;
     secure_wipe(identity.data(), identity.size());
     throw;
   }
-  auto& identity = *parts[3].data;
+  auto& identity = *parts[kIdentityPart].data;
   secure_wipe(identity.data(), identity.size());
   out.details["host_encrypted"] = encrypt;
   return out;
@@ -331,10 +356,11 @@ StepOutcome step_verify_boot(DeviceContext& ctx) {
   if (fe && profile.security.flash_encryption_release && found.fe_release != true) {
     problems.emplace_back("the app does not report flash encryption in RELEASE mode");
   }
-  if (found.loaded_app_offset != fw.ota_0->offset) {
-    problems.push_back(found.loaded_app_offset ? fmt::format("booted the app at 0x{:x}, expected ota_0 at 0x{:x}",
-                                                             *found.loaded_app_offset, fw.ota_0->offset)
-                                               : std::string("no app was loaded"));
+  if (found.loaded_app_offset != fw.production_slot->offset) {
+    problems.push_back(found.loaded_app_offset
+                           ? fmt::format("booted the app at 0x{:x}, expected {} at 0x{:x}", *found.loaded_app_offset,
+                                         fw.production_slot->name, fw.production_slot->offset)
+                           : std::string("no app was loaded"));
   }
   if (found.project_name != fw.production_descriptor.project_name) {
     problems.push_back(

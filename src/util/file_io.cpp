@@ -123,7 +123,11 @@ IoError io_error_from(const std::filesystem::filesystem_error& error) {
   return IoError("io.filesystem", message, hint);
 }
 
-void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode) {
+namespace {
+
+// Writes `data` with `mode` into a new temporary file beside `path`, flushed to disk; returns its
+// name. The caller moves it into place (or removes it).
+std::filesystem::path write_temp_beside(const std::filesystem::path& path, ByteView data, unsigned mode) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   std::string temp_leaf = ".";
   temp_leaf += path.filename().string();
@@ -131,7 +135,7 @@ void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigne
   std::string temp_name = (dir / temp_leaf).string();
   UniqueFd fd(::mkstemp(temp_name.data()));
   if (fd.get() < 0) io_fail("io.create", "cannot create a file in", dir, errno);
-  const std::filesystem::path temp = temp_name;
+  std::filesystem::path temp = temp_name;
   auto cleanup_and_fail = [&](const char* code, const char* what) {
     const int err = errno;
     ::unlink(temp.c_str());
@@ -149,10 +153,40 @@ void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigne
   }
   if (::fsync(fd.get()) != 0) cleanup_and_fail("io.fsync", "cannot flush");
   if (::close(fd.release()) != 0) cleanup_and_fail("io.close", "cannot close");
-  if (::rename(temp.c_str(), path.c_str()) != 0) cleanup_and_fail("io.rename", "cannot move into place");
-  // Make the rename durable too.
+  return temp;
+}
+
+// Makes a rename or link into `path`'s directory durable.
+void sync_directory_of(const std::filesystem::path& path) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() >= 0) ::fsync(dir_fd.get());
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode) {
+  const auto temp = write_temp_beside(path, data, mode);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    io_fail("io.rename", "cannot move into place", path, err);
+  }
+  sync_directory_of(path);
+}
+
+void write_new_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode) {
+  const auto temp = write_temp_beside(path, data, mode);
+  // link(2) never replaces an existing name, where rename(2) would.
+  const int linked = ::link(temp.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(temp.c_str());
+  if (linked != 0 && err == EEXIST) {
+    throw IoError("io.exists", "'" + path.string() + "' exists already; it was left as it was",
+                  "choose another file name, or move the existing file away first if it is really not needed");
+  }
+  if (linked != 0) io_fail("io.link", "cannot move into place", path, err);
+  sync_directory_of(path);
 }
 
 void write_text_file_atomic(const std::filesystem::path& path, std::string_view text, unsigned mode) {

@@ -50,4 +50,8 @@ IoError io_error_from(const std::filesystem::filesystem_error& error);
 void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode = 0644);
 void write_text_file_atomic(const std::filesystem::path& path, std::string_view text, unsigned mode = 0644);
 
+// The same, for a file that must not exist yet (a key): the complete file appears under `path` or
+// nothing does, and an existing file is never replaced — IoError "io.exists" then.
+void write_new_file_atomic(const std::filesystem::path& path, ByteView data, unsigned mode = 0600);
+
 }  // namespace espfab

@@ -132,6 +132,57 @@ TEST(ImageBuild, ProducesTheVectorBytes) {
   }
 }
 
+TEST(ImageBuild, WithoutAnElfMakesATestAppWithTheDescriptorGiven) {
+  TempDir dir;
+  const auto out = dir / "test-app.bin";
+  const auto build = run_espfab({"image", "build", "-o", out.string(), "--project-name", "my-product", "--app-version",
+                                 "2.1.0", "--secure-version", "3", "--flash-mode", "dio", "--flash-freq", "80m",
+                                 "--flash-size", "8MB", "--code-size", "32K"});
+  ASSERT_EQ(build.exit_code, 0) << build.err;
+  EXPECT_NE(build.out.find("synthetic production test app"), std::string::npos) << build.out;
+  const auto info = run_espfab({"image", "info", "--json", out.string()});
+  ASSERT_EQ(info.exit_code, 0) << info.out << info.err;
+  for (const char* part : {"\"project_name\": \"my-product\"", "\"version\": \"2.1.0\"", "\"secure_version\": 3"}) {
+    EXPECT_NE(info.out.find(part), std::string::npos) << part << " in " << info.out;
+  }
+  const Bytes image = read_file(out);
+  EXPECT_EQ(image[2], 2) << "dio";
+  EXPECT_EQ(image[3], 0x3F) << "8MB at 80 MHz";
+  EXPECT_GT(image.size(), 32u * 1024);
+  // The production contract's strings are in it, so the preflight's contract scan passes.
+  const std::string text(image.begin(), image.end());
+  EXPECT_NE(text.find("espfab_identity"), std::string::npos);
+
+  const auto factory = dir / "factory-test.bin";
+  ASSERT_EQ(run_espfab({"image", "build", "-o", factory.string(), "--project-name", "factory-test", "--contract",
+                        "factory-test"})
+                .exit_code,
+            0);
+  const Bytes factory_image = read_file(factory);
+  EXPECT_NE(std::string(factory_image.begin(), factory_image.end()).find("\"event\":\"ready\""), std::string::npos);
+}
+
+TEST(ImageBuild, DescriptorFieldsThatDoNotFitAreRefusedAndNothingIsWritten) {
+  TempDir dir;
+  const auto result =
+      run_espfab({"image", "build", "-o", (dir / "x.bin").string(), "--project-name", std::string(40, 'p')});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("image.desc_field_too_long"), std::string::npos) << result.err;
+  const auto contract = run_espfab({"image", "build", "-o", (dir / "x.bin").string(), "--contract", "test"});
+  EXPECT_EQ(contract.exit_code, 2) << contract.err;
+  EXPECT_NE(contract.err.find("cli.bad_contract"), std::string::npos) << contract.err;
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(ImageBuild, DescriptorFieldsAreSetInTheElfsOwnDescriptorOrRefusedWithoutOne) {
+  TempDir dir;
+  const auto boot = run_espfab(
+      {"image", "build", "--elf", vec("boot_elf.bin"), "-o", (dir / "b.bin").string(), "--project-name", "renamed"});
+  EXPECT_EQ(boot.exit_code, 2) << boot.err;
+  EXPECT_NE(boot.err.find("image.no_app_descriptor"), std::string::npos) << boot.err;
+  EXPECT_TRUE(dir.entries().empty());
+}
+
 TEST(ImageBuild, MalformedElfLeavesNoOutput) {
   TempDir dir;
   Bytes elf = read_vector("app_image/app_elf.bin");

@@ -128,6 +128,40 @@ TEST(SecurityCli, SecureBootSignAppendInfoAndVerify) {
                   vectors_info.out.size() - vectors_info.out.find("Signature block 0")));
 }
 
+TEST(SecurityCli, GenerateKeyMakesAnRsa3072KeyOfMode0600AndNeverReplacesAFile) {
+  TempDir dir;
+  const auto key = dir / "signing.pem";
+  const auto made = run_espfab({"secure-boot", "generate-key", "-o", key.string(), "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto printed = nlohmann::json::parse(made.out);
+  EXPECT_EQ(printed["bits"], 3072);
+  EXPECT_EQ(std::filesystem::status(key).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // OpenSSL's own reading of the file: an RSA key of 3072 bits.
+  const auto openssl = run_command("/usr/bin/openssl", {"pkey", "-in", key.string(), "-noout", "-text_pub"});
+  ASSERT_EQ(openssl.exit_code, 0) << openssl.err;
+  expect_contains(openssl.out, "3072 bit");
+  // The digest it printed is the one `secure-boot digest` computes from the file.
+  const auto digest = run_espfab({"secure-boot", "digest", key.string(), "-o", (dir / "digest.bin").string()});
+  ASSERT_EQ(digest.exit_code, 0) << digest.err;
+  EXPECT_EQ(printed["public_key_digest"], to_hex(read_file(dir / "digest.bin")));
+  // The key signs an image that verifies with it.
+  write_file_atomic(dir / "app.bin", Bytes(5000, 0x5A));
+  ASSERT_EQ(run_espfab({"secure-boot", "sign", "--key", key.string(), "-o", (dir / "signed.bin").string(),
+                        (dir / "app.bin").string()})
+                .exit_code,
+            0);
+  EXPECT_EQ(run_espfab({"secure-boot", "verify", "--key", key.string(), (dir / "signed.bin").string()}).exit_code, 0);
+
+  const Bytes before = read_file(key);
+  const auto again = run_espfab({"secure-boot", "generate-key", "-o", key.string()});
+  EXPECT_EQ(again.exit_code, 7) << again.err;
+  expect_contains(again.err, "error[io.exists]");
+  EXPECT_EQ(read_file(key), before) << "an existing key is never replaced";
+  const auto esptool_name = run_espfab({"generate_signing_key", "-o", (dir / "second.pem").string()});
+  EXPECT_EQ(esptool_name.exit_code, 0) << esptool_name.err;
+}
+
 TEST(SecurityCli, SecureBootBadInputExits2AndWritesNothing) {
   TempDir dir;
   const auto out = dir / "out.bin";

@@ -77,7 +77,7 @@ TEST_F(StepBodiesOnAChip, FlashFactoryWritesTheBootloaderTheTableAndTheTestAppWh
   const auto& fw = h().firmware;
   EXPECT_EQ(flash_at(chip(), kBootloaderOffset, fw.bootloader->size()), *fw.bootloader);
   EXPECT_EQ(flash_at(chip(), kPartitionTableOffset, fw.partition_table->size()), *fw.partition_table);
-  EXPECT_EQ(flash_at(chip(), fw.factory->offset, fw.factory_app->size()), *fw.factory_app);
+  EXPECT_EQ(flash_at(chip(), fw.factory_test_slot->offset, fw.factory_app->size()), *fw.factory_app);
   EXPECT_EQ(out.details["regions"].size(), 3u);
   EXPECT_FALSE(chip().chip().efuse().flash_encryption_enabled()) << "nothing irreversible in phase 1";
 }
@@ -236,7 +236,7 @@ TEST_F(StepBodiesOnAChip, VerifyBootAndFinalLockProveAndLockTheChip) {
   EXPECT_TRUE(boot.details["flash_encryption_release"].get<bool>());
   EXPECT_EQ(boot.details["reported_serial"], h().output<SerialAllocation>()->serial);
   EXPECT_EQ(boot.details["reported_cert_sha256"], h().db.certificate(kMac)->sha256);
-  EXPECT_EQ(boot.details["app_offset"], h().firmware.ota_0->offset);
+  EXPECT_EQ(boot.details["app_offset"], h().firmware.production_slot->offset);
   EXPECT_FALSE(chip().chip().efuse().secure_download_mode());
 
   const auto lock = h().run("final-lock");
