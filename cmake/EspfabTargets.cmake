@@ -3,6 +3,7 @@
 add_library(espfab_options INTERFACE)
 target_compile_options(espfab_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes -Wmissing-prototypes>
   $<$<BOOL:${ESPFAB_WERROR}>:-Werror>)
 if(ESPFAB_SANITIZE)
   target_compile_options(espfab_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer

@@ -1,7 +1,7 @@
 // The app's part of a boot (docs/boot-behaviour.md §3.2, checklist 17-18): ESP-IDF's
 // start-up lines built from the flashed image's esp_app_desc_t, the flash-encryption mode line, and
 // the emulator's two apps: the factory-test app (project name "factory-test"; its JSON-lines
-// protocol is docs/factory-test-protocol.md) and any other app as the production firmware, which
+// protocol is docs/firmware-contract.md) and any other app as the production firmware, which
 // reports the identity it finds in its own esp_secure_cert partition (docs/emulator.md, "Apps"):
 //   I (<ms>) espfab_identity: serial=<certificate CN> cert_sha256=<SHA-256 of the certificate DER>
 //            flash_encryption=on|off secure_boot=on|off

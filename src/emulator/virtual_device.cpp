@@ -11,6 +11,7 @@
 #include "emulator/boot_context.hpp"
 #include "emulator/boot_loader.hpp"
 #include "emulator/boot_rom.hpp"
+#include "emulator/factory_test_app.hpp"
 #include "emulator/hello_task.hpp"
 #include "emulator/slip.hpp"
 #include "util/error.hpp"
@@ -292,9 +293,14 @@ void VirtualDevice::run_boot(BootConsole& console, ResetCause cause) {
     facts.mac = format_mac(efuse_.mac());
     facts.flash_size = config_.flash_size;
     if (loaded->image.app_descriptor) facts.version = loaded->image.app_descriptor->version;
-    app_ = std::make_unique<FactoryTestApp>(std::move(facts), config_.faults.factory_test);
+    FactoryTestBoard board(std::move(facts), config_.faults.factory_test);
+    if (config_.factory_test_firmware) {
+      app_ = config_.factory_test_firmware(std::move(board));
+    } else {
+      app_ = std::make_unique<FactoryTestApp>(std::move(board));
+    }
     console.rom(app_->ready_line());
-    app_crashed_ = app_->reset_requested();
+    app_crashed_ = config_.faults.factory_test.boot_loop;
   } else {
     run_production_app(context, console, *loaded);
   }
@@ -356,6 +362,8 @@ Bytes VirtualDevice::on_app_bytes(ByteView in) {
     app_input_.erase(0, newline + 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (app_crashed_) return boot(ResetCause::Software);  // boot_loop: the app resets instead of answering
+    const auto& hang_on = config_.faults.factory_test.hang_on;
+    if (!hang_on.empty() && request_command(line) == hang_on) continue;  // that test never returns
     for (const auto& reply : app_->handle_line(line)) {
       out.insert(out.end(), reply.begin(), reply.end());
       out.push_back('\r');

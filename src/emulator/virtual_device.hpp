@@ -17,7 +17,8 @@
 #include "emulator/boot_rom.hpp"
 #include "emulator/command_handler.hpp"
 #include "emulator/efuse_controller.hpp"
-#include "emulator/factory_test_app.hpp"
+#include "emulator/factory_test_faults.hpp"
+#include "emulator/factory_test_firmware.hpp"
 #include "emulator/hello_broker.hpp"
 #include "emulator/register_space.hpp"
 #include "emulator/rom_autobaud.hpp"
@@ -42,6 +43,9 @@ struct DeviceConfig {
   // How long code MEM_END started but no known stub explains runs before the watchdog resets the
   // chip (a model figure: the spec has none; docs/emulator.md).
   std::chrono::milliseconds unknown_code_watchdog{1000};
+  // The factory-test firmware a "factory-test" image runs; none: the emulator's own app
+  // (factory_test_app.hpp). Tests put the reference C core of firmware/ here.
+  FactoryTestFirmwareFactory factory_test_firmware;
 };
 
 class BootContext;
@@ -147,7 +151,7 @@ class VirtualDevice {
   unsigned saved_cycles_ = 0;
   std::vector<LoaderEvent> pending_events_;
   bool powered_on_ = false;                    // the first boot after start is a power-on reset
-  std::unique_ptr<FactoryTestApp> app_;        // the running factory-test app, if that is what booted
+  std::unique_ptr<FactoryTestFirmware> app_;   // the running factory-test app, if that is what booted
   bool app_crashed_ = false;                   // boot_loop: the next input finds the app resetting
   std::string app_input_;                      // a partial line from the host
   std::uint64_t host_bytes_ = 0;               // since the last reset (drop_after)

@@ -1,4 +1,4 @@
-// The station's side of the factory-test firmware protocol v1 (docs/factory-test-protocol.md):
+// The station's side of the factory-test firmware protocol v1 (docs/firmware-contract.md):
 // boot the app, wait for its ready line, then one JSON request at a time with a timeout and one
 // retry. Lines that are not JSON objects are console noise (kept in the fixture's transcript).
 #pragma once

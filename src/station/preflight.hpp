@@ -46,7 +46,7 @@ PreflightReport run_preflight(const std::filesystem::path& profile, const Prefli
 nlohmann::json to_json(const PreflightReport& report);
 std::string_view severity_name(PreflightFinding::Severity severity);
 
-// The firmware contract's markers that a plaintext image must carry (docs/station.md): the
+// The firmware contract's markers that a plaintext image must carry (docs/firmware-contract.md §4): the
 // factory-test firmware's ready line and the production firmware's identity log tag.
 inline constexpr std::string_view kFactoryTestReadyMarker = "\"event\":\"ready\"";
 inline constexpr std::string_view kIdentityLogTag = "espfab_identity";

@@ -136,16 +136,16 @@ void check_contract(const FirmwareSet& firmware, Findings& findings) {
                    fmt::format("the factory-test image does not carry the test protocol's ready line ({}): the "
                                "hardware test would time out on every device",
                                kFactoryTestReadyMarker),
-                   "build the factory-test firmware with the espfab factory-test component (docs/station.md, "
-                   "\"Firmware contract\")");
+                   "build the factory-test firmware with firmware/components/espfab_factory_test "
+                   "(docs/firmware-contract.md)");
   }
   if (!contains(*firmware.production_app, kIdentityLogTag)) {
     findings.error("images.contract", "images.production_app",
                    fmt::format("the production image does not carry the identity log tag '{}': verify-boot could "
                                "not prove the identity after the chip is locked",
                                kIdentityLogTag),
-                   "build the production firmware with the espfab identity component (docs/station.md, "
-                   "\"Firmware contract\")");
+                   "build the production firmware with firmware/components/espfab_identity "
+                   "(docs/firmware-contract.md)");
   }
 }
 

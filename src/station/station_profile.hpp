@@ -22,7 +22,7 @@
 
 namespace espfab::station {
 
-// One measurement of the hardware test (docs/factory-test-protocol.md): the request that
+// One measurement of the hardware test (docs/firmware-contract.md): the request that
 // produces it and the limits its value must meet.
 struct MeasurementSpec {
   enum class Kind { GpioLoopback, Sensor, WifiRssi, MemTest, Adc };

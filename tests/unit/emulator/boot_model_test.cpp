@@ -181,6 +181,25 @@ TEST(BootModel, PlainBootPrintsRomBootloaderAndAppLines) {  // checklist 1, 7, 8
   EXPECT_TRUE(has(console_of(device), "rst:0x3 (RTC_SW_SYS_RST),boot:0x8 (SPI_FAST_FLASH_BOOT)\r\nSaved PC:0x"));
 }
 
+// hang_on and boot_loop act around whichever factory-test firmware runs (the emulator's app or a
+// test's reference core): the device drops the reply, or resets instead of answering.
+TEST(BootModel, FactoryTestHangAndBootLoopKnobsActAroundTheApp) {
+  VirtualDevice device(DeviceConfig{});
+  Flash flash;
+  flash.write_to(device);
+  const auto send = [&](std::string_view line) {
+    const Bytes reply = device.on_host_bytes(ByteView(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()));
+    return std::string(reply.begin(), reply.end());
+  };
+  device.set_faults(parse_device_faults("hang_on=info"));
+  (void)console_of(device);
+  EXPECT_EQ(send("{\"id\":1,\"cmd\":\"info\"}\n"), "") << "hang_on: never answered";
+  EXPECT_TRUE(has(send("{\"id\":2,\"cmd\":\"mem_test\"}\n"), R"({"id":2,"ok":true)")) << "other commands are";
+  device.set_faults(parse_device_faults("boot_loop"));
+  (void)console_of(device);
+  EXPECT_TRUE(has(send("{\"id\":3,\"cmd\":\"info\"}\n"), "rst:0x3 (RTC_SW_SYS_RST)")) << "resets instead of answering";
+}
+
 TEST(BootModel, ErasedFlashShowsInvalidHeader) {  // checklist 3
   VirtualDevice device(DeviceConfig{});
   const std::string console = console_of(device);

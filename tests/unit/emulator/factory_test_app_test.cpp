@@ -1,5 +1,6 @@
-// The factory-test protocol v1 (docs/factory-test-protocol.md), device side: every command of the
-// table on a healthy device, unknown commands and noise, and every fault knob.
+// The emulator's factory-test app (docs/firmware-contract.md), device side: every command of the
+// table on a healthy device, unknown commands and noise, and the board's fault knobs. Every
+// message in detail, against the reference C core too: tests/unit/firmware/.
 #include "emulator/factory_test_app.hpp"
 
 #include <gtest/gtest.h>
@@ -25,7 +26,7 @@ json ask(FactoryTestApp& app, const json& request) {
 }
 
 TEST(FactoryTestApp, HealthyDeviceAnswersEveryCommand) {
-  FactoryTestApp app(device(), {});
+  FactoryTestApp app(FactoryTestBoard(device(), {}));
   const json ready = json::parse(app.ready_line());
   EXPECT_EQ(ready,
             json::parse(R"({"ft":1,"event":"ready","fw":"factory-test","version":"1.0.0","mac":"7c:df:a1:00:00:05"})"));
@@ -71,53 +72,44 @@ TEST(FactoryTestApp, HealthyDeviceAnswersEveryCommand) {
 }
 
 TEST(FactoryTestApp, FaultKnobsChangeWhatTheDeviceReports) {
-  FactoryTestApp app(device(), parse_factory_test_faults("gpio_stuck=4:high,sensor_missing=imu,wifi_rssi=-85,no_psram,"
-                                                         "hang_on=adc_read"));
+  FactoryTestApp app(FactoryTestBoard(
+      device(), parse_factory_test_faults("gpio_stuck=4:high,sensor_missing=imu,wifi_rssi=-85,no_psram")));
   auto gpio = ask(app, {{"id", 1}, {"cmd", "gpio_loopback"}, {"pairs", {{4, 5}, {6, 7}}}});
   EXPECT_EQ(gpio["results"][0]["pass"], false);
   EXPECT_EQ(gpio["results"][0]["read_low"], true);
   EXPECT_EQ(gpio["results"][1]["pass"], true);
-  EXPECT_EQ(ask(app, {{"id", 2}, {"cmd", "sensor"}, {"name", "imu"}})["present"], false);
+  const auto imu = ask(app, {{"id", 2}, {"cmd", "sensor"}, {"name", "imu"}});
+  EXPECT_EQ(imu["present"], false);
+  EXPECT_TRUE(imu["value"].is_null());
   EXPECT_EQ(ask(app, {{"id", 3}, {"cmd", "wifi_scan"}})["aps"][0]["rssi"], -85);
   EXPECT_EQ(ask(app, {{"id", 4}, {"cmd", "mem_test"}, {"region", "psram"}})["pass"], false);
   EXPECT_EQ(ask(app, {{"id", 5}, {"cmd", "info"}})["psram_size"], 0);
-  EXPECT_TRUE(app.handle_line(json{{"id", 6}, {"cmd", "adc_read"}}.dump()).empty()) << "hang_on: no answer";
-
-  FactoryTestApp looping(device(), parse_factory_test_faults("boot_loop"));
-  (void)looping.ready_line();
-  EXPECT_TRUE(looping.reset_requested());
 }
 
-TEST(FactoryTestApp, DeviceFaultsSplitLinkChipAndAppKnobs) {
-  const auto faults = parse_device_faults("drop_after=5000,gpio_stuck=4:low,bitflip=200,wrong_chip,no_psram");
-  ASSERT_TRUE(faults.drop_after);
-  EXPECT_EQ(*faults.drop_after, 5000u);
-  EXPECT_EQ(faults.bitflip_ppm, 200u);
-  EXPECT_TRUE(faults.wrong_chip);
-  ASSERT_TRUE(faults.factory_test.gpio_stuck);
-  EXPECT_EQ(faults.factory_test.gpio_stuck->first, 4);
-  EXPECT_FALSE(faults.factory_test.gpio_stuck->second);
-  EXPECT_TRUE(faults.factory_test.no_psram);
-  EXPECT_EQ(parse_device_faults("efuse_power_loss=2").efuse_power_loss, std::optional<unsigned>(2));
-  EXPECT_THROW((void)parse_device_faults("efuse_power_loss=0"), BadInputError);
-  EXPECT_TRUE(parse_device_faults("no_flash").no_flash);
-  EXPECT_THROW((void)parse_device_faults("bitflip=2000000"), BadInputError);
-  EXPECT_THROW((void)parse_device_faults("drop_after=-1"), BadInputError);
-  const auto none = parse_device_faults("");
-  EXPECT_FALSE(none.drop_after);
-  EXPECT_FALSE(none.wrong_chip);
-}
-
-TEST(FactoryTestApp, BadKnobsAreNamed) {
-  for (const char* text : {"gpio_stuck=4", "gpio_stuck=x:high", "wifi_rssi=loud", "teleport=1"}) {
-    try {
-      (void)parse_factory_test_faults(text);
-      ADD_FAILURE() << text;
-    } catch (const BadInputError& error) {
-      EXPECT_EQ(error.code(), "emulator.bad_fault") << text;
-      EXPECT_FALSE(error.hint().empty());
-    }
+TEST(FactoryTestApp, ArgumentsOfTheWrongTypeAreRefusedNotThrown) {
+  FactoryTestApp app(FactoryTestBoard(device(), {}));
+  for (const char* line : {R"({"id":1,"cmd":5})", R"({"id":1,"cmd":"sensor","name":7})",
+                           R"({"id":1,"cmd":"gpio_loopback","pairs":[[4,"5"]]})",
+                           R"({"id":1,"cmd":"gpio_loopback","pairs":3})", R"({"id":1,"cmd":"wifi_scan","ssid":null})",
+                           R"({"id":1,"cmd":"mem_test","region":[]})", R"({"id":1,"cmd":"adc_read","samples":0})"}) {
+    const auto lines = app.handle_line(line);
+    ASSERT_EQ(lines.size(), 1u) << line;
+    const auto reply = json::parse(lines[0]);
+    EXPECT_EQ(reply["ok"], false) << line;
+    EXPECT_EQ(reply["error"].get<std::string>().rfind("bad argument ", 0), 0u) << lines[0];
   }
+}
+
+TEST(FactoryTestApp, OnlyObjectsWithAnIntegerIdAreRequests) {
+  FactoryTestApp app(FactoryTestBoard(device(), {}));
+  for (const char* line : {R"({"cmd":"info"})", R"({"id":"1","cmd":"info"})", R"({"id":1.0,"cmd":"info"})",
+                           R"([{"id":1,"cmd":"info"}])", R"({"id":1,"cmd":"info")"}) {
+    EXPECT_TRUE(app.handle_line(line).empty()) << line;
+  }
+  EXPECT_TRUE(app.handle_line(R"({"id":1,"cmd":"info","pad":")" + std::string(1000, 'x') + R"("})").empty())
+      << "longer than a request can be";
+  EXPECT_EQ(request_command(R"({"id":3,"cmd":"wifi_scan"})"), std::optional<std::string>("wifi_scan"));
+  EXPECT_EQ(request_command(R"({"cmd":"wifi_scan"})"), std::nullopt);
 }
 
 }  // namespace
