@@ -97,25 +97,13 @@ class Reader {
   }
 
   std::optional<std::filesystem::path> existing_file(const toml::table& table, const char* key) {
-    const auto text = get<std::string>(table, key, "a file path");
-    if (!text) return std::nullopt;
-    const auto full = relative_to(file_, *text);
-    if (!std::filesystem::is_regular_file(full)) {
-      problems_.add(*table.get(key), fmt::format("{} does not exist", full.string()));
-      return std::nullopt;
-    }
-    return full;
+    return existing(table, key, "a file path", "does not exist",
+                    [](const std::filesystem::path& p) { return std::filesystem::is_regular_file(p); });
   }
 
   std::optional<std::filesystem::path> existing_dir(const toml::table& table, const char* key) {
-    const auto text = get<std::string>(table, key, "a directory path");
-    if (!text) return std::nullopt;
-    const auto full = relative_to(file_, *text);
-    if (!std::filesystem::is_directory(full)) {
-      problems_.add(*table.get(key), fmt::format("{} is not a directory", full.string()));
-      return std::nullopt;
-    }
-    return full;
+    return existing(table, key, "a directory path", "is not a directory",
+                    [](const std::filesystem::path& p) { return std::filesystem::is_directory(p); });
   }
 
   std::vector<std::string> strings(const toml::table& table, const char* key) {
@@ -138,6 +126,20 @@ class Reader {
   }
 
  private:
+  // A path relative to the profile file that `is_there` accepts; else a problem naming it.
+  template <typename Check>
+  std::optional<std::filesystem::path> existing(const toml::table& table, const char* key, const char* expected,
+                                                const char* missing, Check is_there) {
+    const auto text = get<std::string>(table, key, expected);
+    if (!text) return std::nullopt;
+    auto full = relative_to(file_, *text);
+    if (!is_there(full)) {
+      problems_.add(*table.get(key), fmt::format("{} {}", full.string(), missing));
+      return std::nullopt;
+    }
+    return full;
+  }
+
   const std::filesystem::path& file_;
   Problems& problems_;
 };
