@@ -41,13 +41,13 @@ struct Layout {
 
 void PrintTo(const Layout& layout, std::ostream* out) { *out << layout.name; }
 
-// esp_secure_cert, nvs and the data partitions are the same in every layout; the apps differ.
-constexpr const char* kCommon =
-    "esp_secure_cert, 0x3F, ,       0xD000,   0x2000,   encrypted\n"
-    "nvs,             data, nvs,    0x10000,  0x6000,\n";
+// The data partitions are the same in every layout; the apps differ, and so does the place of
+// esp_secure_cert (found by its type wherever it is).
 
 const Layout kLayouts[] = {
     {"factory_and_ota",
+     "esp_secure_cert, 0x3F, , 0xD000,   0x2000,   encrypted\n"
+     "nvs,      data, nvs,     0x10000,  0x6000,\n"
      "otadata,  data, ota,     0x17000,  0x2000,\n"
      "storage,  data, spiffs,  0x19000,  0x4000,\n"
      "model,    data, 0x40,    0x1D000,  0x2000,   encrypted\n"
@@ -56,6 +56,8 @@ const Layout kLayouts[] = {
      "ota_1,    app,  ota_1,   0x420000, 0x300000,\n",
      "", "ota_0", "factory"},
     {"ota_only_test_in_ota_1",
+     "esp_secure_cert, 0x3F, , 0xD000,   0x2000,   encrypted\n"
+     "nvs,      data, nvs,     0x10000,  0x6000,\n"
      "otadata,  data, ota,     0x17000,  0x2000,\n"
      "storage,  data, spiffs,  0x19000,  0x4000,\n"
      "model,    data, 0x40,    0x1D000,  0x2000,   encrypted\n"
@@ -63,6 +65,8 @@ const Layout kLayouts[] = {
      "ota_1,    app,  ota_1,   0x320000, 0x300000,\n",
      "factory_test_slot = \"ota_1\"\n", "ota_0", "ota_1"},
     {"ota_only_test_in_the_production_slot",
+     "esp_secure_cert, 0x3F, , 0xD000,   0x2000,   encrypted\n"
+     "nvs,      data, nvs,     0x10000,  0x6000,\n"
      "otadata,  data, ota,     0x17000,  0x2000,\n"
      "storage,  data, spiffs,  0x19000,  0x4000,\n"
      "model,    data, 0x40,    0x1D000,  0x2000,   encrypted\n"
@@ -70,9 +74,11 @@ const Layout kLayouts[] = {
      "ota_1,    app,  ota_1,   0x320000, 0x300000,\n",
      "", "ota_0", "ota_0"},
     {"single_factory_app",
+     "nvs,      data, nvs,     0x10000,  0x6000,\n"
      "storage,  data, spiffs,  0x19000,  0x4000,\n"
      "model,    data, 0x40,    0x1D000,  0x2000,   encrypted\n"
-     "factory,  app,  factory, 0x20000,  0x300000,\n",
+     "factory,  app,  factory, 0x20000,  0x300000,\n"
+     "esp_secure_cert, 0x3F, , 0x320000, 0x2000,   encrypted\n",
      "", "factory", "factory"},
 };
 
@@ -94,8 +100,7 @@ class LayoutsOnAChip : public ::testing::TestWithParam<Layout> {
   std::filesystem::path profile_for(const Layout& layout) {
     const auto dir = assets_dir_->path();
     const std::string csv_name = std::string("images/") + layout.name + ".csv";
-    write_text_file_atomic(dir / csv_name,
-                           std::string("# Name, Type, SubType, Offset, Size, Flags\n") + kCommon + layout.csv);
+    write_text_file_atomic(dir / csv_name, std::string("# Name, Type, SubType, Offset, Size, Flags\n") + layout.csv);
     std::string text = read_text_file(demo_profile_);
     const std::string table_line = "partition_table = \"images/partitions.csv\"\n";
     const auto at = text.find(table_line);
@@ -167,6 +172,10 @@ TEST_P(LayoutsOnAChip, TheTestAppBootsFromItsSlotAndTheProductionAppFromItsOwnWi
   security::decrypt_flash_in_place(fe_key, model.offset, model_bytes);
   EXPECT_EQ(model_bytes, pattern(0x1800, 2)) << layout.name;
 
+  // The identity went where the table put esp_secure_cert (after the app in one layout).
+  const auto identity = served.chip().flash().view(fw.secure_cert->offset, 0x1000);
+  EXPECT_NE(Bytes(identity.begin(), identity.end()), Bytes(0x1000, 0xFF)) << layout.name;
+
   if (fw.slots_differ()) {
     const auto header = served.chip().flash().view(fw.factory_test_slot->offset, 0x1000);
     EXPECT_EQ(Bytes(header.begin(), header.end()), Bytes(0x1000, 0xFF))
@@ -183,7 +192,9 @@ TEST(LayoutRules, AnOtaSlotWithoutOtadataToSelectItIsRefused) {
   test::TempDir dir;
   const auto profile = service::prepare_demo_assets(dir.path()).profile;
   write_text_file_atomic(dir / "images" / "partitions.csv",
-                         std::string("# Name, Type, SubType, Offset, Size, Flags\n") + kCommon +
+                         std::string("# Name, Type, SubType, Offset, Size, Flags\n") +
+                             "esp_secure_cert, 0x3F, , 0xD000, 0x2000, encrypted\n"
+                             "nvs, data, nvs, 0x10000, 0x6000,\n"
                              "factory, app, factory, 0x20000, 0x100000,\n"
                              "ota_0,   app, ota_0,   0x120000, 0x300000,\n");
   const auto loaded = load_station_profile(profile);

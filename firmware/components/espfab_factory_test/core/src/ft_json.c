@@ -288,7 +288,7 @@ bool espfab_ft_json_parse(const char* text, size_t len, espfab_ft_json_value* ro
         root->end = value_end;
         return true;
       }
-      const bool object = (is_object[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1u;
+      const bool object = ((unsigned)is_object[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1u;
       if (p >= end) return false;
       if (*p == (object ? '}' : ']')) {
         --depth;
