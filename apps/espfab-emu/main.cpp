@@ -75,7 +75,8 @@ void add_options(CLI::App& app, EmuOptions& o) {
       ->check(CLI::Range(1u, 1000000u));
   app.add_option("--chip-erase-ms-per-mb", o.chip_erase_ms_per_mib, "ERASE_FLASH time per MiB of flash (default 2500)");
   app.add_option("--control-port", o.control_port,
-                 "TCP port on 127.0.0.1 of the control channel (lines 'reset download N', 'reset boot N'); "
+                 "TCP port on 127.0.0.1 of the control channel (lines 'reset download N', 'reset boot N', 'fault N "
+                 "KNOBS', 'busy N'; docs/emulator.md); "
                  "0 = ephemeral, printed as \"control\" in every device line");
   app.add_option("--port", o.first_port, "first TCP port (device N uses port + N); 0 = ephemeral ports");
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off");

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """bench/station: devices per hour of the whole station (`espfab run`, all 14 steps) against
 espfab-emu with its realtime link model at 921600 baud and a 1 MiB production app, for 1, 4 and 16
-fixtures; the ratio to the wire-bound rate; station CPU seconds per device. Prints, never fails on
-a ratio. --quick: 1 and 4 fixtures (CI, label bench). The stub runs upload esptool-js 0.7.0's
-ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only)."""
+fixtures; the ratio to the wire-bound rate; station CPU seconds per device; the host's share: per
+device and per step, station wall time over the time the device was busy (its link moving bytes,
+its chip working: espfab-emu's `busy N`), at 921600 and (full run) 2 Mbaud. Prints, never fails on
+a ratio. --quick: 1 and 4 fixtures at 921600 (CI, label bench). The stub runs upload esptool-js
+0.7.0's ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only); the
+ROM runs set `stub = "none"`."""
 import argparse
+import datetime
 import json
+import socket
 import os
 import resource
 import subprocess
@@ -43,11 +48,59 @@ class Emulator:
     def __init__(self, emu, devices, state):
         self.proc = subprocess.Popen([emu, "--devices", str(devices), "--protocol", "rfc2217", "--port", "0",
                                       "--state-dir", state, "--realtime", "on"], stdout=subprocess.PIPE, text=True)
-        self.urls = [json.loads(self.proc.stdout.readline())["url"] for _ in range(devices)]
+        lines = [json.loads(self.proc.stdout.readline()) for _ in range(devices)]
+        self.urls = [line["url"] for line in lines]
+        host, port = lines[0]["control"].rsplit(":", 1)
+        self.control = (host, int(port))
+
+    def busy(self, index):
+        """Device `index`'s busy intervals, [(begin, end)] in seconds of the Unix epoch."""
+        with socket.create_connection(self.control) as conn:
+            conn.sendall(f"busy {index}\n".encode())
+            answer = b""
+            while not answer.endswith(b"\n"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        text = answer.decode().strip()
+        if not text.startswith("ok "):
+            sys.exit(f"espfab-emu: busy {index}: {text}")
+        fields = dict(word.split("=", 1) for word in text[3:].split(" "))
+        spans = [span.split("-") for span in fields["intervals"].split(",") if span]
+        return [(int(a) / 1e6, int(b) / 1e6) for a, b in spans]
 
     def close(self):
         self.proc.terminate()
         self.proc.wait()
+
+
+def epoch(iso):
+    return datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def overlap(intervals, begin, end):
+    return sum(max(0.0, min(b, end) - max(a, begin)) for a, b in intervals)
+
+
+def host_share(records_dir, devices, emulator):
+    """Per device: (steps [(name, wall s, busy s)], device wall s, device busy s), from its record's
+    steps and the emulator's busy intervals of the device with that MAC."""
+    out = []
+    for device in devices:
+        if device["result"] != "provisioned":
+            continue
+        record = json.load(open(os.path.join(records_dir, os.path.basename(device["record"]))))
+        index = int(record["mac"].split(":")[-1], 16)  # espfab-emu's default MACs: base + index
+        busy = emulator.busy(index)
+        steps = []
+        for step in record["steps"]:
+            begin = epoch(step["started"])
+            steps.append((step["name"], step["seconds"], overlap(busy, begin, begin + step["seconds"])))
+        first = epoch(record["steps"][0]["started"])
+        last = max(epoch(s["started"]) + s["seconds"] for s in record["steps"])
+        out.append((steps, last - first, overlap(busy, first, last)))
+    return out
 
 
 def run_station(espfab, emu, work, profile, n):
@@ -66,27 +119,53 @@ def run_station(espfab, emu, work, profile, n):
         out = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.monotonic() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if out.returncode != 0:
+            sys.exit(f"espfab run failed ({out.returncode}): {out.stderr[-2000:]}")
+        summary = json.loads(out.stdout)
+        share = host_share(os.path.join(work, "station-data", "records"), summary["devices"], emulator)
     finally:
         emulator.close()
-    if out.returncode != 0:
-        sys.exit(f"espfab run failed ({out.returncode}): {out.stderr[-2000:]}")
-    summary = json.loads(out.stdout)
     provisioned = sum(1 for d in summary["devices"] if d["result"] == "provisioned")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, provisioned, cpu
+    return wall, provisioned, cpu, share
 
 
-def with_stub(profile, work, modules):
-    """A copy of the profile whose [station] uploads a flasher stub: esptool-js 0.7.0's ESP32-S3
-    stub from `modules` (a node_modules directory; espfab-emu runs published stubs only)."""
+def stub_path(modules):
+    """esptool-js 0.7.0's ESP32-S3 stub from `modules` (a node_modules directory; espfab-emu runs
+    published stubs only)."""
     stub = os.path.join(modules or "", "esptool-js", "lib", "targets", "stub_flasher", "esp32s3.json")
     if not modules or not os.path.isfile(stub):
         sys.exit("needs --esptool-js-modules with esptool-js 0.7.0 (ctest -R esptool_js.install installs it)")
-    text = open(profile).read().replace("[station]\n", '[station]\nstub = "%s"\n' % os.path.abspath(stub), 1)
-    copy = os.path.join(work, "station-stub.toml")
+    return os.path.abspath(stub)
+
+
+def variant(profile, work, name, stub, baud):
+    """A copy of the profile with [station] stub (a file or "none") and baud set."""
+    text = open(profile).read()
+    text = "\n".join(line for line in text.split("\n") if not line.startswith(("stub =", "baud =")))
+    text = text.replace("[station]\n", '[station]\nstub = "%s"\nbaud = %d\n' % (stub, baud), 1)
+    copy = os.path.join(work, f"station-{name}.toml")
     with open(copy, "w") as f:
         f.write(text)
     return copy
+
+
+def ratio(wall, busy):
+    return wall / busy if busy > 0 else float("inf")
+
+
+def print_steps(label, share):
+    """Per step over the devices of one run: station wall s, device busy s, wall / busy."""
+    print(f"\nper step, {label} (sum over {len(share)} device(s)):")
+    print("| step | station wall s | device busy s | wall / busy |")
+    print("|---|---|---|---|")
+    totals = {}
+    for steps, _, _ in share:
+        for name, wall, busy in steps:
+            w, b = totals.get(name, (0.0, 0.0))
+            totals[name] = (w + wall, b + busy)
+    for name, (wall, busy) in totals.items():
+        print(f"| {name} | {wall:.3f} | {busy:.3f} | {ratio(wall, busy):.2f} |")
 
 
 def main():
@@ -97,24 +176,36 @@ def main():
     parser.add_argument("--esptool-js-modules", help="node_modules directory with esptool-js 0.7.0 (its stub)")
     args = parser.parse_args()
     fixtures = [1, 4] if args.quick else [1, 4, 16]
+    bauds = [BAUD] if args.quick else [BAUD, 2000000]
+    stub = stub_path(args.esptool_js_modules)
     with tempfile.TemporaryDirectory(prefix="espfab-station-bench-") as work:
         subprocess.run([args.espfab, "--log-level", "error", "demo", "--dir", work, "--assets-only", "--app-kib", "1024",
                         "--emulator", args.emu], check=True, capture_output=True)
         profile = os.path.join(work, "station.toml")
         wire = wire_seconds(work)
         wire_rate = 3600 / wire
-        print(f"station bench: 921600 baud, realtime link model, production app "
+        print(f"station bench: realtime link model, production app "
               f"{os.path.getsize(os.path.join(work, 'images', 'production-app-signed.bin')) / 1024:.0f} KiB")
-        print(f"wire lower bound per device: {wire:.2f} s ({wire_rate:.0f} devices/hour per fixture)")
-        print("| loader | fixtures | devices | wall s | devices/hour | per fixture | / wire-bound rate "
-              "| station CPU s/device |")
-        print("|---|---|---|---|---|---|---|---|")
-        for loader, path in (("ROM", profile), ("stub", with_stub(profile, work, args.esptool_js_modules))):
-            for n in fixtures:
-                wall, provisioned, cpu = run_station(args.espfab, args.emu, work, path, n)
-                rate = provisioned / wall * 3600
-                print(f"| {loader} | {n} | {provisioned}/{n} | {wall:.1f} | {rate:.0f} | {rate / n:.0f} "
-                      f"| {rate / (n * wire_rate):.2f} | {cpu / max(provisioned, 1):.3f} |", flush=True)
+        print(f"wire lower bound per device at {BAUD}: {wire:.2f} s ({wire_rate:.0f} devices/hour per fixture)")
+        print("| loader | baud | fixtures | devices | wall s | devices/hour | per fixture | / wire-bound rate "
+              "| station CPU s/device | device wall / busy (mean, max) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        step_tables = []
+        for baud in bauds:
+            for loader, path in (("ROM", "none"), ("stub", stub)):
+                copy = variant(profile, work, f"{loader}-{baud}", path, baud)
+                for n in fixtures if baud == BAUD else [1]:
+                    wall, provisioned, cpu, share = run_station(args.espfab, args.emu, work, copy, n)
+                    rate = provisioned / wall * 3600
+                    ratios = [ratio(w, b) for _, w, b in share] or [float("nan")]
+                    wire_ratio = f"{rate / (n * wire_rate):.2f}" if baud == BAUD else "–"
+                    print(f"| {loader} | {baud} | {n} | {provisioned}/{n} | {wall:.1f} | {rate:.0f} | {rate / n:.0f} "
+                          f"| {wire_ratio} | {cpu / max(provisioned, 1):.3f} "
+                          f"| {sum(ratios) / len(ratios):.3f}, {max(ratios):.3f} |", flush=True)
+                    if n == 1:
+                        step_tables.append((f"{loader} at {baud}", share))
+        for label, share in step_tables:
+            print_steps(label, share)
 
 
 if __name__ == "__main__":

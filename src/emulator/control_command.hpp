@@ -7,6 +7,10 @@
 //   fault N KNOBS      -> the factory-test app of chip N misbehaves from its next boot on
 //                         (KNOBS as espfab-emu --fault: gpio_stuck=4:high,wifi_rssi=-85,...)
 //   fault N clear      -> chip N is healthy again
+//   busy N             -> how long chip N has been busy (busy_meter.hpp): "ok busy_us=B folded=F
+//                         intervals=A-B,C-D,..." with the merged busy intervals in microseconds of
+//                         the Unix epoch (system clock), oldest first; only with the link model on
+//   busy N clear       -> starts chip N's busy accounting afresh
 //
 // Each line gets one answer line: "ok" or "error <reason>". Pure parsing here; the server acts.
 #pragma once
@@ -20,7 +24,7 @@
 namespace espfab::emulator {
 
 struct ControlCommand {
-  enum class Kind { ResetDownload, ResetBoot, Fault };
+  enum class Kind { ResetDownload, ResetBoot, Fault, Busy, BusyClear };
   Kind kind;
   std::size_t device = 0;
   std::string knobs;  // Fault: the knob text ("" = clear)

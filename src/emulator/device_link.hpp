@@ -45,6 +45,11 @@ class DeviceLink {
   void drop(TimePoint now);
 
   const LinkTimingConfig& config() const noexcept { return timing_.config(); }
+  // The device's busy time (realtime only: with the link model off nothing takes time).
+  const BusyMeter& busy() const noexcept { return timing_.busy(); }
+  void clear_busy() { timing_.clear_busy(); }
+  // Busy time outside the line model: the chip held in reset or strapped by the fixture's lines.
+  void add_busy(TimePoint begin, TimePoint end) { timing_.add_busy(begin, end); }
 
  private:
   struct Piece {

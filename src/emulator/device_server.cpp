@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -84,6 +85,23 @@ UniqueFd listen_loopback(std::uint16_t port, std::uint16_t& bound) {
 // Deadlines this close are handled in the same wake-up.
 constexpr auto kSlack = std::chrono::microseconds(100);
 
+// Control answers on a non-blocking socket: most are a few bytes, a `busy` answer can be tens of
+// KiB; a client that reads nothing for a second loses the rest (and only its own answer).
+void send_answers(int fd, std::string_view answers) {
+  constexpr int kStallMs = 1000;
+  while (!answers.empty()) {
+    const ssize_t sent = ::send(fd, answers.data(), answers.size(), MSG_NOSIGNAL);
+    if (sent > 0) {
+      answers.remove_prefix(static_cast<std::size_t>(sent));
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) continue;
+    pollfd writable{fd, POLLOUT, 0};
+    if (sent < 0 && errno == EAGAIN && ::poll(&writable, 1, kStallMs) == 1) continue;
+    return;
+  }
+}
+
 }  // namespace
 
 struct DeviceServer::ControlClient {
@@ -104,6 +122,10 @@ struct DeviceServer::Slot {
   Rfc2217Session telnet;
   bool download_requested = false;
   bool rts_was_on = false;
+  bool dtr_on = false;
+  // Since when the auto-reset circuit holds EN or GPIO0 low (RTS xor DTR): the chip is in reset or
+  // strapped for its boot mode, busy time of the device (busy_meter.hpp).
+  std::optional<LinkTiming::TimePoint> lines_hold_since;
   std::unique_ptr<UsbPort> usb;  // --protocol usb
   UsbSerialJtagLines usb_lines;
   std::optional<LinkTiming::TimePoint> usb_replug_at;
@@ -289,6 +311,8 @@ void DeviceServer::accept_client(Slot& slot) {
   slot.telnet = Rfc2217Session{};
   slot.download_requested = false;
   slot.rts_was_on = false;
+  slot.dtr_on = false;
+  slot.lines_hold_since.reset();
   if (protocol_ == ServeProtocol::Rfc2217) {
     // The adapter starts at the session's rate until the client sets one; BINARY is asked for.
     slot.device->set_line_baud(slot.telnet.baud());
@@ -403,6 +427,20 @@ void DeviceServer::apply_line(Slot& slot, const ComPortEvent& event) {
   } else if (event.kind == ComPortEvent::Kind::Rts) {
     if (event.value == 0 && slot.rts_was_on && !slot.download_requested) reset_device(slot, false);
     slot.rts_was_on = event.value != 0;
+  }
+  if (event.kind == ComPortEvent::Kind::Dtr) slot.dtr_on = event.value != 0;
+  account_reset_lines(slot);
+}
+
+void DeviceServer::account_reset_lines(Slot& slot) {
+  // On the two-transistor circuit RTS alone pulls EN low (the chip is held in reset) and DTR alone
+  // pulls GPIO0 low (the ROM samples its boot mode): either way the chip is not waiting for data.
+  const bool holding = slot.rts_was_on != slot.dtr_on;
+  const auto now = LinkTiming::Clock::now();
+  if (holding && !slot.lines_hold_since) slot.lines_hold_since = now;
+  if (!holding && slot.lines_hold_since) {
+    slot.link->add_busy(*slot.lines_hold_since, now);
+    slot.lines_hold_since.reset();
   }
 }
 
@@ -529,8 +567,7 @@ void DeviceServer::on_control(std::size_t id) {
     answers += "error line too long\n";
     client.line.clear();
   }
-  // Answers are a few bytes on a fresh socket buffer: a short write is not retried.
-  if (!answers.empty()) ::send(client.fd.get(), answers.data(), answers.size(), MSG_NOSIGNAL);
+  send_answers(client.fd.get(), answers);
 }
 
 std::string DeviceServer::run_control(std::string_view line) {
@@ -540,6 +577,16 @@ std::string DeviceServer::run_control(std::string_view line) {
     return "error no device " + std::to_string(command->device) + " (there are " + std::to_string(slots_.size()) + ")";
   }
   Slot& slot = *slots_[command->device];
+  if (command->kind == ControlCommand::Kind::Busy) {
+    const auto steady_to_system =
+        std::chrono::system_clock::now().time_since_epoch() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(LinkTiming::Clock::now().time_since_epoch());
+    return "ok " + describe_busy(slot.link->busy(), steady_to_system);
+  }
+  if (command->kind == ControlCommand::Kind::BusyClear) {
+    slot.link->clear_busy();
+    return "ok";
+  }
   if (command->kind == ControlCommand::Kind::Fault) {
     try {
       slot.device->set_faults(parse_device_faults(command->knobs));

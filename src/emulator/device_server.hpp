@@ -88,6 +88,7 @@ class DeviceServer {
   void send_to_host(Slot& slot, ByteView device_bytes);
   void flush(Slot& slot);
   void apply_line(Slot& slot, const ComPortEvent& event);
+  void account_reset_lines(Slot& slot);
   void update_interest(Slot& slot);
   void arm_timer();
   void reset_device(Slot& slot, bool download);

@@ -6,7 +6,7 @@ namespace espfab::emulator {
 namespace {
 
 constexpr std::uint64_t kBitsPerByte = 10;  // start + 8 data + stop
-constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kMiB = std::uint64_t{1024} * 1024;
 
 }  // namespace
 
@@ -33,18 +33,24 @@ LinkTiming::Duration LinkTiming::flash_time(const FlashActivity& before, const F
 }
 
 LinkTiming::TimePoint LinkTiming::receive(TimePoint now, std::size_t bytes, std::uint32_t baud) {
-  rx_free_ = std::max(rx_free_, now) + wire_time(bytes, baud);
+  const TimePoint begin = std::max(rx_free_, now);
+  rx_free_ = begin + wire_time(bytes, baud);
+  busy_.add(begin, rx_free_);
   return rx_free_;
 }
 
 LinkTiming::TimePoint LinkTiming::handle(TimePoint received, Duration work, bool reply_before_work) {
   const TimePoint start = std::max(received, busy_until_);
   busy_until_ = start + work;
-  return (reply_before_work ? start : busy_until_) + config_.turnaround;
+  const TimePoint ready = (reply_before_work ? start : busy_until_) + config_.turnaround;
+  busy_.add(start, std::max(busy_until_, ready));
+  return ready;
 }
 
 LinkTiming::TimePoint LinkTiming::transmit(TimePoint ready, std::size_t bytes, std::uint32_t baud) {
-  tx_free_ = std::max(tx_free_, ready) + wire_time(bytes, baud);
+  const TimePoint begin = std::max(tx_free_, ready);
+  tx_free_ = begin + wire_time(bytes, baud);
+  busy_.add(begin, tx_free_);
   return tx_free_;
 }
 

@@ -6,13 +6,15 @@
 // receipt and writes while the next block arrives, and any later request waits for that write.
 //
 // Pure arithmetic on time points: the server supplies "now" and turns the returned deadlines into
-// timer expiries, so tests run it without a clock.
+// timer expiries, so tests run it without a clock. Every interval it schedules (a line moving
+// bytes, the chip working) also goes to a BusyMeter: the device's busy time (busy_meter.hpp).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 
+#include "emulator/busy_meter.hpp"
 #include "emulator/virtual_flash.hpp"
 
 namespace espfab::emulator {
@@ -54,8 +56,14 @@ class LinkTiming {
   // `bytes` ready at `ready` leave the TX line after what is already queued; returns when the
   // last of them has been sent.
   TimePoint transmit(TimePoint ready, std::size_t bytes, std::uint32_t baud);
-  // Chip reset or new host: the lines and the chip are idle from `now` on.
+  // Chip reset or new host: the lines and the chip are idle from `now` on (the busy time stays).
   void reset(TimePoint now);
+
+  const BusyMeter& busy() const noexcept { return busy_; }
+  void clear_busy() { busy_.clear(); }
+  void add_busy(TimePoint begin, TimePoint end) {
+    if (config_.realtime) busy_.add(begin, end);
+  }
 
   const LinkTimingConfig& config() const noexcept { return config_; }
   TimePoint busy_until() const noexcept { return busy_until_; }
@@ -66,6 +74,7 @@ class LinkTiming {
   TimePoint rx_free_{};
   TimePoint busy_until_{};
   TimePoint tx_free_{};
+  BusyMeter busy_;
 };
 
 }  // namespace espfab::emulator

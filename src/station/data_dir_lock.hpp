@@ -17,6 +17,8 @@ class DataDirLock {
   ~DataDirLock();
   DataDirLock(const DataDirLock&) = delete;
   DataDirLock& operator=(const DataDirLock&) = delete;
+  DataDirLock(DataDirLock&&) = delete;  // the lock belongs to the one station that took it
+  DataDirLock& operator=(DataDirLock&&) = delete;
 
   const std::filesystem::path& file() const { return file_; }
 

@@ -447,7 +447,11 @@ void read_station(Reader& reader, const toml::table& station, const toml::table&
       out.baud = static_cast<std::uint32_t>(*baud);
     }
   }
-  if (const auto stub = reader.existing_file(station, "stub")) out.stub = *stub;
+  if (station.get("stub") != nullptr && station.get("stub")->value<std::string>() == "none") {
+    out.stub_disabled = true;
+  } else if (const auto stub = reader.existing_file(station, "stub")) {
+    out.stub = *stub;
+  }
   if (const auto retry = reader.integer_in(station, "outbox_retry_ms", 100, 3600000))
     out.outbox_retry_ms = static_cast<unsigned>(*retry);
   if (const auto wait = reader.integer_in(station, "outbox_wait_s", 0, 86400))

@@ -112,7 +112,10 @@ struct StationProfile {
   std::string station_id = "station-1";
   std::filesystem::path data_dir;  // station.db, records/, labels/, audit.jsonl, events.jsonl
   std::uint32_t baud = 921600;
-  std::filesystem::path stub;      // flasher stub (esptool's JSON format); empty = ROM loader only
+  // The flasher stub (esptool's JSON format): `stub = FILE`; `stub = "none"` = the ROM loader only;
+  // no key = the search of loader/stub_locator.hpp (ESPFAB_STUB, the installed esptool-js package).
+  std::filesystem::path stub;
+  bool stub_disabled = false;
   std::vector<std::string> ports;  // one fixture per port URL
   // The outbox (registrations, labels that failed): retried every outbox_retry_ms while the
   // station runs; at the end of a run the station waits up to outbox_wait_s for it to drain.

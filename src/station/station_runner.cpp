@@ -6,8 +6,10 @@
 #include <mutex>
 #include <thread>
 
+#include "chip/esp32s3.hpp"
 #include "loader/device_info.hpp"
 #include "loader/stub.hpp"
+#include "loader/stub_locator.hpp"
 #include "pki/local_ca.hpp"
 #include "station/ca_backend_factory.hpp"
 #include "station/data_dir_lock.hpp"
@@ -226,8 +228,8 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                              records_path(profile)};
   std::atomic<long> budget(options.count ? static_cast<long>(*options.count) : LONG_MAX);
   std::mutex observer_mutex;
-  std::optional<loader::StubImage> stub;
-  if (!profile.stub.empty()) stub = loader::load_stub_file(profile.stub);
+  const std::optional<loader::StubImage> stub =
+      loader::load_stub(loader::locate_stub(loader::stub_request(profile.stub, profile.stub_disabled), chip::kEsp32s3));
   Shared shared{resources,
                 options,
                 budget,

@@ -175,9 +175,9 @@ TEST(StationE2e, EightDevicesTwoFaultyOneRun) {
   TempDir dir;
   const auto profile = station_profile(dir);
   // Device 2: the hardware test's loopback input is stuck. Device 5: the cable dies after 6000
-  // bytes from the host, every time (mid factory flash).
+  // bytes from the host, every time (mid factory flash: past the flasher stub's upload, ~9 KB).
   EmulatorProcess emulator(EmulatorOptions{
-      8, "rfc2217", dir / "devices8", {"--fault", "2:gpio_stuck=5:low", "--fault", "5:drop_after=6000"}});
+      8, "rfc2217", dir / "devices8", {"--fault", "2:gpio_stuck=5:low", "--fault", "5:drop_after=16000"}});
   const auto run = run_espfab(run_args(profile, emulator, 8));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto summary = json::parse(run.out);

@@ -219,6 +219,41 @@ TEST(EmulatorTcp, OneDevicesKeyStateNeverStopsTheServerOrTheOtherDevices) {
   expect_rom_sync(console0);
 }
 
+// Issue 22 point 2: the control channel says how long each device was busy (its line moving bytes,
+// its chip working), so a bench can tell the host's share of a station's time.
+TEST(EmulatorTcp, BusyTimeIsTheSyncExchangeOnTheLineAndNothingElse) {
+  using namespace std::chrono_literals;
+  LinkTimingConfig timing;
+  timing.turnaround = 1ms;
+  Served served(2, timing);
+  ControlLine control(served.server->control_port());
+  SlipClient host(served.server->port(0));
+  Bytes sync{0x07, 0x07, 0x12, 0x20};
+  sync.resize(36, 0x55);
+  host.send(0x08, sync);
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(host.frame().size(), 12u);
+  std::this_thread::sleep_for(50ms);  // the host's own time: not the device's
+  const std::string answer = control.ask("busy 0");
+  ASSERT_EQ(answer.rfind("ok busy_us=", 0), 0u) << answer;
+  const long busy_us = std::stol(answer.substr(11));
+  // request (46 bytes with SLIP framing) + 1 ms turnaround + 8 replies of 14 bytes, at 115200
+  const auto expected = LinkTiming::wire_time(46, 115200) + 1ms + LinkTiming::wire_time(8 * 14, 115200);
+  EXPECT_NEAR(static_cast<double>(busy_us),
+              static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(expected).count()), 200.0);
+  const auto intervals = answer.find("intervals=");
+  ASSERT_NE(intervals, std::string::npos);
+  const long long begin = std::stoll(answer.substr(intervals + 10));
+  const auto now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  EXPECT_LT(now_us - begin, 5'000'000);  // epoch microseconds of this run
+  EXPECT_GT(now_us - begin, 50'000);
+  EXPECT_EQ(control.ask("busy 1"), "ok busy_us=0 folded=0 intervals=\n");
+  EXPECT_EQ(control.ask("busy 0 clear"), "ok\n");
+  EXPECT_EQ(control.ask("busy 0"), "ok busy_us=0 folded=0 intervals=\n");
+  EXPECT_EQ(control.ask("busy 9").rfind("error no device 9", 0), 0u);
+}
+
 TEST(EmulatorTcp, SyncReadMacStubUploadWriteAndMd5OverSocket) {
   Served served(2);
   SlipClient host(served.server->port(1));

@@ -29,6 +29,20 @@ TEST(ControlCommand, ParsesFaults) {
   EXPECT_FALSE(parse_control_command("fault 1"));
 }
 
+TEST(ControlCommand, ParsesBusy) {
+  const auto busy = parse_control_command("busy 4");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->kind, ControlCommand::Kind::Busy);
+  EXPECT_EQ(busy->device, 4u);
+  const auto clear = parse_control_command("busy 0 clear");
+  ASSERT_TRUE(clear);
+  EXPECT_EQ(clear->kind, ControlCommand::Kind::BusyClear);
+  EXPECT_FALSE(parse_control_command("busy"));
+  EXPECT_FALSE(parse_control_command("busy x"));
+  EXPECT_FALSE(parse_control_command("busy 1 reset"));
+  EXPECT_FALSE(parse_control_command("busy 1 clear now"));
+}
+
 TEST(ControlCommand, RefusesWithAReason) {
   for (const char* line : {"", "reset", "reset download", "reset download x", "reset download 1 2", "reset sideways 0",
                            "reboot 0", "reset download -1", "reset download 1x"}) {

@@ -60,5 +60,32 @@ TEST(LinkTiming, TransmitSerialisesFrames) {
   EXPECT_EQ(timing.transmit(t0, 9216, 921600), t0 + 2100ms);
 }
 
+TEST(LinkTiming, BusyTimeIsTheLinesAndTheChipsWorkNotTheGapsBetween) {
+  LinkTimingConfig config;
+  config.turnaround = 1ms;
+  LinkTiming rom(config);
+  const TimePoint t0{1s};
+  // a request: 10 ms on the line, 40 ms of flash work, 1 ms turnaround, a 5 ms reply
+  const TimePoint received = rom.receive(t0, 1000, 1000000);
+  const TimePoint ready = rom.handle(received, 40ms, false);
+  rom.transmit(ready, 500, 1000000);
+  EXPECT_EQ(rom.busy().total(), 10ms + 40ms + 1ms + 5ms);
+  // the host takes 100 ms before its next request (line free again at t0+56ms): not the device's time
+  const TimePoint next = rom.receive(t0 + 156ms, 1000, 1000000);
+  EXPECT_EQ(next, t0 + 166ms);
+  EXPECT_EQ(rom.busy().total(), 66ms);
+  EXPECT_EQ(rom.busy().intervals().size(), 2u);
+  // the stub: the next block arrives while the last one is still being written: counted once
+  LinkTiming stub(config);
+  const TimePoint first = stub.receive(t0, 1000, 1000000);  // t0+10ms
+  stub.handle(first, 40ms, true);                           // busy to t0+50ms
+  stub.receive(t0 + 12ms, 1000, 1000000);                   // t0+12..22ms, inside
+  EXPECT_EQ(stub.busy().total(), 50ms);
+  stub.reset(t0 + 1s);  // a chip reset keeps what was counted
+  EXPECT_EQ(stub.busy().total(), 50ms);
+  stub.clear_busy();
+  EXPECT_EQ(stub.busy().total(), 0ms);
+}
+
 }  // namespace
 }  // namespace espfab::emulator
