@@ -3,7 +3,9 @@
 espfab-emu with its realtime link model at 921600 baud and a 1 MiB production app, for 1, 4 and 16
 fixtures; the ratio to the wire-bound rate; station CPU seconds per device. Prints, never fails on
 a ratio. --quick: 1 and 4 fixtures (CI, label bench). The stub runs upload esptool-js 0.7.0's
-ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only)."""
+ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only).
+--auto-baud: devices/hour with `baud = "auto"` (every adapter's maximum 3 Mbaud, espfab-emu
+--adapter-max-baud) against a fixed 921600, same fixtures and loader, and their ratio."""
 import argparse
 import json
 import os
@@ -40,9 +42,10 @@ def wire_seconds(profile_dir):
 
 
 class Emulator:
-    def __init__(self, emu, devices, state):
+    def __init__(self, emu, devices, state, extra=()):
         self.proc = subprocess.Popen([emu, "--devices", str(devices), "--protocol", "rfc2217", "--port", "0",
-                                      "--state-dir", state, "--realtime", "on"], stdout=subprocess.PIPE, text=True)
+                                      "--state-dir", state, "--realtime", "on", *extra],
+                                     stdout=subprocess.PIPE, text=True)
         self.urls = [json.loads(self.proc.stdout.readline())["url"] for _ in range(devices)]
 
     def close(self):
@@ -50,12 +53,12 @@ class Emulator:
         self.proc.wait()
 
 
-def run_station(espfab, emu, work, profile, n):
+def run_station(espfab, emu, work, profile, n, emu_args=()):
     state = os.path.join(work, "bench-devices")  # blank chips every run
     subprocess.run(["rm", "-rf", state], check=True)
     os.makedirs(state)
     subprocess.run(["rm", "-rf", os.path.join(work, "station-data")], check=True)
-    emulator = Emulator(emu, n, state)
+    emulator = Emulator(emu, n, state, emu_args)
     try:
         cmd = [espfab, "--log-level", "error", "run", "--profile", profile, "--count", str(n), "--json",
                "--no-rehearsal"]
@@ -89,18 +92,52 @@ def with_stub(profile, work, modules):
     return copy
 
 
+def with_auto_baud(profile, work):
+    """A copy of the profile with `[fixtures] baud = "auto"` instead of its fixed [station] rate."""
+    text = open(profile).read().replace("baud = %d\n" % BAUD, "", 1) + '\n[fixtures]\nbaud = "auto"\n'
+    copy = os.path.join(work, os.path.basename(profile).replace(".toml", "-auto.toml"))
+    with open(copy, "w") as f:
+        f.write(text)
+    return copy
+
+
+def auto_baud_bench(args, work, profile):
+    """devices/hour with auto baud (adapters at most 3 Mbaud) vs fixed 921600, one line each and the
+    ratio; the stub's profile when --esptool-js-modules is given (bulk transfers are what the rate
+    speeds up), else the ROM loader."""
+    base = with_stub(profile, work, args.esptool_js_modules) if args.esptool_js_modules else profile
+    loader = "stub" if args.esptool_js_modules else "ROM"
+    n = args.fixtures
+    adapter = ["--adapter-max-baud", "3000000"]
+    print(f"auto baud bench: {n} fixture(s), {loader} loader, adapters at most 3000000 baud, realtime link model")
+    print("| rate | devices | wall s | devices/hour |")
+    print("|---|---|---|---|")
+    rates = {}
+    for name, path in (("fixed 921600", base), ("auto", with_auto_baud(base, work))):
+        wall, provisioned, _ = run_station(args.espfab, args.emu, work, path, n, adapter)
+        rates[name] = provisioned / wall * 3600
+        print(f"| {name} | {provisioned}/{n} | {wall:.1f} | {rates[name]:.0f} |", flush=True)
+    print(f"devices/hour auto / fixed 921600: {rates['auto'] / max(rates['fixed 921600'], 1e-9):.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--espfab", required=True)
     parser.add_argument("--emu", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--esptool-js-modules", help="node_modules directory with esptool-js 0.7.0 (its stub)")
+    parser.add_argument("--auto-baud", action="store_true",
+                        help="devices/hour with baud = \"auto\" (adapters at 3 Mbaud) vs fixed 921600, and the ratio")
+    parser.add_argument("--fixtures", type=int, default=2, help="--auto-baud: number of fixtures (default 2)")
     args = parser.parse_args()
     fixtures = [1, 4] if args.quick else [1, 4, 16]
     with tempfile.TemporaryDirectory(prefix="espfab-station-bench-") as work:
         subprocess.run([args.espfab, "--log-level", "error", "demo", "--dir", work, "--assets-only", "--app-kib", "1024",
                         "--emulator", args.emu], check=True, capture_output=True)
         profile = os.path.join(work, "station.toml")
+        if args.auto_baud:
+            auto_baud_bench(args, work, profile)
+            return
         wire = wire_seconds(work)
         wire_rate = 3600 / wire
         print(f"station bench: 921600 baud, realtime link model, production app "

@@ -112,6 +112,7 @@ struct StationProfile {
   std::string station_id = "station-1";
   std::filesystem::path data_dir;  // station.db, records/, labels/, audit.jsonl, events.jsonl
   std::uint32_t baud = 921600;
+  bool auto_baud = false;          // baud = "auto" ([station] or [fixtures]): loader/auto_baud.hpp, per fixture
   std::filesystem::path stub;      // flasher stub (esptool's JSON format); empty = ROM loader only
   std::vector<std::string> ports;  // one fixture per port URL
   // The outbox (registrations, labels that failed): retried every outbox_retry_ms while the
