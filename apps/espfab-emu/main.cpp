@@ -41,6 +41,8 @@ struct EmuOptions {
   unsigned chip_erase_ms_per_mib = 2500;
   std::string log_level = "warn";
   std::vector<std::string> faults;
+  std::string adapter_max_baud;    // every device's adapter (a --fault knob of the same name wins)
+  std::string corrupt_above_baud;  // every device's cable
   std::string broker_url;
   std::string broker_ca;
   std::string usb_dir;
@@ -85,7 +87,15 @@ void add_options(CLI::App& app, EmuOptions& o) {
                  "wifi_rssi=DBM, no_psram, hang_on=CMD, boot_loop; link drop_after=BYTES, bitflip=PPM; "
                  "wrong_chip, efuse_power_loss=N, drop_after_burn=N (the cable is cut once the Nth eFuse program cycle "
                  "from now has burned: the host never sees the reply; until the fault is cleared), no_flash "
-                 "(comma-separated; repeatable)");
+                 "(comma-separated; repeatable); the fixture's USB-UART adapter and cable: adapter_max_baud=N, "
+                 "corrupt_above_baud=N, corrupt_every=K");
+  app.add_option("--adapter-max-baud", o.adapter_max_baud,
+                 "every device's USB-UART adapter runs at most N baud: over rfc2217 SET-BAUDRATE above N answers N "
+                 "(the rate it uses); a chip switched above N is unreachable until its next reset (per device: "
+                 "--fault D:adapter_max_baud=N)");
+  app.add_option("--corrupt-above-baud", o.corrupt_above_baud,
+                 "every device's cable damages one byte in 256 (corrupt_every=K) in each direction while the line "
+                 "runs above N baud (per device: --fault D:corrupt_above_baud=N)");
   auto* broker_option =
       app.add_option("--broker", o.broker_url,
                      "mqtts://HOST:PORT - after each normal boot the production app connects there with the "
@@ -136,6 +146,12 @@ std::vector<std::unique_ptr<emulator::VirtualDevice>> make_devices(const EmuOpti
   std::optional<emulator::HelloBroker> broker;
   if (!o.broker_url.empty()) broker = emulator::load_hello_broker(o.broker_url, o.broker_ca);
   auto faults = faults_by_device(o);
+  std::optional<std::uint32_t> adapter_max;
+  std::optional<std::uint32_t> corrupt_above;
+  if (!o.adapter_max_baud.empty()) adapter_max = emulator::parse_baud_knob(o.adapter_max_baud, "--adapter-max-baud");
+  if (!o.corrupt_above_baud.empty()) {
+    corrupt_above = emulator::parse_baud_knob(o.corrupt_above_baud, "--corrupt-above-baud");
+  }
   std::vector<std::unique_ptr<emulator::VirtualDevice>> list;
   for (unsigned i = 0; i < o.devices; ++i) {
     emulator::DeviceConfig config;
@@ -144,6 +160,8 @@ std::vector<std::unique_ptr<emulator::VirtualDevice>> make_devices(const EmuOpti
     config.mac = emulator::mac_for_index(base, i);
     config.broker = broker;
     if (const auto it = faults.find(i); it != faults.end()) config.faults = it->second;
+    if (!config.faults.adapter_max_baud) config.faults.adapter_max_baud = adapter_max;
+    if (!config.faults.corrupt_above_baud) config.faults.corrupt_above_baud = corrupt_above;
     list.push_back(std::make_unique<emulator::VirtualDevice>(config));
   }
   return list;

@@ -6,6 +6,7 @@
 
 #include "chip/esp32s3.hpp"
 #include "cli_support.hpp"
+#include "loader/auto_baud.hpp"
 #include "loader/stub_locator.hpp"
 #include "util/error.hpp"
 
@@ -17,9 +18,9 @@ std::shared_ptr<ConnectionOptions> add_connection_options(CLI::App& app) {
                  "serial device, socket://HOST:PORT or rfc2217://HOST:PORT (default: $ESPFAB_PORT)")
       ->envname("ESPFAB_PORT");
   app.add_option("-b,--baud", options->baud,
-                 "baud rate after connecting (the chip is reached at 115200, then switched)")
-      ->capture_default_str()
-      ->check(CLI::Range(9600u, 5000000u));
+                 "baud rate after connecting (the chip is reached at 115200, then switched; 9600..5000000), or "
+                 "auto: the fastest of 3000000, 2000000, 1500000, 921600 that passes a verified transfer")
+      ->capture_default_str();
   app.add_option("--before", options->before, "reset before: default_reset, usb_reset, no_reset, no_reset_no_sync")
       ->capture_default_str();
   app.add_option("--after", options->after, "after the command: hard_reset, no_reset, no_reset_stub")
@@ -40,7 +41,9 @@ loader::ConnectionSettings connection_settings(const ConnectionOptions& options)
   settings.port = options.port;
   settings.before = loader::parse_before_reset(options.before);
   settings.attempts = options.connect_attempts;
-  settings.baud = options.baud;
+  const auto baud = loader::parse_baud_setting(options.baud);
+  settings.baud = baud.rate;
+  settings.auto_baud = baud.automatic;
   // The stub is chosen for the ESP32-S3, the one chip the station provisions.
   settings.stub =
       loader::load_stub(loader::locate_stub(loader::stub_request(options.stub_file, options.no_stub), chip::kEsp32s3));

@@ -17,8 +17,8 @@
 namespace espfab::cli {
 
 struct ConnectionOptions {
-  std::string port;  // URL; ESPFAB_PORT when not given
-  std::uint32_t baud = 921600;
+  std::string port;             // URL; ESPFAB_PORT when not given
+  std::string baud = "921600";  // a rate, or "auto" (loader/auto_baud.hpp)
   std::string before = "default_reset";
   std::string after = "hard_reset";
   std::string stub_file;  // --stub; empty: the search of loader/stub_locator.hpp

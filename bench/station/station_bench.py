@@ -6,7 +6,9 @@ device and per step, station wall time over the time the device was busy (its li
 its chip working: espfab-emu's `busy N`), at 921600 and (full run) 2 Mbaud. Prints, never fails on
 a ratio. --quick: 1 and 4 fixtures at 921600 (CI, label bench). The stub runs upload esptool-js
 0.7.0's ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only); the
-ROM runs set `stub = "none"`."""
+ROM runs set `stub = "none"`. --auto-baud: devices/hour with `baud = "auto"` (every adapter's maximum
+3 Mbaud, espfab-emu --adapter-max-baud) against a fixed 921600, same fixtures and loader, and their
+ratio."""
 import argparse
 import datetime
 import json
@@ -45,9 +47,10 @@ def wire_seconds(profile_dir):
 
 
 class Emulator:
-    def __init__(self, emu, devices, state):
+    def __init__(self, emu, devices, state, extra=()):
         self.proc = subprocess.Popen([emu, "--devices", str(devices), "--protocol", "rfc2217", "--port", "0",
-                                      "--state-dir", state, "--realtime", "on"], stdout=subprocess.PIPE, text=True)
+                                      "--state-dir", state, "--realtime", "on", *extra],
+                                     stdout=subprocess.PIPE, text=True)
         lines = [json.loads(self.proc.stdout.readline()) for _ in range(devices)]
         self.urls = [line["url"] for line in lines]
         host, port = lines[0]["control"].rsplit(":", 1)
@@ -103,12 +106,12 @@ def host_share(records_dir, devices, emulator):
     return out
 
 
-def run_station(espfab, emu, work, profile, n):
+def run_station(espfab, emu, work, profile, n, emu_args=()):
     state = os.path.join(work, "bench-devices")  # blank chips every run
     subprocess.run(["rm", "-rf", state], check=True)
     os.makedirs(state)
     subprocess.run(["rm", "-rf", os.path.join(work, "station-data")], check=True)
-    emulator = Emulator(emu, n, state)
+    emulator = Emulator(emu, n, state, emu_args)
     try:
         cmd = [espfab, "--log-level", "error", "run", "--profile", profile, "--count", str(n), "--json",
                "--no-rehearsal"]
@@ -143,7 +146,7 @@ def variant(profile, work, name, stub, baud):
     """A copy of the profile with [station] stub (a file or "none") and baud set."""
     text = open(profile).read()
     text = "\n".join(line for line in text.split("\n") if not line.startswith(("stub =", "baud =")))
-    text = text.replace("[station]\n", '[station]\nstub = "%s"\nbaud = %d\n' % (stub, baud), 1)
+    text = text.replace("[station]\n", '[station]\nstub = "%s"\nbaud = %s\n' % (stub, baud), 1)
     copy = os.path.join(work, f"station-{name}.toml")
     with open(copy, "w") as f:
         f.write(text)
@@ -168,12 +171,33 @@ def print_steps(label, share):
         print(f"| {name} | {wall:.3f} | {busy:.3f} | {ratio(wall, busy):.2f} |")
 
 
+def auto_baud_bench(args, work, profile):
+    """devices/hour with auto baud (adapters at most 3 Mbaud) vs fixed 921600, one line each and the
+    ratio, with the flasher stub (bulk transfers are what the rate speeds up)."""
+    stub = stub_path(args.esptool_js_modules)
+    n = args.fixtures
+    adapter = ["--adapter-max-baud", "3000000"]
+    print(f"auto baud bench: {n} fixture(s), stub loader, adapters at most 3000000 baud, realtime link model")
+    print("| rate | devices | wall s | devices/hour |")
+    print("|---|---|---|---|")
+    rates = {}
+    for name, baud in (("fixed 921600", BAUD), ("auto", '"auto"')):
+        path = variant(profile, work, "auto" if baud != BAUD else "fixed", stub, baud)
+        wall, provisioned, _, _ = run_station(args.espfab, args.emu, work, path, n, adapter)
+        rates[name] = provisioned / wall * 3600
+        print(f"| {name} | {provisioned}/{n} | {wall:.1f} | {rates[name]:.0f} |", flush=True)
+    print(f"devices/hour auto / fixed 921600: {rates['auto'] / max(rates['fixed 921600'], 1e-9):.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--espfab", required=True)
     parser.add_argument("--emu", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--esptool-js-modules", help="node_modules directory with esptool-js 0.7.0 (its stub)")
+    parser.add_argument("--auto-baud", action="store_true",
+                        help="devices/hour with baud = \"auto\" (adapters at 3 Mbaud) vs fixed 921600, and the ratio")
+    parser.add_argument("--fixtures", type=int, default=2, help="--auto-baud: number of fixtures (default 2)")
     args = parser.parse_args()
     fixtures = [1, 4] if args.quick else [1, 4, 16]
     bauds = [BAUD] if args.quick else [BAUD, 2000000]
@@ -182,6 +206,9 @@ def main():
         subprocess.run([args.espfab, "--log-level", "error", "demo", "--dir", work, "--assets-only", "--app-kib", "1024",
                         "--emulator", args.emu], check=True, capture_output=True)
         profile = os.path.join(work, "station.toml")
+        if args.auto_baud:
+            auto_baud_bench(args, work, profile)
+            return
         wire = wire_seconds(work)
         wire_rate = 3600 / wire
         print(f"station bench: realtime link model, production app "

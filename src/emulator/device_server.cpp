@@ -346,6 +346,7 @@ void DeviceServer::on_readable(Slot& slot) {
   VirtualDevice& device = *slot.device;
   if (protocol_ == ServeProtocol::Rfc2217) {
     Rfc2217Session::Output out;
+    slot.telnet.set_max_baud(device.config().faults.adapter_max_baud);
     slot.telnet.feed(in, out);
     slot.outbox.insert(slot.outbox.end(), out.reply.begin(), out.reply.end());
     for (const ComPortEvent& event : out.events) {

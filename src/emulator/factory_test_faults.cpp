@@ -9,6 +9,9 @@
 namespace espfab::emulator {
 namespace {
 
+constexpr std::uint32_t kMinKnobBaud = 1200;
+constexpr std::uint32_t kMaxKnobBaud = 20'000'000;
+
 int parse_int(std::string_view text, std::string_view knob) {
   int value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -54,7 +57,7 @@ FactoryTestFaults parse_factory_test_faults(std::string_view text) {
           "emulator.bad_fault", fmt::format("unknown fault knob '{}'", key),
           "knobs: gpio_stuck=PIN:high|low, sensor_missing=NAME, wifi_rssi=DBM, no_psram, "
           "hang_on=CMD, boot_loop, drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N, drop_after_burn=N, "
-          "no_flash");
+          "no_flash, adapter_max_baud=N, corrupt_above_baud=N, corrupt_every=K");
     }
   }
   return faults;
@@ -73,6 +76,17 @@ unsigned parse_program_cycle(std::string_view value, std::string_view key, const
 }
 
 }  // namespace
+
+std::uint32_t parse_baud_knob(std::string_view value, std::string_view key) {
+  std::uint32_t baud = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), baud);
+  if (ec != std::errc() || end != value.data() + value.size() || baud < kMinKnobBaud || baud > kMaxKnobBaud) {
+    throw BadInputError("emulator.bad_fault",
+                        fmt::format("{}: '{}' is not a baud rate ({}..{})", key, value, kMinKnobBaud, kMaxKnobBaud),
+                        fmt::format("for example {}=2000000", key));
+  }
+  return baud;
+}
 
 DeviceFaults parse_device_faults(std::string_view text) {
   DeviceFaults faults;
@@ -99,6 +113,17 @@ DeviceFaults parse_device_faults(std::string_view text) {
       faults.wrong_chip = true;
     } else if (key == "no_flash") {
       faults.no_flash = true;
+    } else if (key == "adapter_max_baud") {
+      faults.adapter_max_baud = parse_baud_knob(value, key);
+    } else if (key == "corrupt_above_baud") {
+      faults.corrupt_above_baud = parse_baud_knob(value, key);
+    } else if (key == "corrupt_every") {
+      const int every = parse_int(value, key);
+      if (every < 1) {
+        throw BadInputError("emulator.bad_fault", "corrupt_every counts bytes from 1 (1 = every byte)",
+                            "for example corrupt_every=256");
+      }
+      faults.corrupt_every = static_cast<std::uint32_t>(every);
     } else if (key == "efuse_power_loss") {
       faults.efuse_power_loss = parse_program_cycle(value, key, "efuse_power_loss=2");
     } else if (key == "drop_after_burn") {

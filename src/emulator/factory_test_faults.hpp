@@ -37,10 +37,19 @@ struct DeviceFaults {
   std::optional<unsigned> efuse_power_loss;  // power fails during the Nth eFuse program cycle
   std::optional<unsigned> drop_after_burn;   // the cable is cut right after the Nth program cycle completes
   bool no_flash = false;                     // no flash chip answers (RDID all ones, flash commands fail)
+  // The fixture's USB-UART adapter and cable (docs/emulator.md, "Adapter and cable"):
+  std::optional<std::uint32_t> adapter_max_baud;       // the adapter runs at most this rate
+  std::optional<std::uint32_t> corrupt_above_baud;     // above this rate the cable damages bytes
+  std::uint32_t corrupt_every = kDefaultCorruptEvery;  // ... one byte in this many, each direction
+
+  static constexpr std::uint32_t kDefaultCorruptEvery = 256;
 };
 
+// Parses a baud knob's value (1200..20000000); throws BadInputError naming the knob.
+std::uint32_t parse_baud_knob(std::string_view value, std::string_view key);
+
 // The factory-test knobs plus drop_after=N, bitflip=PPM, wrong_chip, efuse_power_loss=N,
-// drop_after_burn=N, no_flash.
+// drop_after_burn=N, no_flash, adapter_max_baud=N, corrupt_above_baud=N, corrupt_every=K.
 DeviceFaults parse_device_faults(std::string_view text);
 
 }  // namespace espfab::emulator

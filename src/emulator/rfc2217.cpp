@@ -131,8 +131,8 @@ void Rfc2217Session::subnegotiation(Output& out) {
                                    static_cast<std::uint32_t>(value[1]) << 16 |
                                    static_cast<std::uint32_t>(value[2]) << 8 | value[3];
         if (baud != 0) {
-          baud_ = baud;
-          out.events.push_back({ComPortEvent::Kind::SetBaud, baud});
+          baud_ = max_baud_ && baud > *max_baud_ ? *max_baud_ : baud;
+          out.events.push_back({ComPortEvent::Kind::SetBaud, baud_});
         }
         value = {static_cast<std::uint8_t>(baud_ >> 24), static_cast<std::uint8_t>(baud_ >> 16),
                  static_cast<std::uint8_t>(baud_ >> 8), static_cast<std::uint8_t>(baud_)};

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "util/bytes.hpp"
@@ -45,6 +46,9 @@ class Rfc2217Session {
   bool dtr() const noexcept { return dtr_; }
   bool rts() const noexcept { return rts_; }
   std::uint32_t baud() const noexcept { return baud_; }
+  // The adapter's fastest rate (none: any): SET-BAUDRATE above it runs the adapter at this rate,
+  // and the answer says so (as a CP210x driver rounds to a rate it supports).
+  void set_max_baud(std::optional<std::uint32_t> max) noexcept { max_baud_ = max; }
   // Whether the client sends (they) / we send binary data (RFC 856) as negotiated.
   bool client_binary() const noexcept { return options_[kBinaryOption].they.enabled; }
   bool server_binary() const noexcept { return options_[kBinaryOption].we.enabled; }
@@ -78,6 +82,7 @@ class Rfc2217Session {
   bool dtr_ = false;
   bool rts_ = false;
   std::uint32_t baud_ = 115200;
+  std::optional<std::uint32_t> max_baud_;
   std::array<OptionState, 256> options_{};
   std::uint8_t modem_mask_ = 0xFF;  // SET-MODEMSTATE-MASK default (RFC 2217)
   std::uint8_t line_mask_ = 0x00;   // SET-LINESTATE-MASK default

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <span>
 #include <string>
 
 #include "chip/esp32c3.hpp"
@@ -124,9 +126,48 @@ void VirtualDevice::set_faults(DeviceFaults faults) {
   handler_.set_flash_absent(config_.faults.no_flash);
 }
 
+std::uint32_t VirtualDevice::adapter_baud() const noexcept {
+  const std::uint32_t wanted = line_baud_.value_or(baud_);
+  const auto& max = config_.faults.adapter_max_baud;
+  return max && wanted > *max ? *max : wanted;
+}
+
+bool VirtualDevice::cable_corrupts() const noexcept {
+  const auto& above = config_.faults.corrupt_above_baud;
+  return above && baud_ > *above && !rates_differ();
+}
+
+void VirtualDevice::corrupt(std::span<std::uint8_t> bytes, std::uint64_t& count, std::uint64_t& damaged) const {
+  // Deterministic: the Nth, 2Nth, ... byte that crossed at a corrupting rate (offset by the MAC,
+  // so devices differ), one bit each, the bit picked by a hash of the count (a regular pattern
+  // would cancel out in XOR checksums, which real noise does not do reliably).
+  const std::uint64_t every = std::max<std::uint32_t>(config_.faults.corrupt_every, 1);
+  const std::uint64_t phase = config_.mac[5] % every;
+  for (auto& byte : bytes) {
+    ++count;
+    if ((count + phase) % every != 0) continue;
+    std::uint64_t mix = (count + phase) * 0x9E3779B97F4A7C15ULL;
+    mix ^= mix >> 31;
+    byte = static_cast<std::uint8_t>(byte ^ (1u << ((mix >> 29) & 7)));
+    ++damaged;
+  }
+}
+
+Bytes VirtualDevice::to_line(Bytes out) {
+  if (rates_differ() || cable_cut_) return {};
+  if (cable_corrupts()) corrupt(out, cable_tx_, corrupted_tx_);
+  return out;
+}
+
 Bytes VirtualDevice::on_host_bytes(ByteView in) {
   if (powered_off_ || cable_cut_) return {};
   const auto& faults = config_.faults;
+  Bytes damaged;
+  if (cable_corrupts()) {
+    damaged.assign(in.begin(), in.end());
+    corrupt(damaged, cable_rx_, corrupted_rx_);
+    in = damaged;
+  }
   Bytes noisy;
   if (faults.drop_after || faults.bitflip_ppm) {
     noisy.assign(in.begin(), in.end());
@@ -150,7 +191,7 @@ Bytes VirtualDevice::on_host_bytes(ByteView in) {
     if (state_ != State::Download || handler_.mode() != LoaderMode::Rom) return {};
     const auto sync = autobaud_.feed(in);
     if (!sync) return {};
-    baud_ = *line_baud_;
+    baud_ = adapter_baud();
     detected = slip_encode(*sync);
     in = detected;
   }

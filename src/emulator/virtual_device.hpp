@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,12 @@ class VirtualDevice {
   // other end is not at are lost, except a SYNC to the ROM loader. None (socket://, pty: a byte
   // stream without a rate): every byte arrives.
   void set_line_baud(std::optional<std::uint32_t> baud) noexcept { line_baud_ = baud; }
+  // The rate the host's adapter runs at: the rate the host set (none: it follows the chip), but
+  // never above the adapter_max_baud knob (docs/emulator.md, "Adapter and cable").
+  std::uint32_t adapter_baud() const noexcept;
+  // Bytes the cable damaged (corrupt_above_baud), host to chip and chip to host.
+  std::uint64_t corrupted_to_chip() const noexcept { return corrupted_rx_; }
+  std::uint64_t corrupted_to_host() const noexcept { return corrupted_tx_; }
   const DeviceConfig& config() const noexcept { return config_; }
 
   EfuseController& efuse() noexcept { return efuse_; }
@@ -131,9 +138,13 @@ class VirtualDevice {
   // Download-mode entry after any reset; `reset_lines` follow the ROM's two version lines.
   Bytes enter_download(std::string_view reset_lines);
   void persist_or_log() noexcept;
-  bool rates_differ() const noexcept { return line_baud_ && *line_baud_ != baud_; }
-  // What of the chip's output reaches the host: nothing while the rates differ.
-  Bytes to_line(Bytes out) const { return rates_differ() || cable_cut_ ? Bytes{} : std::move(out); }
+  bool rates_differ() const noexcept { return adapter_baud() != baud_; }
+  // What of the chip's output reaches the host: nothing while the rates differ; above the cable's
+  // corruption threshold, damaged.
+  Bytes to_line(Bytes out);
+  // corrupt_above_baud: one byte in every corrupt_every crossing the line gets a bit flipped.
+  bool cable_corrupts() const noexcept;
+  void corrupt(std::span<std::uint8_t> bytes, std::uint64_t& count, std::uint64_t& damaged) const;
   Bytes on_app_bytes(ByteView in);
   void run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app);
   void stop_hello();
@@ -150,12 +161,16 @@ class VirtualDevice {
   RomAutobaud autobaud_;
   unsigned saved_cycles_ = 0;
   std::vector<LoaderEvent> pending_events_;
-  bool powered_on_ = false;                    // the first boot after start is a power-on reset
-  std::unique_ptr<FactoryTestFirmware> app_;   // the running factory-test app, if that is what booted
-  bool app_crashed_ = false;                   // boot_loop: the next input finds the app resetting
-  std::string app_input_;                      // a partial line from the host
-  std::uint64_t host_bytes_ = 0;               // since the last reset (drop_after)
-  std::uint64_t noise_state_ = 0;              // bitflip's deterministic generator
+  bool powered_on_ = false;                   // the first boot after start is a power-on reset
+  std::unique_ptr<FactoryTestFirmware> app_;  // the running factory-test app, if that is what booted
+  bool app_crashed_ = false;                  // boot_loop: the next input finds the app resetting
+  std::string app_input_;                     // a partial line from the host
+  std::uint64_t host_bytes_ = 0;              // since the last reset (drop_after)
+  std::uint64_t noise_state_ = 0;             // bitflip's deterministic generator
+  std::uint64_t cable_rx_ = 0;                // host bytes that crossed at a corrupting rate
+  std::uint64_t cable_tx_ = 0;                // chip bytes that crossed at a corrupting rate
+  std::uint64_t corrupted_rx_ = 0;
+  std::uint64_t corrupted_tx_ = 0;
   unsigned burns_before_faults_ = 0;           // eFuse program cycles when the knobs were set (drop_after_burn)
   bool cable_cut_ = false;                     // drop_after_burn struck: silent, resets too, until the knobs change
   bool powered_off_ = false;                   // efuse_power_loss struck or halted: silent until the next reset

@@ -16,10 +16,13 @@ SessionOptions session_options(const ConnectionSettings& settings) {
   return options;
 }
 
-void open_session(std::optional<Session>& slot, transport::Transport& link, const ConnectionSettings& settings) {
+void open_session(std::optional<Session>& slot, transport::Transport& link, const ConnectionSettings& settings,
+                  std::function<void()> on_identified) {
   slot.reset();
   link.set_baud(std::min(kRomBaud, settings.baud));
-  slot.emplace(link, session_options(settings));
+  SessionOptions options = session_options(settings);
+  options.on_identified = std::move(on_identified);
+  slot.emplace(link, std::move(options));
 }
 
 }  // namespace espfab::loader

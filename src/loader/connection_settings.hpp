@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,7 @@ struct ConnectionSettings {
   BeforeReset before = BeforeReset::DefaultReset;
   unsigned attempts = 7;
   std::uint32_t baud = 921600;
+  bool auto_baud = false;  // the rate comes from the ladder of auto_baud.hpp; `baud` is unused
   std::optional<StubImage> stub;
 };
 
@@ -33,6 +35,8 @@ SessionOptions session_options(const ConnectionSettings& settings);
 
 // Puts `link` back at the ROM rate (a previous session may have switched it) and opens a session
 // in `slot` (Session is not movable: it holds the link).
-void open_session(std::optional<Session>& slot, transport::Transport& link, const ConnectionSettings& settings);
+// `on_identified`: SessionOptions::on_identified.
+void open_session(std::optional<Session>& slot, transport::Transport& link, const ConnectionSettings& settings,
+                  std::function<void()> on_identified = {});
 
 }  // namespace espfab::loader

@@ -26,6 +26,7 @@ Session::Session(transport::Transport& link, SessionOptions options) : client_(l
     stub_was_running_ = connected.stub_detected;
     detected_ = detect_chip(client_);
     post_connect();
+    if (options_.on_identified) options_.on_identified();
     if (options_.baud != link.baud()) change_baud(options_.baud);
     // Secure Download Mode refuses RAM downloads: the ROM loader serves as it is.
     if (options_.stub && !stub_running() && !detected_.secure_download_mode) {
@@ -67,6 +68,11 @@ void Session::change_baud(std::uint32_t baud) {
   const std::uint32_t old = stub_running() ? link.baud() : 0;
   client_.command(commands::change_baudrate(baud, old));
   link.set_baud(baud);
+  if (link.baud() != baud) {
+    throw IoError("loader.baud_refused",
+                  fmt::format("the port's adapter runs at {} baud, not the {} the chip switched to", link.baud(), baud),
+                  fmt::format("use --baud {} or lower (or --baud auto); the adapter cannot go faster", link.baud()));
+  }
   options_.connect.sleep(kBaudSettle);
   client_.drain();
   log::get("loader")->debug("{}: now at {} baud", link.describe(), baud);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "loader/chip_detect.hpp"
@@ -20,6 +21,9 @@ struct SessionOptions {
   ConnectOptions connect;
   std::uint32_t baud = 115200;    // rate for the session after connecting at the link's rate
   std::optional<StubImage> stub;  // upload this stub unless one already runs
+  // Called once the chip answered and was identified, before the rate changes (auto_baud.hpp
+  // tells "no chip" from "not at this rate" by it).
+  std::function<void()> on_identified;
 };
 
 class Session {
@@ -45,7 +49,9 @@ class Session {
   // reads are refused there) or when the id names no size.
   void prepare_flash();
 
-  // Switches the link and the chip to `baud` (CHANGE_BAUDRATE, then the host side).
+  // Switches the link and the chip to `baud` (CHANGE_BAUDRATE, then the host side). Throws
+  // IoError loader.baud_refused when the host's adapter reports another rate (an RFC 2217 server
+  // answers SET-BAUDRATE with the rate it uses): the chip is then at a rate the host cannot reach.
   void change_baud(std::uint32_t baud);
 
   // --after: hard_reset (clear force-download, pulse EN), no_reset (a running stub is told to

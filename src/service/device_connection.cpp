@@ -15,7 +15,12 @@ DeviceConnection::DeviceConnection(const loader::ConnectionSettings& settings) {
   }
   std::signal(SIGPIPE, SIG_IGN);  // a dropped TCP link must be an error, not a silent exit
   link_ = transport::open_transport(settings.port, std::min(loader::kRomBaud, settings.baud));
-  loader::open_session(session_, *link_, settings);
+  if (settings.auto_baud) {
+    loader::BaudLadder ladder;
+    baud_attempts_ = loader::open_auto_session(session_, *link_, settings, ladder);
+  } else {
+    loader::open_session(session_, *link_, settings);
+  }
 }
 
 }  // namespace espfab::service

@@ -6,7 +6,9 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "loader/auto_baud.hpp"
 #include "loader/connection_settings.hpp"
 #include "loader/reset.hpp"
 #include "loader/session.hpp"
@@ -22,10 +24,13 @@ class DeviceConnection {
   transport::Transport& link() { return *link_; }
   // The after-reset (--after): call once the operation succeeded.
   void finish(loader::AfterReset after) { session_->finish(after); }
+  // With auto baud: the rungs tried (the last one passed); empty with a fixed rate.
+  const std::vector<loader::BaudAttempt>& baud_attempts() const noexcept { return baud_attempts_; }
 
  private:
   std::unique_ptr<transport::Transport> link_;
   std::optional<loader::Session> session_;
+  std::vector<loader::BaudAttempt> baud_attempts_;
 };
 
 }  // namespace espfab::service

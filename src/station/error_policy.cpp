@@ -44,6 +44,16 @@ ErrorPolicy error_policy(ErrorKind kind, std::string_view code) {
   return {ErrorSide::Station, ErrorAction::StopFixture, "an unknown error kind"};
 }
 
+bool link_error(const Error& error) {
+  switch (error.kind()) {
+    case ErrorKind::Timeout:
+    case ErrorKind::Protocol:
+    case ErrorKind::DeviceStatus:
+    case ErrorKind::Io: return link_code(error.code());
+    default: return false;
+  }
+}
+
 std::string_view to_string(ErrorAction action) {
   switch (action) {
     case ErrorAction::RetryThenBlameDevice: return "retry, then reject (fault once irreversible)";

@@ -37,6 +37,10 @@ struct ErrorPolicy {
 ErrorPolicy error_policy(ErrorKind kind, std::string_view code);
 inline ErrorPolicy error_policy(const Error& error) { return error_policy(error.kind(), error.code()); }
 
+// A fault of the device's link itself (a timeout, garbled bytes, an error status or a failed
+// port, coded transport., loader. or flash.): what auto baud answers by dropping a rung.
+bool link_error(const Error& error);
+
 std::string_view to_string(ErrorAction action);
 std::string_view to_string(ErrorSide side);
 

@@ -13,8 +13,17 @@ constexpr std::uint32_t kConsoleBaud = 115200;  // the ROM and ESP-IDF console r
 
 }  // namespace
 
-FixtureLink::FixtureLink(std::string url, std::uint32_t baud, std::optional<loader::StubImage> stub)
-    : url_(std::move(url)), baud_(baud), stub_(std::move(stub)), link_(transport::open_transport(url_, kConsoleBaud)) {}
+FixtureLink::FixtureLink(std::string url, std::uint32_t baud, std::optional<loader::StubImage> stub, bool auto_baud)
+    : url_(std::move(url)), baud_(baud), stub_(std::move(stub)), link_(transport::open_transport(url_, kConsoleBaud)) {
+  if (auto_baud) ladder_.emplace();
+}
+
+std::optional<std::pair<std::uint32_t, std::uint32_t>> FixtureLink::drop_baud() {
+  if (!ladder_) return std::nullopt;
+  const std::uint32_t from = ladder_->current();
+  if (!ladder_->drop()) return std::nullopt;
+  return std::make_pair(from, ladder_->current());
+}
 
 loader::Session& FixtureLink::connect(unsigned attempts) {
   pending_.clear();
@@ -23,6 +32,11 @@ loader::Session& FixtureLink::connect(unsigned attempts) {
   settings.attempts = attempts;
   settings.baud = baud_;
   settings.stub = stub_;
+  if (ladder_) {
+    baud_attempts_.clear();
+    baud_attempts_ = loader::open_auto_session(session_, *link_, settings, *ladder_);
+    return *session_;
+  }
   loader::open_session(session_, *link_, settings);
   return *session_;
 }

@@ -8,7 +8,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "loader/auto_baud.hpp"
 #include "loader/session.hpp"
 #include "loader/stub.hpp"
 #include "transport/transport.hpp"
@@ -18,8 +21,12 @@ namespace espfab::station {
 
 class FixtureLink {
  public:
-  // Opens the port (device path, rfc2217:// or socket://). `baud` is the rate for bulk transfers.
-  FixtureLink(std::string url, std::uint32_t baud, std::optional<loader::StubImage> stub = std::nullopt);
+  // Opens the port (device path, rfc2217:// or socket://). `baud` is the rate for bulk transfers;
+  // with `auto_baud` the rate comes from the fixture's ladder instead (loader/auto_baud.hpp): every
+  // session is verified at the fixture's current rung, starting at the fastest; a rung that fails
+  // gives way to the next slower one for this and the following devices.
+  FixtureLink(std::string url, std::uint32_t baud, std::optional<loader::StubImage> stub = std::nullopt,
+              bool auto_baud = false);
   const std::string& url() const noexcept { return url_; }
   transport::Transport& link() { return *link_; }
 
@@ -27,6 +34,14 @@ class FixtureLink {
   loader::Session& connect(unsigned attempts = 7);
   loader::Session* session() { return session_ ? &*session_ : nullptr; }
   void close_session() { session_.reset(); }
+
+  // Auto baud: whether it is on, the rungs the last connect() tried, the rate the fixture uses
+  // now, and a link error at that rate: the fixture drops one rung (the next session verifies it).
+  // Returns the rates {from, to}, or nullopt (fixed rate, or already at the slowest rung).
+  bool auto_baud() const noexcept { return ladder_.has_value(); }
+  const std::vector<loader::BaudAttempt>& baud_attempts() const noexcept { return baud_attempts_; }
+  std::uint32_t bulk_baud() const noexcept { return ladder_ ? ladder_->current() : baud_; }
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> drop_baud();
 
   // Normal boot (GPIO0 high, EN pulse) at the console rate; collects the console until `done`
   // says the text is complete or `timeout` passes. Throws PolicyRefusalError when the link has no
@@ -44,6 +59,8 @@ class FixtureLink {
   std::string url_;
   std::uint32_t baud_;
   std::optional<loader::StubImage> stub_;
+  std::optional<loader::BaudLadder> ladder_;
+  std::vector<loader::BaudAttempt> baud_attempts_;
   std::unique_ptr<transport::Transport> link_;
   std::optional<loader::Session> session_;
   std::string pending_;  // bytes read but not yet returned as a line

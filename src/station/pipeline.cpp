@@ -6,6 +6,7 @@
 
 #include "station/device_record.hpp"
 #include "station/error_policy.hpp"
+#include "station/fixture_baud.hpp"
 #include "station/step_outputs.hpp"
 #include "util/error.hpp"
 
@@ -58,6 +59,7 @@ StepOutcome outcome_of(const Error& error) {
 // again on a fresh session. Anything but an espfab::Error is a bug: Interrupt.
 StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& emit) {
   StepOutcome outcome;
+  nlohmann::json baud_fallbacks = nlohmann::json::array();  // auto baud (fixture_baud.hpp)
   for (unsigned attempt = 1;; ++attempt) {
     ctx.begin_step(&step);
     try {
@@ -68,6 +70,7 @@ StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& e
       }
     } catch (const Error& error) {
       outcome = outcome_of(error);
+      if (auto fallback = note_link_error(ctx, error); !fallback.is_null()) baud_fallbacks.push_back(fallback);
     } catch (const std::exception& error) {
       outcome = outcome_of(InternalError("station.unexpected", fmt::format("internal error: {}", error.what())));
     }
@@ -79,6 +82,7 @@ StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& e
       continue;
     }
     if (outcome.verdict == StepVerdict::Retry) outcome.verdict = StepVerdict::Fail;
+    if (!baud_fallbacks.empty()) outcome.details["baud_fallbacks"] = baud_fallbacks;
     return outcome;
   }
 }

@@ -11,6 +11,7 @@
 
 #include "chip/esp32s3.hpp"
 #include "image/idf_build.hpp"
+#include "loader/auto_baud.hpp"
 #include "security/security_profile_file.hpp"
 #include "station/idf_build_check.hpp"
 #include "util/crypto.hpp"
@@ -44,7 +45,7 @@ class Problems {
 // The keys each section accepts; anything else is reported as a likely typo.
 const std::map<std::string, std::set<std::string>> kSectionKeys{
     {"station", {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "auto_resume"}},
-    {"fixtures", {"ports"}},
+    {"fixtures", {"ports", "baud"}},
     {"images",
      {"bootloader", "partition_table", "factory_test_app", "production_app", "idf_build", "factory_test_idf_build",
       "production_slot", "factory_test_slot", "data", "flash_size", "secure_version"}},
@@ -435,18 +436,40 @@ void check_known_keys(const toml::table& root, Problems& problems) {
   }
 }
 
+// `baud` = a rate or "auto", in [fixtures] (the place: the rate is the fixtures' link's)
+// or in [station] (where it always was), not in both.
+void read_baud(const toml::table& station, const toml::table& fixtures, Problems& problems, StationProfile& out) {
+  const toml::node* in_station = station.get("baud");
+  const toml::node* in_fixtures = fixtures.get("baud");
+  if (in_station != nullptr && in_fixtures != nullptr) {
+    problems.add(*in_fixtures, "'baud' is set in both [station] and [fixtures]: keep one (the [fixtures] one)");
+    return;
+  }
+  const toml::node* node = in_fixtures != nullptr ? in_fixtures : in_station;
+  if (node == nullptr) return;
+  try {
+    loader::BaudSetting setting;
+    if (const auto number = node->value<std::int64_t>()) {
+      setting = loader::parse_baud_setting(std::to_string(*number));
+    } else if (const auto text = node->value<std::string>()) {
+      setting = loader::parse_baud_setting(*text);
+    } else {
+      problems.add(*node, "'baud' must be a rate such as 921600 or \"auto\"");
+      return;
+    }
+    out.baud = setting.automatic ? out.baud : setting.rate;
+    out.auto_baud = setting.automatic;
+  } catch (const Error& error) {
+    problems.add(*node, fmt::format("'baud': {} ({})", error.message(), error.hint()));
+  }
+}
+
 void read_station(Reader& reader, const toml::table& station, const toml::table& fixtures,
                   const std::filesystem::path& path, Problems& problems, StationProfile& out) {
   out.station_id = reader.get<std::string>(station, "id", "a string").value_or(out.station_id);
   out.data_dir =
       relative_to(path, reader.get<std::string>(station, "data_dir", "a directory path").value_or("station-data"));
-  if (const auto baud = reader.get<std::int64_t>(station, "baud", "an integer")) {
-    if (*baud < 9600 || *baud > 5000000) {
-      problems.add(*station.get("baud"), "'baud' must be between 9600 and 5000000");
-    } else {
-      out.baud = static_cast<std::uint32_t>(*baud);
-    }
-  }
+  read_baud(station, fixtures, problems, out);
   if (station.get("stub") != nullptr && station.get("stub")->value<std::string>() == "none") {
     out.stub_disabled = true;
   } else if (const auto stub = reader.existing_file(station, "stub")) {

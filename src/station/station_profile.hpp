@@ -112,6 +112,7 @@ struct StationProfile {
   std::string station_id = "station-1";
   std::filesystem::path data_dir;  // station.db, records/, labels/, audit.jsonl, events.jsonl
   std::uint32_t baud = 921600;
+  bool auto_baud = false;  // baud = "auto" ([station] or [fixtures]): loader/auto_baud.hpp, per fixture
   // The flasher stub (esptool's JSON format): `stub = FILE`; `stub = "none"` = the ROM loader only;
   // no key = the search of loader/stub_locator.hpp (ESPFAB_STUB, the installed esptool-js package).
   std::filesystem::path stub;

@@ -61,7 +61,7 @@ FixtureReport fixture_worker(Shared& shared, const std::string& url, const std::
   };
   std::optional<FixtureLink> fixture;
   try {
-    fixture.emplace(url, shared.resources.profile.baud, shared.stub);
+    fixture.emplace(url, shared.resources.profile.baud, shared.stub, shared.resources.profile.auto_baud);
   } catch (const Error& error) {
     return {name, url, FixtureState::Stopped, fmt::format("cannot open {}: {}", url, error.describe())};
   }

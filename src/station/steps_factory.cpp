@@ -9,6 +9,7 @@
 #include "security/efuse_burner.hpp"
 #include "station/efuse_snapshot.hpp"
 #include "station/factory_test_client.hpp"
+#include "station/fixture_baud.hpp"
 #include "station/provisioning_steps.hpp"
 #include "station/test_plan.hpp"
 #include "util/error.hpp"
@@ -100,11 +101,13 @@ StepOutcome step_connect(DeviceContext& ctx) {
   out.details["chip"] = session.description().name;
   out.details["loader"] = session.stub_running() ? "stub" : "rom";
   out.details["port"] = ctx.fixture.link().describe();
+  out.details["baud"] = baud_details(ctx.fixture);
   if (session.chip().secure_download_mode) return identify_locked_chip(ctx, std::move(out));
   ConnectResult device;
   device.mac = loader::format_mac(loader::read_mac(session.client(), session.description()));
   const std::string& mac = device.mac;
   out.details["mac"] = mac;
+  audit_link_rate(ctx, mac, out.details["baud"]);
   const auto flash_id = session.flash_id();
   out.details["flash_id"] = fmt::format("0x{:06x}", flash_id);
   if (const auto size = session.flash_size()) out.details["flash_size"] = *size;

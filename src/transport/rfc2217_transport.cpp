@@ -171,12 +171,19 @@ void Rfc2217Transport::set_baud(std::uint32_t baud) {
   send_command(rfc2217::kSetBaudrate, be32(baud));
   baud_ = baud;
   const Deadline deadline(options_.negotiation_timeout);
-  while (confirmed_baud_ != baud) {
+  while (!confirmed_baud_) {
     if (!pump(deadline)) {
       log::get("transport")
           ->warn("{}: server did not confirm {} baud within {} ms", peer_, baud, options_.negotiation_timeout.count());
       return;
     }
+  }
+  if (*confirmed_baud_ != baud) {
+    // RFC 2217: the server answers with the rate the port actually uses (an adapter that cannot
+    // run `baud` runs another): that is the link's rate now.
+    log::get("transport")->info("{}: asked for {} baud, the server's port runs at {}", peer_, baud, *confirmed_baud_);
+    baud_ = *confirmed_baud_;
+    return;
   }
   log::get("transport")->debug("{}: baud {} confirmed", peer_, baud);
 }

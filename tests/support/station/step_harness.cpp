@@ -20,11 +20,11 @@ SilentPty::~SilentPty() {
   if (controller_ >= 0) ::close(controller_);
 }
 
-StepHarness::StepHarness(const std::string& fixture_url)
+StepHarness::StepHarness(const std::string& fixture_url, bool auto_baud)
     : audit(dir / "audit.jsonl", "test-station"),
       outbox(db, registrar, labels, dir / "records"),
       resources{profile, firmware, db, audit, ca, outbox, cache, "run-1", "test", dir / "records"},
-      fixture(fixture_url.empty() ? pty.path() : fixture_url, 115200),
+      fixture(fixture_url.empty() ? pty.path() : fixture_url, 115200, std::nullopt, auto_baud),
       ctx(resources, fixture, "fixture 1", nullptr) {}
 
 station::StepDecl StepHarness::declaration(const std::string& name) {

@@ -38,8 +38,8 @@ class SilentPty {
 
 class StepHarness {
  public:
-  // `fixture_url` empty: the silent pty.
-  explicit StepHarness(const std::string& fixture_url = {});
+  // `fixture_url` empty: the silent pty. `auto_baud`: the fixture's rate comes from the ladder.
+  explicit StepHarness(const std::string& fixture_url = {}, bool auto_baud = false);
 
   // The declaration of a provisioning step or of retire-identity, by name (BadInput if unknown).
   static station::StepDecl declaration(const std::string& name);
