@@ -481,7 +481,8 @@ void read_station(Reader& reader, const toml::table& station, const toml::table&
     out.outbox_wait_s = static_cast<unsigned>(*wait);
   out.auto_resume = reader.get<bool>(station, "auto_resume", "true or false").value_or(true);
   out.ports = reader.strings(fixtures, "ports");
-  if (out.ports.empty() && !fixtures.empty()) problems.add("[fixtures] ports is empty");
+  // [fixtures] may hold only `baud`: the ports then come from --port.
+  if (out.ports.empty() && fixtures.contains("ports")) problems.add("[fixtures] ports is empty");
 }
 
 // The ESP-IDF builds [images] names, read once: the profile's files come from them and their

@@ -91,7 +91,7 @@ TEST(StationAutoBaudE2e, TwoFixturesWithDifferentAdaptersEachRecordTheirFastestR
 
 TEST(StationAutoBaudE2e, DeviceCommandsTakeBaudAutoAndRefuseABadRateWithTheFix) {
   EmulatorProcess emulator(EmulatorOptions{1, "rfc2217", {}, {"--adapter-max-baud", "1500000"}});
-  const auto ok = run_espfab({"--port", emulator.url(), "--baud", "auto", "--json", "read-mac"});
+  const auto ok = run_espfab({"--port", emulator.url(), "--baud", "auto", "read-mac", "--json"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   const auto bad = run_espfab({"--port", emulator.url(), "--baud", "fast", "read-mac"});
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
