@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "flash/compressed_cache.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
 
@@ -13,6 +14,24 @@ std::uint64_t FlashPlan::total_bytes() const {
   std::uint64_t total = 0;
   for (const auto& write : writes) total += write.size();
   return total;
+}
+
+bool worth_compressing(ByteView data) {
+  constexpr std::size_t kSample = std::size_t{16} * 1024;
+  constexpr std::size_t kSamples = 4;
+  constexpr std::size_t kPercentWorthIt = 97;
+  if (data.size() <= kSample * kSamples) {
+    return zlib_compress(data, 1).size() * 100 < data.size() * kPercentWorthIt;
+  }
+  std::size_t sampled = 0;
+  std::size_t compressed = 0;
+  const std::size_t stride = (data.size() - kSample) / (kSamples - 1);
+  for (std::size_t i = 0; i < kSamples; ++i) {
+    const ByteView piece = data.subspan(i * stride, kSample);
+    sampled += piece.size();
+    compressed += zlib_compress(piece, 1).size();
+  }
+  return compressed * 100 < sampled * kPercentWorthIt;
 }
 
 FlashPlan plan_writes(const std::vector<FlashRegion>& regions, const PlanOptions& options) {
@@ -51,6 +70,10 @@ FlashPlan plan_writes(const std::vector<FlashRegion>& regions, const PlanOptions
     write.label = label;
     write.encrypt = region.encrypt;
     write.compress = options.compress && !region.encrypt;
+    if (write.compress && !worth_compressing(*data)) {
+      write.compress = false;
+      write.incompressible = true;
+    }
     write.verify = !region.encrypt;
     write.md5_hex = to_hex(crypto::md5(*data));
     plan.writes.push_back(std::move(write));

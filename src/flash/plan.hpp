@@ -31,6 +31,7 @@ struct PlannedWrite {
   std::shared_ptr<const Bytes> data;  // padded to a multiple of 4 with 0xFF
   std::string label;                  // "app.bin @0x10000"
   bool compress = true;
+  bool incompressible = false;  // sent raw because samples of it do not shrink (host-encrypted data)
   bool encrypt = false;
   bool verify = true;   // MD5 after writing (not possible for chip-encrypted data)
   std::string md5_hex;  // of `data`
@@ -42,6 +43,11 @@ struct FlashPlan {
   std::vector<PlannedWrite> writes;  // in address order
   std::uint64_t total_bytes() const;
 };
+
+// Whether zlib would win anything on `data`: samples of it (up to four 16 KiB pieces spread over
+// it) compressed at level 1 shrink below 97 % of their size. Encrypted or already-compressed data
+// does not, and is better sent raw than put through a level-9 pass that only adds bytes.
+bool worth_compressing(ByteView data);
 
 // Throws BadInputError: flash.no_regions, flash.empty_region, flash.unaligned_address,
 // flash.region_beyond_flash, flash.overlapping_regions (naming both regions).

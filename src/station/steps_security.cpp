@@ -325,7 +325,8 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
   }
   StepOutcome out;
   try {
-    out.details["regions"] = write_regions(ctx, "flash-production", regions, !encrypt, nullptr);
+    // Host-encrypted parts are found incompressible by the plan and go raw (flash/plan.hpp).
+    out.details["regions"] = write_regions(ctx, "flash-production", regions, true, nullptr);
   } catch (...) {
     auto& identity = *parts[kIdentityPart].data;
     secure_wipe(identity.data(), identity.size());

@@ -164,7 +164,7 @@ TEST(StationE2e, DemoProvisionsFiveOfSixAndRejectsTheStuckGpio) {
   // A second run reuses the CA (serial numbers continue) and key.
   const auto again = run_espfab({"--log-level", "error", "demo", "--dir", dir.path().string(), "--json", "--emulator",
                                  emulator_binary().string()});
-  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   std::ifstream index(dir / "ca" / "index.txt");
   unsigned issued = 0;
   for (std::string line; std::getline(index, line);) issued += line.find("CN=DEMO-") != std::string::npos;

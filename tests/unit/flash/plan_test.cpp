@@ -42,6 +42,33 @@ TEST(FlashPlan, EncryptedRegionsAreRawAndNotHashVerified) {
   EXPECT_TRUE(plan.writes[0].encrypt);
 }
 
+// Issue 22 point 3: host-encrypted images (random-looking) go raw, without a zlib-9 pass.
+TEST(FlashPlan, IncompressibleDataIsSentRaw) {
+  Bytes noise(300 * 1024);
+  std::uint32_t x = 2463534242u;  // xorshift32: bytes zlib cannot shrink
+  for (auto& b : noise) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b = static_cast<std::uint8_t>(x);
+  }
+  Bytes firmware(300 * 1024);
+  for (std::size_t i = 0; i < firmware.size(); ++i) firmware[i] = static_cast<std::uint8_t>((i / 7) % 13);
+  const auto plan = plan_writes(
+      {{0x10000, std::make_shared<Bytes>(noise), "app-encrypted.bin", false},
+       {0x100000, std::make_shared<Bytes>(firmware), "app.bin", false},
+       {0x200000, std::make_shared<Bytes>(Bytes(noise.begin(), noise.begin() + 4096)), "small-encrypted.bin", false}},
+      {});
+  EXPECT_FALSE(plan.writes[0].compress);
+  EXPECT_TRUE(plan.writes[0].incompressible);
+  EXPECT_TRUE(plan.writes[0].verify);  // still MD5-checked after writing
+  EXPECT_TRUE(plan.writes[1].compress);
+  EXPECT_FALSE(plan.writes[1].incompressible);
+  EXPECT_FALSE(plan.writes[2].compress);
+  EXPECT_TRUE(worth_compressing(firmware));
+  EXPECT_FALSE(worth_compressing(noise));
+}
+
 TEST(FlashPlan, NoCompressOption) {
   PlanOptions options;
   options.compress = false;

@@ -106,7 +106,10 @@ TEST(StationProfile, EveryProblemIsListedWithItsPlace) {
     FAIL() << "accepted";
   } catch (const BadInputError& error) {
     const std::string m = error.message();
-    EXPECT_NE(m.find("station.toml:4:8: 'baud': baud 12 is outside 9600..5000000 (give a rate such as 921600, or auto)"), std::string::npos) << m;
+    EXPECT_NE(
+        m.find("station.toml:4:8: 'baud': baud 12 is outside 9600..5000000 (give a rate such as 921600, or auto)"),
+        std::string::npos)
+        << m;
     EXPECT_NE(m.find("'kind' must be one of"), std::string::npos) << m;
     EXPECT_NE(m.find("unknown key 'prefx' in [serial]"), std::string::npos) << m;
     EXPECT_NE(m.find("nope.bin does not exist"), std::string::npos) << m;
