@@ -17,6 +17,8 @@ class DataDirLock {
   ~DataDirLock();
   DataDirLock(const DataDirLock&) = delete;
   DataDirLock& operator=(const DataDirLock&) = delete;
+  DataDirLock(DataDirLock&&) = delete;
+  DataDirLock& operator=(DataDirLock&&) = delete;
 
   const std::filesystem::path& file() const { return file_; }
 
