@@ -14,6 +14,7 @@
 #include "service/station_db_access.hpp"
 #include "station/audit_completeness.hpp"
 #include "station/device_record.hpp"
+#include "station/production_summary.hpp"
 #include "station/station_db.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
@@ -205,35 +206,59 @@ DemoResult StationService::demo(const DemoRequest& request, const station::Stati
 
 std::vector<nlohmann::json> StationService::report(const std::filesystem::path& profile_path,
                                                    const ReportFilter& filter) {
-  const auto profile = station::load_station_profile(profile_path);
+  const auto profile = station::load_station_profile(profile_path, station::ProfileUse::Records);
+  const auto since =
+      filter.since.empty() ? std::string() : station::since_to_iso(filter.since, std::chrono::system_clock::now());
   const auto db = open_existing_db(profile, station::DbAccess::ReadOnly);
   std::vector<nlohmann::json> out;
   if (!filter.device.empty()) {
     out.push_back(station::build_device_record(*db, find_existing_device(*db, profile, filter.device).mac));
     return out;
   }
-  for (const auto& device : db->devices(filter.since)) {
+  for (const auto& device : db->devices(since)) {
     const auto cert = db->certificate(device.mac);
+    const auto attempts = station::device_attempts(device, db->steps(device.mac));
+    const auto run = attempts.empty() ? std::nullopt : db->run(attempts.back().run_id);
     out.push_back({{"serial", device.serial},
                    {"mac", device.mac},
                    {"status", device.status},
                    {"reason", device.reason},
                    {"fixture", device.fixture},
+                   {"station", run ? run->station_id : ""},
+                   {"attempts", attempts.size()},
                    {"updated", device.updated},
                    {"certificate_sha256", cert ? cert->sha256 : ""}});
   }
   return out;
 }
 
+nlohmann::json StationService::report_summary(const std::filesystem::path& profile_path, const std::string& since,
+                                              const std::string& by) {
+  const auto grouping = station::parse_summary_grouping(by);
+  const auto profile = station::load_station_profile(profile_path, station::ProfileUse::Records);
+  const auto bound = since.empty() ? std::string() : station::since_to_iso(since, std::chrono::system_clock::now());
+  const auto db = open_existing_db(profile, station::DbAccess::ReadOnly);
+  return station::production_summary(*db, bound, grouping);
+}
+
+station::Migration StationService::migrate_db(const std::filesystem::path& profile_path) {
+  const auto profile = station::load_station_profile(profile_path, station::ProfileUse::Records);
+  return station::migrate_sqlite_station_db(station::database_path(profile));
+}
+
 station::AuditVerification StationService::verify_audit(const std::filesystem::path& profile_path) {
-  const auto profile = station::load_station_profile(profile_path);
+  const auto profile = station::load_station_profile(profile_path, station::ProfileUse::Records);
   const auto file = station::audit_log_path(profile);
   auto result = station::verify_audit_log(file);
   if (!result.ok || !std::filesystem::exists(station::database_path(profile))) return result;
   // The CA's own index (local and PKCS#11 CAs): read from its state directory, no key needed.
   std::optional<std::vector<pki::IndexEntry>> index;
-  if (profile.ca_backend == station::StationProfile::CaBackendKind::Local) index = pki::read_index(profile.ca_dir);
-  if (profile.ca_backend == station::StationProfile::CaBackendKind::Pkcs11) {
+  // An archive without the CA's state directory is checked against the DB alone.
+  if (profile.ca_backend == station::StationProfile::CaBackendKind::Local &&
+      std::filesystem::is_directory(profile.ca_dir))
+    index = pki::read_index(profile.ca_dir);
+  if (profile.ca_backend == station::StationProfile::CaBackendKind::Pkcs11 &&
+      std::filesystem::is_directory(profile.pkcs11.state_dir)) {
     index = pki::read_index(profile.pkcs11.state_dir);
   }
   const auto db = station::open_station_db(station::database_path(profile), station::DbAccess::ReadOnly);

@@ -56,7 +56,8 @@ struct DemoResult {
 
 struct ReportFilter {
   std::string device;  // MAC or serial; empty = all
-  std::string since;   // ISO-8601 prefix ("2026-12-02"); empty = all
+  // As the user gave it (station::since_to_iso): "2026-12-02", "yesterday", "7d"; empty = all.
+  std::string since;
 };
 
 class StationService {
@@ -80,9 +81,14 @@ class StationService {
   // rehearsal, unless request.no_rehearsal (an audit line says so).
   station::RunSummary run(const RunRequest& request, const station::StationObserver& observer);
   DemoResult demo(const DemoRequest& request, const station::StationObserver& observer);
-  // One summary object per device ({serial, mac, status, reason, updated, certificate_sha256}),
-  // or with `filter.device` the device's full record.
+  // One summary object per device ({serial, mac, status, fixture, station, attempts, updated,
+  // certificate_sha256, reason}), or with `filter.device` the device's full record. Reads the DB
+  // only: works on an archived data dir without the profile's images and keys.
   std::vector<nlohmann::json> report(const std::filesystem::path& profile, const ReportFilter& filter);
+  // The factory's figures (station/production_summary.hpp); `by`: "", station, fixture, day, reason.
+  nlohmann::json report_summary(const std::filesystem::path& profile, const std::string& since, const std::string& by);
+  // Brings the profile's station DB to the schema this binary knows (creating it when missing).
+  station::Migration migrate_db(const std::filesystem::path& profile);
   station::AuditVerification verify_audit(const std::filesystem::path& profile);
   // Operator recovery (docs/station.md, "Faults and recovery"): a device's state and last steps;
   // resume a faulted (or interrupted) device the next time its fixture sees it; scrap a device

@@ -15,7 +15,7 @@ namespace {
 
 std::string_view outcome_name(StepVerdict verdict) {
   switch (verdict) {
-    case StepVerdict::Continue: return "pass";
+    case StepVerdict::Continue:
     case StepVerdict::Skip: return "pass";
     case StepVerdict::Fail: return "fail";
     case StepVerdict::Stop: return "error";
@@ -23,6 +23,12 @@ std::string_view outcome_name(StepVerdict verdict) {
     case StepVerdict::Interrupt: return "interrupted";
   }
   return "error";
+}
+
+// The recorded outcome: a step that went on without checking anything is "skipped", not "pass".
+std::string outcome_name(const StepOutcome& outcome) {
+  if (outcome.verdict == StepVerdict::Continue && outcome.checked_nothing) return "skipped";
+  return std::string(outcome_name(outcome.verdict));
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -66,7 +72,7 @@ StepOutcome attempt_step(DeviceContext& ctx, const StepDecl& step, const Emit& e
       outcome = step.body(ctx);
       if (!step.irreversible && outcome.verdict == StepVerdict::Continue) ctx.check_budget();
       if (!outcome.output.empty() || (outcome.verdict == StepVerdict::Continue && step.output)) {
-        ctx.store(step, std::move(outcome.output));
+        ctx.store(step, outcome.output);
       }
     } catch (const Error& error) {
       outcome = outcome_of(error);
@@ -93,8 +99,8 @@ void record(DeviceContext& ctx, const StepDecl& step, StepOutcome& outcome, cons
             const Emit& emit) {
   if (const auto mac = ctx.mac(); !mac.empty()) {
     try {
-      ctx.station.db.record_step({mac, ctx.station.run_id, step.name, std::string(outcome_name(outcome.verdict)),
-                                  started, seconds, outcome.measurements, outcome.reason, outcome.details});
+      ctx.station.db.record_step({mac, ctx.station.run_id, step.name, outcome_name(outcome), started, seconds,
+                                  outcome.measurements, outcome.reason, outcome.details});
     } catch (const Error& error) {
       const auto reason = fmt::format("{} (its result '{}' could not be recorded: {})", outcome.reason,
                                       outcome_name(outcome.verdict), error.describe());
@@ -103,8 +109,7 @@ void record(DeviceContext& ctx, const StepDecl& step, StepOutcome& outcome, cons
       outcome.stop_station = true;
     }
   }
-  emit(StationEvent::Kind::StepFinished, step.name, std::string(outcome_name(outcome.verdict)), outcome.reason,
-       seconds);
+  emit(StationEvent::Kind::StepFinished, step.name, outcome_name(outcome), outcome.reason, seconds);
 }
 
 }  // namespace
@@ -174,7 +179,7 @@ void DeviceContext::release(std::type_index type, const char* name) {
   outputs_.erase(type);
 }
 
-void DeviceContext::store(const StepDecl& step, StepOutput output) {
+void DeviceContext::store(const StepDecl& step, const StepOutput& output) {
   if (!step.output || output.type() != step.output) {
     throw InternalError("station.wrong_output",
                         fmt::format("step {} returned {} instead of the output it declares", step.name,
@@ -235,7 +240,7 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
         if (step.rebuild) {
           ctx.begin_step(&step);
           auto output = step.rebuild(ctx);
-          ctx.store(step, std::move(output));
+          ctx.store(step, output);
           ctx.begin_step(nullptr);
         }
         ctx.station.db.record_step({ctx.mac(),

@@ -128,7 +128,7 @@ class DeviceContext {
     step_started_ = std::chrono::steady_clock::now();
   }
   // Stores `output` as produced by `step`: it must be the type the step declares (InternalError).
-  void store(const StepDecl& step, StepOutput output);
+  void store(const StepDecl& step, const StepOutput& output);
   // Outputs held (for tests: empty after teardown).
   std::size_t output_count() const noexcept { return outputs_.size(); }
   void wipe_secrets();  // destroys every output
@@ -167,6 +167,9 @@ struct StepOutcome {
   nlohmann::json measurements = nlohmann::json::array();
   nlohmann::json details = nlohmann::json::object();
   bool stop_station = false;  // with Interrupt: the error concerns every fixture (DB, disk, CA)
+  // With Continue: the step checked nothing (not asked for by the profile, or not possible yet):
+  // recorded as "skipped" with its note, never as a pass.
+  bool checked_nothing = false;
   // The step's typed output (the type its declaration names): required with Continue; a step
   // that identifies the device (connect) returns it with Fail and Skip too.
   StepOutput output;

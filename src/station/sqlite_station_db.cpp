@@ -5,13 +5,15 @@
 
 #include <cctype>
 #include <cstring>
+#include <iterator>
 
 #include "util/error.hpp"
 
 namespace espfab::station {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Schema version 1 (IF NOT EXISTS: a DB made before versions were counted is version 1 already).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS devices(
   mac TEXT PRIMARY KEY, serial TEXT UNIQUE, status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
   fixture TEXT NOT NULL DEFAULT '', first_seen TEXT NOT NULL, updated TEXT NOT NULL);
@@ -35,6 +37,17 @@ CREATE TABLE IF NOT EXISTS outbox(
   UNIQUE (kind, mac));
 )sql";
 
+// Version 2: the runs (station, code version, profile and image hashes of each attempt).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS runs(
+  run_id TEXT PRIMARY KEY, station_id TEXT NOT NULL, code_version TEXT NOT NULL, profile_sha256 TEXT NOT NULL,
+  images TEXT NOT NULL, started TEXT NOT NULL);
+)sql";
+
+// Migration i brings the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == kStationDbSchemaVersion);
+
 // One prepared statement; binds by position, steps, finalizes.
 class Statement {
  public:
@@ -44,6 +57,8 @@ class Statement {
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
+  Statement(Statement&&) = delete;
+  Statement& operator=(Statement&&) = delete;
   Statement& bind(int index, const std::string& text) {
     sqlite3_bind_text(stmt_, index, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     return *this;
@@ -127,6 +142,11 @@ std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file, Db
   return std::make_unique<SqliteStationDb>(file, access);
 }
 
+Migration migrate_sqlite_station_db(const std::filesystem::path& file) {
+  SqliteStationDb db(file, DbAccess::ReadWrite);
+  return db.migration();
+}
+
 SqliteStationDb::SqliteStationDb(const std::filesystem::path& file, DbAccess access) : file_(file) {
   if (access == DbAccess::ReadOnly) {
     open_read_only();
@@ -137,7 +157,39 @@ SqliteStationDb::SqliteStationDb(const std::filesystem::path& file, DbAccess acc
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
-  exec(kSchema);
+  migrate();
+}
+
+int SqliteStationDb::read_version() {
+  Statement s(db_, "PRAGMA user_version");
+  s.step();
+  const auto version = static_cast<int>(s.integer(0));
+  if (version > kStationDbSchemaVersion) {
+    throw DatabaseError("station.db_schema_newer",
+                        fmt::format("the station DB {} has schema version {}; this espfab knows versions up to {}",
+                                    file_.string(), version, kStationDbSchemaVersion),
+                        "a newer espfab migrated it: use that version (or newer) here too; never downgrade a "
+                        "station DB");
+  }
+  return version;
+}
+
+void SqliteStationDb::migrate() {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    migration_.from = read_version();
+    for (int version = migration_.from; version < kStationDbSchemaVersion; ++version) {
+      exec(kMigrations[version]);  // NOLINT(cppcoreguidelines-pro-bounds-constant-array-index): bounded above
+    }
+    exec(fmt::format("PRAGMA user_version = {}", kStationDbSchemaVersion).c_str());
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+  migration_.to = kStationDbSchemaVersion;
+  version_ = kStationDbSchemaVersion;
 }
 
 void SqliteStationDb::open(const char* name, int flags) {
@@ -157,12 +209,20 @@ void SqliteStationDb::open(const char* name, int flags) {
 void SqliteStationDb::open_read_only() {
   const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX;
   open(sqlite_uri(file_, "mode=ro").c_str(), flags);
-  if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK) return;
+  if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK) {
+    version_ = read_version();
+    migration_ = {version_, version_};
+    return;
+  }
   sqlite3_close(db_);
   db_ = nullptr;
   open(sqlite_uri(file_, "immutable=1").c_str(), flags);
   char* message = nullptr;
-  if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &message) == SQLITE_OK) return;
+  if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &message) == SQLITE_OK) {
+    version_ = read_version();
+    migration_ = {version_, version_};
+    return;
+  }
   const std::string reason = message ? message : sqlite3_errmsg(db_);
   sqlite3_free(message);
   sqlite3_close(db_);
@@ -450,6 +510,31 @@ void SqliteStationDb::outbox_attempt(std::int64_t id, bool done, const std::stri
       .bind(2, std::string(done ? "done" : "pending"))
       .bind(3, error)
       .run();
+}
+
+void SqliteStationDb::record_run(const RunRow& row) {
+  std::lock_guard lock(mutex_);
+  Statement(db_,
+            "INSERT INTO runs(run_id, station_id, code_version, profile_sha256, images, started) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(run_id) DO NOTHING")
+      .bind(1, row.run_id)
+      .bind(2, row.station_id)
+      .bind(3, row.code_version)
+      .bind(4, row.profile_sha256)
+      .bind(5, row.images.dump())
+      .bind(6, row.started)
+      .run();
+}
+
+std::optional<RunRow> SqliteStationDb::run(const std::string& run_id) {
+  std::lock_guard lock(mutex_);
+  if (version_ < 2) return std::nullopt;  // read-only, before the runs were recorded
+  Statement s(db_,
+              "SELECT run_id, station_id, code_version, profile_sha256, images, started FROM runs WHERE run_id = ?1");
+  s.bind(1, run_id);
+  if (!s.step()) return std::nullopt;
+  return RunRow{s.text(0), s.text(1), s.text(2), s.text(3), nlohmann::json::parse(s.text(4), nullptr, false),
+                s.text(5)};
 }
 
 }  // namespace espfab::station

@@ -1,5 +1,6 @@
 // The station DB in SQLite (the embedded default): WAL mode with synchronous=FULL, one connection
-// serialised by a mutex, busy timeout for other processes sharing the file.
+// serialised by a mutex, busy timeout for other processes sharing the file. The schema version is
+// SQLite's user_version; opening for writing applies the migrations it lacks.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +18,8 @@ class SqliteStationDb final : public StationDb {
   ~SqliteStationDb() override;
   SqliteStationDb(const SqliteStationDb&) = delete;
   SqliteStationDb& operator=(const SqliteStationDb&) = delete;
+  SqliteStationDb(SqliteStationDb&&) = delete;
+  SqliteStationDb& operator=(SqliteStationDb&&) = delete;
 
   DeviceRow touch_device(const std::string& mac, const std::string& fixture) override;
   std::optional<DeviceRow> find_device(const std::string& mac_or_serial) override;
@@ -45,13 +48,23 @@ class SqliteStationDb final : public StationDb {
   std::vector<OutboxItem> outbox(const std::string& mac) override;
   void outbox_attempt(std::int64_t id, bool done, const std::string& error) override;
 
+  void record_run(const RunRow& row) override;
+  std::optional<RunRow> run(const std::string& run_id) override;
+
+  // What opening did to the schema (ReadOnly: from == to, nothing changed).
+  Migration migration() const { return migration_; }
+
  private:
   void open(const char* name, int flags);
   void open_read_only();
   void exec(const char* sql);
+  int read_version();  // throws station.db_schema_newer past kStationDbSchemaVersion
+  void migrate();
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;
   std::recursive_mutex mutex_;
+  int version_ = 0;
+  Migration migration_;
 };
 
 }  // namespace espfab::station

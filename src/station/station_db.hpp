@@ -66,6 +66,21 @@ struct OutboxItem {
   std::string last_error;
 };
 
+// One run of a station (espfab run, a rehearsal): who ran what. Every step row names its run, so
+// a record says which station, code and profile handled each attempt and which images it flashed.
+struct RunRow {
+  std::string run_id;
+  std::string station_id;
+  std::string code_version;
+  std::string profile_sha256;
+  nlohmann::json images = nlohmann::json::object();  // image name -> SHA-256 (hex) of the bytes flashed
+  std::string started;                               // ISO-8601 UTC
+};
+
+// The schema this binary knows: a DB at a newer version is refused (an older binary must not write
+// a schema it does not know); an older one is migrated (`espfab db migrate`).
+inline constexpr int kStationDbSchemaVersion = 2;
+
 // The station DB interface: SQLite is the embedded default (sqlite_station_db.hpp); a shared
 // PostgreSQL for many stations implements the same calls.
 class StationDb {  // NOLINT(cppcoreguidelines-special-member-functions): an interface, used by reference
@@ -110,6 +125,11 @@ class StationDb {  // NOLINT(cppcoreguidelines-special-member-functions): an int
   virtual std::vector<OutboxItem> pending(const std::string& kind = {}) = 0;
   virtual std::vector<OutboxItem> outbox(const std::string& mac) = 0;
   virtual void outbox_attempt(std::int64_t id, bool done, const std::string& error) = 0;
+
+  // Once per run, before its first device; a second call for the same run_id changes nothing.
+  virtual void record_run(const RunRow& row) = 0;
+  // nullopt for a run the DB does not know (steps written before schema version 2).
+  virtual std::optional<RunRow> run(const std::string& run_id) = 0;
 };
 
 enum class DbAccess {
@@ -117,8 +137,16 @@ enum class DbAccess {
   ReadOnly,   // reports: never writes, works on a read-only copy or mount; the file must exist
 };
 
-// The embedded default: SQLite at `file`.
+// The embedded default: SQLite at `file`. ReadWrite migrates an older schema to this binary's;
+// both refuse a newer one (DatabaseError station.db_schema_newer).
 std::unique_ptr<StationDb> open_station_db(const std::filesystem::path& file, DbAccess access = DbAccess::ReadWrite);
+
+struct Migration {
+  int from = 0;  // 0: a DB without a version (made before versions, or new)
+  int to = 0;
+};
+// Brings the SQLite DB at `file` (created when missing) to kStationDbSchemaVersion.
+Migration migrate_sqlite_station_db(const std::filesystem::path& file);
 
 // "2026-12-02T19:45:01.123Z"
 std::string utc_now_iso();

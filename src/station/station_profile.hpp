@@ -142,8 +142,14 @@ struct StationProfile {
   std::filesystem::path labels_dir;  // [label] dir: the Directory printer's files
 };
 
+enum class ProfileUse {
+  Station,  // a run or a check: every file the profile names must be there and valid
+  Records,  // reports and audits of a (possibly archived) data dir: the images, keys and the other
+            // files it names are not read ([images] and [security] are skipped); the syntax is checked
+};
+
 // Throws BadInputError("station.profile") listing every problem.
-StationProfile load_station_profile(const std::filesystem::path& path);
+StationProfile load_station_profile(const std::filesystem::path& path, ProfileUse use = ProfileUse::Station);
 
 // "ESP-000042"
 std::string format_serial(const SerialScheme& scheme, std::uint64_t number);

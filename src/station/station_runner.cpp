@@ -15,6 +15,7 @@
 #include "station/data_dir_lock.hpp"
 #include "station/handoff_targets.hpp"
 #include "station/provisioning_steps.hpp"
+#include "util/crypto.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -183,6 +184,25 @@ std::string make_run_id(const std::string& station) {
   return fmt::format("{}-{}", station, ms);
 }
 
+std::string sha256_hex(const Bytes& bytes) {
+  const auto digest = crypto::sha256(bytes);
+  return to_hex(ByteView(digest.data(), digest.size()));
+}
+
+// The SHA-256 of every image this run flashes, by name ("data:<partition>" for data images).
+nlohmann::json image_digests(const FirmwareSet& firmware) {
+  nlohmann::json out = nlohmann::json::object();
+  const auto add = [&](const std::string& name, const std::shared_ptr<const Bytes>& bytes) {
+    if (bytes) out[name] = sha256_hex(*bytes);
+  };
+  add("bootloader", firmware.bootloader);
+  add("partition_table", firmware.partition_table);
+  add("factory_test_app", firmware.factory_app);
+  add("production_app", firmware.production_app);
+  for (const auto& region : firmware.data) add("data:" + region.partition.name, region.data);
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(FixtureState state) {
@@ -226,6 +246,8 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                              make_run_id(profile.station_id),
                              options.code_version,
                              records_path(profile)};
+  db->record_run({resources.run_id, profile.station_id, options.code_version, profile.sha256, image_digests(firmware),
+                  utc_now_iso()});
   std::atomic<long> budget(options.count ? static_cast<long>(*options.count) : LONG_MAX);
   std::mutex observer_mutex;
   const std::optional<loader::StubImage> stub =

@@ -36,6 +36,7 @@ StepOutcome step_verify_hello(DeviceContext& ctx) {
   StepOutcome out;
   if (!spec.device_hello) {
     out.details["note"] = "not asked for ([registration] device_hello)";
+    out.checked_nothing = true;
     return out;
   }
   bool registered = false;
@@ -43,6 +44,7 @@ StepOutcome step_verify_hello(DeviceContext& ctx) {
     registered = registered || (item.kind == kRegisterItem && item.state == "done");
   if (!registered) {
     out.details["note"] = "registration still queued: the device cannot be heard yet";
+    out.checked_nothing = true;
     return out;
   }
   constexpr std::string_view kHello = "espfab_hello: ";
@@ -65,6 +67,7 @@ StepOutcome step_verify_hello(DeviceContext& ctx) {
   if (!hello.reached_broker) {
     // The device could not reach the broker (it reports why): not the identity's fault.
     out.details["note"] = "the device could not reach the broker; its identity was not checked";
+    out.checked_nothing = true;
     return out;
   }
   if (!hello.puback) {

@@ -94,6 +94,7 @@ const std::map<std::string, std::vector<std::string>>& failing_invocations() {
       {"audit verify", {"--profile", "{toml}"}},
       {"check", {"--profile", "{toml}", "--rehearse", "--idf-build", "{dir}"}},
       {"chip-id", {"--port", "socket://127.0.0.1:1", "--connect-attempts", "1"}},
+      {"db migrate", {"--profile", "{toml}"}},
       {"demo", {"--dir", "{file}/demo"}},
       {"device resume", {"X", "--profile", "{toml}", "--reason", "r"}},
       {"device scrap", {"X", "--profile", "{toml}", "--reason", "r"}},

@@ -246,4 +246,18 @@ void FakeStationDb::outbox_attempt(std::int64_t id, bool done, const std::string
   }
 }
 
+void FakeStationDb::record_run(const station::RunRow& row) {
+  std::lock_guard lock(mutex_);
+  enter("record_run");
+  runs_.emplace(row.run_id, row);
+}
+
+std::optional<station::RunRow> FakeStationDb::run(const std::string& run_id) {
+  std::lock_guard lock(mutex_);
+  enter("run");
+  const auto it = runs_.find(run_id);
+  if (it == runs_.end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace espfab::test

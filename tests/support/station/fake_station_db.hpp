@@ -43,6 +43,8 @@ class FakeStationDb final : public station::StationDb {
   std::vector<station::OutboxItem> pending(const std::string& kind = {}) override;
   std::vector<station::OutboxItem> outbox(const std::string& mac) override;
   void outbox_attempt(std::int64_t id, bool done, const std::string& error) override;
+  void record_run(const station::RunRow& row) override;
+  std::optional<station::RunRow> run(const std::string& run_id) override;
 
  private:
   void enter(const char* call);  // records the call; throws when it is set to fail
@@ -59,6 +61,7 @@ class FakeStationDb final : public station::StationDb {
   std::vector<station::RevocationRow> revocations_;
   std::map<std::pair<std::string, std::string>, nlohmann::json> snapshots_;
   std::vector<station::OutboxItem> outbox_;
+  std::map<std::string, station::RunRow> runs_;
 };
 
 }  // namespace espfab::test

@@ -47,7 +47,7 @@ station::StepOutcome StepHarness::run(const std::string& step) {
   try {
     auto outcome = decl.body(ctx);
     if (!outcome.output.empty() || (outcome.verdict == station::StepVerdict::Continue && decl.output)) {
-      ctx.store(decl, std::move(outcome.output));
+      ctx.store(decl, outcome.output);
     }
     ctx.begin_step(nullptr);
     return outcome;

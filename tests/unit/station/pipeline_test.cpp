@@ -93,6 +93,60 @@ TEST(Pipeline, AllStepsContinueAndTheRecordIsWritten) {
   EXPECT_EQ(s.events.back().kind, StationEvent::Kind::DeviceFinished);
 }
 
+TEST(Pipeline, AStepThatCheckedNothingIsRecordedAsSkippedNotPass) {
+  Station s;
+  auto ctx = s.context();
+  const auto result = run_pipeline(ctx, {identify(), step("verify-hello", [](DeviceContext&) {
+                                           StepOutcome out;
+                                           out.details["note"] = "not asked for";
+                                           out.checked_nothing = true;
+                                           return out;
+                                         })});
+  EXPECT_EQ(result.outcome, DeviceOutcome::Provisioned);  // nothing failed either
+  const auto steps = s.db.steps(kMac);
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[1].outcome, "skipped");
+  EXPECT_EQ(steps[1].details["note"], "not asked for");
+  EXPECT_EQ(s.events.at(s.events.size() - 2).outcome, "skipped");
+}
+
+TEST(Pipeline, AReworkedDeviceKeepsOneRecordWithItsAttempts) {
+  Station s;
+  {
+    auto ctx = s.context();
+    const auto first = run_pipeline(
+        ctx, {identify(), step("test", [](DeviceContext&) { return StepOutcome(StepVerdict::Fail, "gpio stuck"); })});
+    ASSERT_EQ(first.outcome, DeviceOutcome::Rejected);
+    EXPECT_EQ(std::filesystem::path(first.record).filename(), "7c-df-a1-00-00-09.json");
+  }
+  s.resources.run_id = "run-2";
+  auto ctx = s.context();
+  const auto second = run_pipeline(ctx, {identify(),
+                                         step("serial",
+                                              [](DeviceContext& c) {
+                                                c.station.db.allocate_serial(kMac, SerialScheme{"T-", 4, 7});
+                                                return StepOutcome{};
+                                              }),
+                                         step("test", [](DeviceContext&) { return StepOutcome{}; })});
+  ASSERT_EQ(second.outcome, DeviceOutcome::Provisioned);
+  // One file, named by the serial now; the MAC-named record of the first attempt is gone.
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(s.dir / "records"))
+    files.push_back(entry.path().filename().string());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0], "T-0007.json");
+  std::ifstream in(second.record);
+  const auto record = nlohmann::json::parse(in);
+  ASSERT_EQ(record["attempts"].size(), 2u);
+  EXPECT_EQ(record["attempts"][0]["run_id"], "run-1");
+  EXPECT_EQ(record["attempts"][0]["result"], "rejected");
+  EXPECT_EQ(record["attempts"][0]["failed_step"], "test");
+  EXPECT_EQ(record["attempts"][1]["run_id"], "run-2");
+  EXPECT_EQ(record["attempts"][1]["result"], "provisioned");
+  EXPECT_EQ(record["attempts"][1]["steps"].size(), 3u);
+  EXPECT_EQ(record["status"], "provisioned");
+}
+
 TEST(Pipeline, AFailRejectsTheDeviceAndStopsTheSteps) {
   Station s;
   auto ctx = s.context();

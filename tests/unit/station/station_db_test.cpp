@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdio>
 #include <set>
@@ -184,6 +185,93 @@ TEST(StationDb, AnUnwritablePathIsADatabaseError) {
     EXPECT_TRUE(error.kind() == ErrorKind::Database || error.kind() == ErrorKind::Io) << error.what();
   } catch (const std::filesystem::filesystem_error&) {
   }
+}
+
+}  // namespace
+}  // namespace espfab::station
+
+namespace espfab::station {
+namespace {
+
+int user_version(const std::filesystem::path& file) {
+  sqlite3* raw = nullptr;
+  sqlite3_open(file.c_str(), &raw);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &stmt, nullptr);
+  sqlite3_step(stmt);
+  const int version = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(raw);
+  return version;
+}
+
+void set_user_version(const std::filesystem::path& file, int version) {
+  sqlite3* raw = nullptr;
+  sqlite3_open(file.c_str(), &raw);
+  sqlite3_exec(raw, fmt::format("PRAGMA user_version = {}", version).c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+}
+
+TEST(StationDbSchema, ANewDbIsAtTheLatestVersionAndMigratingAgainChangesNothing) {
+  test::TempDir dir;
+  const auto first = migrate_sqlite_station_db(dir / "station.db");
+  EXPECT_EQ(first.from, 0);
+  EXPECT_EQ(first.to, kStationDbSchemaVersion);
+  EXPECT_EQ(user_version(dir / "station.db"), kStationDbSchemaVersion);
+  const auto again = migrate_sqlite_station_db(dir / "station.db");
+  EXPECT_EQ(again.from, kStationDbSchemaVersion);
+  EXPECT_EQ(again.to, kStationDbSchemaVersion);
+}
+
+TEST(StationDbSchema, AVersion1DbKeepsItsDataAndGainsTheRunsTable) {
+  test::TempDir dir;
+  {
+    SqliteStationDb db(dir / "station.db");
+    db.touch_device(mac(1), "fixture 1");
+    db.allocate_serial(mac(1), SerialScheme{});
+  }
+  // As an espfab before the runs table left it: version 1 without it.
+  {
+    sqlite3* raw = nullptr;
+    sqlite3_open((dir / "station.db").c_str(), &raw);
+    sqlite3_exec(raw, "DROP TABLE runs; PRAGMA user_version = 1", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+  }
+  {
+    // A report reads the old schema as it is, without the runs.
+    SqliteStationDb reader(dir / "station.db", DbAccess::ReadOnly);
+    EXPECT_EQ(reader.migration().from, 1);
+    EXPECT_FALSE(reader.run("run-1"));
+    EXPECT_EQ(reader.find_device(mac(1))->serial, "ESP-000001");
+  }
+  const auto migration = migrate_sqlite_station_db(dir / "station.db");
+  EXPECT_EQ(migration.from, 1);
+  EXPECT_EQ(migration.to, 2);
+  SqliteStationDb db(dir / "station.db");
+  EXPECT_EQ(db.find_device(mac(1))->serial, "ESP-000001");
+  db.record_run({"run-1", "station-7", "1.2.3", "abc", {{"bootloader", "00ff"}}, "2026-12-02T08:00:00.000Z"});
+  db.record_run({"run-1", "other", "x", "y", {}, "z"});  // the first record of a run stays
+  const auto run = db.run("run-1");
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->station_id, "station-7");
+  EXPECT_EQ(run->images["bootloader"], "00ff");
+}
+
+TEST(StationDbSchema, ANewerSchemaIsRefusedForWritingAndForReading) {
+  test::TempDir dir;
+  migrate_sqlite_station_db(dir / "station.db");
+  set_user_version(dir / "station.db", kStationDbSchemaVersion + 1);
+  for (const auto access : {DbAccess::ReadWrite, DbAccess::ReadOnly}) {
+    try {
+      SqliteStationDb db(dir / "station.db", access);
+      FAIL() << "a newer schema was opened";
+    } catch (const DatabaseError& e) {
+      EXPECT_EQ(e.code(), "station.db_schema_newer");
+      EXPECT_NE(std::string(e.what()).find(fmt::format("schema version {}", kStationDbSchemaVersion + 1)),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(user_version(dir / "station.db"), kStationDbSchemaVersion + 1) << "left as it was";
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ TEST(StepVerifyHello, NotAskedForIsANote) {
   const auto out = h.run("verify-hello");
   EXPECT_EQ(out.verdict, StepVerdict::Continue);
   EXPECT_EQ(out.details["note"], "not asked for ([registration] device_hello)");
+  EXPECT_TRUE(out.checked_nothing);  // recorded as "skipped", not "pass"
 }
 
 TEST(StepVerifyHello, AQueuedRegistrationMeansTheDeviceCannotBeHeardYet) {
@@ -82,6 +83,7 @@ TEST(StepVerifyHello, AQueuedRegistrationMeansTheDeviceCannotBeHeardYet) {
   const auto out = h.run("verify-hello");
   EXPECT_EQ(out.verdict, StepVerdict::Continue);
   EXPECT_EQ(out.details["note"], "registration still queued: the device cannot be heard yet");
+  EXPECT_TRUE(out.checked_nothing);
 }
 
 }  // namespace
