@@ -47,7 +47,7 @@ nlohmann::json summary_json(const station::RunSummary& summary) {
           {"seconds", summary.seconds},
           {"records_dir", summary.records_dir.string()},
           {"labels_dir", summary.labels_dir.string()},
-          {"database", summary.database.string()},
+          {"database", summary.database},
           {"audit_log", summary.audit_log.string()},
           {"outbox_pending", summary.outbox_pending},
           {"warnings", summary.warnings}};

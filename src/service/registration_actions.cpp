@@ -7,6 +7,7 @@
 #include "station/handoff_targets.hpp"
 #include "station/outbox.hpp"
 #include "station/station_db.hpp"
+#include "station/station_db_factory.hpp"
 #include "station/station_runner.hpp"
 #include "util/error.hpp"
 
@@ -34,8 +35,8 @@ std::string StationService::register_device(const std::filesystem::path& profile
 std::string StationService::deregister_device(const std::filesystem::path& profile_path, const std::string& device) {
   const auto profile = station::load_station_profile(profile_path);
   std::string id = device;
-  if (std::filesystem::exists(station::database_path(profile))) {
-    const auto db = station::open_station_db(station::database_path(profile));
+  if (station::profile_db_exists(profile)) {
+    const auto db = station::open_profile_db(profile);
     if (const auto row = db->find_device(device); row && !row->serial.empty()) id = row->serial;
   }
   return station::make_registrar(profile)->deregister_device(id);

@@ -2,18 +2,19 @@
 
 #include <fmt/format.h>
 
+#include "station/station_db_factory.hpp"
 #include "station/station_runner.hpp"
 #include "util/error.hpp"
 
 namespace espfab::service {
 
 std::unique_ptr<station::StationDb> open_existing_db(const station::StationProfile& profile, station::DbAccess access) {
-  const auto file = station::database_path(profile);
-  if (!std::filesystem::exists(file)) {
-    throw BadInputError("service.no_station_db", fmt::format("no station DB at {}", file.string()),
+  if (!station::profile_db_exists(profile)) {
+    throw BadInputError("service.no_station_db",
+                        fmt::format("no station DB at {}", station::describe_station_db(profile)),
                         "run the station with this profile first (espfab run --profile ...)");
   }
-  return station::open_station_db(file, access);
+  return station::open_profile_db(profile, access);
 }
 
 station::DeviceRow find_existing_device(station::StationDb& db, const station::StationProfile& profile,
@@ -21,7 +22,7 @@ station::DeviceRow find_existing_device(station::StationDb& db, const station::S
   auto row = db.find_device(device);
   if (!row) {
     throw BadInputError("service.unknown_device",
-                        fmt::format("no device {} in {}", device, station::database_path(profile).string()),
+                        fmt::format("no device {} in {}", device, station::describe_station_db(profile)),
                         "give the MAC (7c:df:a1:00:00:01) or the serial number of a device this station handled");
   }
   return *row;

@@ -16,6 +16,7 @@
 #include "station/device_record.hpp"
 #include "station/production_summary.hpp"
 #include "station/station_db.hpp"
+#include "station/station_db_factory.hpp"
 #include "util/error.hpp"
 #include "util/file_io.hpp"
 
@@ -243,14 +244,14 @@ nlohmann::json StationService::report_summary(const std::filesystem::path& profi
 
 station::Migration StationService::migrate_db(const std::filesystem::path& profile_path) {
   const auto profile = station::load_station_profile(profile_path, station::ProfileUse::Records);
-  return station::migrate_sqlite_station_db(station::database_path(profile));
+  return station::migrate_profile_db(profile);
 }
 
 station::AuditVerification StationService::verify_audit(const std::filesystem::path& profile_path) {
   const auto profile = station::load_station_profile(profile_path, station::ProfileUse::Records);
   const auto file = station::audit_log_path(profile);
   auto result = station::verify_audit_log(file);
-  if (!result.ok || !std::filesystem::exists(station::database_path(profile))) return result;
+  if (!result.ok || !station::profile_db_exists(profile)) return result;
   // The CA's own index (local and PKCS#11 CAs): read from its state directory, no key needed.
   std::optional<std::vector<pki::IndexEntry>> index;
   // An archive without the CA's state directory is checked against the DB alone.
@@ -261,7 +262,7 @@ station::AuditVerification StationService::verify_audit(const std::filesystem::p
       std::filesystem::is_directory(profile.pkcs11.state_dir)) {
     index = pki::read_index(profile.pkcs11.state_dir);
   }
-  const auto db = station::open_station_db(station::database_path(profile), station::DbAccess::ReadOnly);
+  const auto db = station::open_profile_db(profile, station::DbAccess::ReadOnly);
   station::check_audit_completeness(station::read_audit_entries(file), *db, index, result);
   return result;
 }

@@ -439,10 +439,13 @@ std::int64_t PostgresStationDb::enqueue(const std::string& kind, const std::stri
 std::vector<OutboxItem> PostgresStationDb::pending(const std::string& kind) {
   PgTransaction t(*this);
   const auto r =
-      t.run(fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND ($1 = '' OR kind = $1) ORDER BY id",
+      // A station delivers the items of the devices it handled last (devices.station): two
+      // stations never deliver the same item.
+      t.run(fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND ($1 = '' OR kind = $1) AND mac IN "
+                        "(SELECT mac FROM devices WHERE station = $2) ORDER BY id",
                         kOutboxColumns)
                 .c_str(),
-            {kind});
+            {kind, station_});
   std::vector<OutboxItem> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(outbox_from(r, i));

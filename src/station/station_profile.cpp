@@ -44,7 +44,9 @@ class Problems {
 
 // The keys each section accepts; anything else is reported as a likely typo.
 const std::map<std::string, std::set<std::string>> kSectionKeys{
-    {"station", {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "auto_resume"}},
+    {"station",
+     {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "auto_resume", "database",
+      "database_password_env", "database_password_file"}},
     {"fixtures", {"ports", "baud"}},
     {"images",
      {"bootloader", "partition_table", "factory_test_app", "production_app", "idf_build", "factory_test_idf_build",
@@ -466,6 +468,38 @@ void read_baud(const toml::table& station, const toml::table& fixtures, Problems
   }
 }
 
+// [station] database (postgresql://… without a password) and where its password comes from.
+void read_database(Reader& reader, const toml::table& station, const std::filesystem::path& path, Problems& problems,
+                   StationProfile& out) {
+  const auto database = reader.get<std::string>(station, "database", "a postgresql:// URL");
+  if (!database) return;
+  if (database->rfind("postgresql://", 0) != 0 && database->rfind("postgres://", 0) != 0) {
+    problems.add(*station.get("database"),
+                 "'database' must be a postgresql://user@host:port/db URL (leave it out for the station's own "
+                 "SQLite file)");
+    return;
+  }
+  // postgresql://[user[:password]@]host[:port]/db[?options]
+  const auto start = database->find("://") + 3;
+  const auto authority = database->substr(start, database->find_first_of("/?", start) - start);
+  const auto at = authority.rfind('@');
+  if (at != std::string::npos && authority.substr(0, at).find(':') != std::string::npos) {
+    problems.add(*station.get("database"),
+                 "'database' holds a password: it would show in logs and records; give it with "
+                 "database_password_env or database_password_file instead");
+    return;
+  }
+  out.database = *database;
+  out.database_password_env = reader.get<std::string>(station, "database_password_env", "a variable name").value_or("");
+  if (const auto file = reader.get<std::string>(station, "database_password_file", "a file path")) {
+    out.database_password_file = relative_to(path, *file);
+  }
+  if (!out.database_password_env.empty() && !out.database_password_file.empty()) {
+    problems.add(*station.get("database_password_file"),
+                 "give database_password_env or database_password_file, not both");
+  }
+}
+
 void read_station(Reader& reader, const toml::table& station, const toml::table& fixtures,
                   const std::filesystem::path& path, Problems& problems, StationProfile& out) {
   out.station_id = reader.get<std::string>(station, "id", "a string").value_or(out.station_id);
@@ -482,6 +516,7 @@ void read_station(Reader& reader, const toml::table& station, const toml::table&
   if (const auto wait = reader.integer_in(station, "outbox_wait_s", 0, 86400))
     out.outbox_wait_s = static_cast<unsigned>(*wait);
   out.auto_resume = reader.get<bool>(station, "auto_resume", "true or false").value_or(true);
+  read_database(reader, station, path, problems, out);
   out.ports = reader.strings(fixtures, "ports");
   // [fixtures] may hold only `baud`: the ports then come from --port.
   if (out.ports.empty() && fixtures.contains("ports")) problems.add("[fixtures] ports is empty");

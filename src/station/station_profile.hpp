@@ -117,6 +117,11 @@ struct StationProfile {
   // no key = the search of loader/stub_locator.hpp (ESPFAB_STUB, the installed esptool-js package).
   std::filesystem::path stub;
   bool stub_disabled = false;
+  // The station DB: empty = SQLite in data_dir; else the line's PostgreSQL (station_db_factory.hpp),
+  // its password from the variable database_password_env or the 0600 file database_password_file.
+  std::string database;
+  std::string database_password_env;
+  std::filesystem::path database_password_file;
   std::vector<std::string> ports;  // one fixture per port URL
   // The outbox (registrations, labels that failed): retried every outbox_retry_ms while the
   // station runs; at the end of a run the station waits up to outbox_wait_s for it to drain.

@@ -15,6 +15,7 @@
 #include "station/data_dir_lock.hpp"
 #include "station/handoff_targets.hpp"
 #include "station/provisioning_steps.hpp"
+#include "station/station_db_factory.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
 
@@ -228,7 +229,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   const FirmwareSet firmware = load_firmware_set(profile.images);
   std::filesystem::create_directories(profile.data_dir);
   const DataDirLock data_dir_lock(profile.data_dir);  // one station per data dir, for the whole run
-  const auto db = open_station_db(database_path(profile));
+  const auto db = open_profile_db(profile);
   AuditLog audit(audit_log_path(profile), profile.station_id);
   for (const auto& entry : options.audit_at_start) audit.append(entry);
   const auto ca = make_ca_backend(profile);
@@ -308,7 +309,7 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   summary.records_dir = resources.records_dir;
   summary.labels_dir = profile.labels_dir;
   summary.outbox_pending = outbox_pending;
-  summary.database = database_path(profile);
+  summary.database = describe_station_db(profile);
   summary.audit_log = audit_log_path(profile);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

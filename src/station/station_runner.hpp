@@ -51,7 +51,7 @@ struct RunSummary {
   std::string station_stopped;          // why every fixture was stopped (a DB, disk or CA failure), or ""
   std::filesystem::path records_dir;
   std::filesystem::path labels_dir;
-  std::filesystem::path database;
+  std::string database;  // the SQLite file, or "postgresql host:port/db"
   std::filesystem::path audit_log;
   std::vector<std::string> warnings;  // the preflight's warnings ("check: where: message")
   std::size_t outbox_pending = 0;     // registrations and labels still queued at the end (retried next run)

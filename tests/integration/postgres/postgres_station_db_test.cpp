@@ -2,9 +2,6 @@
 // semantics the SQLite DB has, and serials that never collide between stations allocating at once.
 #include "station/postgres_station_db.hpp"
 
-#include <netinet/in.h>
-#include <pwd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -13,6 +10,8 @@
 #include <set>
 #include <thread>
 
+#include "support/loopback.hpp"
+#include "support/postgres_server.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
@@ -20,67 +19,27 @@
 namespace espfab::station {
 namespace {
 
-const std::filesystem::path kBin = "/usr/lib/postgresql/15/bin";
+using test::free_loopback_port;
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A server program, as the postgres user when the tests run as root (the server refuses root).
 test::CommandResult pg(const std::string& program, std::vector<std::string> args) {
-  if (geteuid() != 0) return test::run_command(kBin / program, args);
-  args.insert(args.begin(), {"-u", "postgres", "--", (kBin / program).string()});
-  return test::run_command("/usr/sbin/runuser", args);
+  return test::run_postgres_program(program, std::move(args));
 }
 
-// One server per test suite: initdb in a temp dir, a free port, stopped (immediate) at the end.
+// One server per test suite (tests/support/postgres_server.hpp), a fresh database per test.
 class PostgresServer {
  public:
-  PostgresServer() : port_(free_port()) {
-    if (geteuid() == 0) {
-      const passwd* user = getpwnam("postgres");
-      if (user == nullptr) throw std::runtime_error("running as root and there is no postgres user to run the server");
-      if (chown(dir_.path().c_str(), user->pw_uid, user->pw_gid) != 0) throw std::runtime_error("chown failed");
-    }
-    const auto init =
-        pg("initdb", {"-D", (dir_ / "data").string(), "-U", "espfab", "--auth=trust", "-E", "UTF8", "--no-sync"});
-    if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.err);
-    const auto start = pg(
-        "pg_ctl",
-        {"-D", (dir_ / "data").string(), "-l", (dir_ / "log").string(), "-w", "-o",
-         fmt::format("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", port_, dir_.path().string()), "start"});
-    if (start.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + start.err + start.out);
-  }
-  ~PostgresServer() { pg("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}); }
-  PostgresServer(const PostgresServer&) = delete;
-  PostgresServer& operator=(const PostgresServer&) = delete;
-  PostgresServer(PostgresServer&&) = delete;
-  PostgresServer& operator=(PostgresServer&&) = delete;
-
-  // A fresh database per test.
   PostgresTarget database(const std::string& name, const std::string& station = "station-a") {
-    const auto made = pg("createdb", {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "espfab", name});
-    EXPECT_EQ(made.exit_code, 0) << made.err;
-    return {fmt::format("postgresql://espfab@127.0.0.1:{}/{}", port_, name), "", station};
+    return {server_.create_database(name), "", station};
   }
 
  private:
-  test::TempDir dir_;
-  int port_;
+  test::PostgresServer server_;
 };
 
 class PostgresStationDbTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!std::filesystem::exists(kBin / "initdb")) return;
+    if (!test::postgres_available()) return;
     server_ = new PostgresServer();
   }
   static void TearDownTestSuite() {
@@ -89,7 +48,7 @@ class PostgresStationDbTest : public ::testing::Test {
   }
   void SetUp() override {
     if (server_ == nullptr)
-      GTEST_SKIP() << "PostgreSQL 15 is not installed (" << kBin << "): apt-get install postgresql-15";
+      GTEST_SKIP() << "PostgreSQL 15 is not installed (" << test::kPostgresBin << "): apt-get install postgresql-15";
   }
   static PostgresTarget fresh(const std::string& station = "station-a") {
     static int n = 0;
@@ -225,8 +184,8 @@ TEST_F(PostgresStationDbTest, TwoStationsAllocatingAtOnceNeverShareASerialAndSee
 }
 
 TEST_F(PostgresStationDbTest, AnUnreachableServerIsADatabaseErrorWithoutThePassword) {
-  PostgresTarget target{fmt::format("postgresql://espfab@127.0.0.1:{}/x?connect_timeout=2", free_port()), "s3cret-pw",
-                        "s"};
+  PostgresTarget target{fmt::format("postgresql://espfab@127.0.0.1:{}/x?connect_timeout=2", free_loopback_port()),
+                        "s3cret-pw", "s"};
   try {
     PostgresStationDb db(target);
     FAIL() << "connected to nothing";

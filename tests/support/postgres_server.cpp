@@ -1,0 +1,54 @@
+#include "support/postgres_server.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "support/loopback.hpp"
+#include "support/run_command.hpp"
+
+namespace espfab::test {
+CommandResult run_postgres_program(const std::string& program, std::vector<std::string> args) {
+  if (geteuid() != 0) return run_command(kPostgresBin / program, args);
+  args.insert(args.begin(), {"-u", "postgres", "--", (kPostgresBin / program).string()});
+  return run_command("/usr/sbin/runuser", args);
+}
+
+namespace {
+
+CommandResult pg(const std::string& program, std::vector<std::string> args) {
+  return run_postgres_program(program, std::move(args));
+}
+
+}  // namespace
+
+bool postgres_available() { return std::filesystem::exists(kPostgresBin / "initdb"); }
+
+PostgresServer::PostgresServer() : port_(free_loopback_port()) {
+  if (geteuid() == 0) {
+    const passwd* user = getpwnam("postgres");
+    if (user == nullptr) throw std::runtime_error("running as root and there is no postgres user to run the server");
+    if (chown(dir_.path().c_str(), user->pw_uid, user->pw_gid) != 0) throw std::runtime_error("chown failed");
+  }
+  const auto init =
+      pg("initdb", {"-D", (dir_ / "data").string(), "-U", "espfab", "--auth=trust", "-E", "UTF8", "--no-sync"});
+  if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.err);
+  const auto start =
+      pg("pg_ctl",
+         {"-D", (dir_ / "data").string(), "-l", (dir_ / "log").string(), "-w", "-o",
+          fmt::format("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", port_, dir_.path().string()), "start"});
+  if (start.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + start.err + start.out);
+}
+
+PostgresServer::~PostgresServer() { pg("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}); }
+
+std::string PostgresServer::create_database(const std::string& name) {
+  const auto made = pg("createdb", {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "espfab", name});
+  if (made.exit_code != 0) throw std::runtime_error("createdb failed: " + made.err);
+  return fmt::format("postgresql://espfab@127.0.0.1:{}/{}", port_, name);
+}
+
+}  // namespace espfab::test
