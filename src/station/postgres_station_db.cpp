@@ -176,6 +176,16 @@ bool is_postgres_url(const std::string& database) {
 PostgresStationDb::PostgresStationDb(const PostgresTarget& target, DbAccess access)
     : conn_(connect(target)), station_(target.station_id) {
   where_ = describe(conn_);
+  try {
+    check_schema(access);
+  } catch (...) {  // a constructor that throws runs no destructor
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw;
+  }
+}
+
+void PostgresStationDb::check_schema(DbAccess access) {
   const int version = schema_version();
   if (version > kStationDbSchemaVersion) {
     throw DatabaseError("station.db_schema_newer",

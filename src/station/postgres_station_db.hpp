@@ -71,6 +71,8 @@ class PostgresStationDb final : public StationDb {
 
  private:
   friend class PgTransaction;
+  // Refuses a newer schema, and for ReadWrite an older one.
+  void check_schema(DbAccess access);
   pg_conn* conn_ = nullptr;
   std::string station_;
   std::string where_;  // host:port/db for messages (no user, no password)

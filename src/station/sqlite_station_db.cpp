@@ -148,16 +148,24 @@ Migration migrate_sqlite_station_db(const std::filesystem::path& file) {
 }
 
 SqliteStationDb::SqliteStationDb(const std::filesystem::path& file, DbAccess access) : file_(file) {
-  if (access == DbAccess::ReadOnly) {
-    open_read_only();
-    return;
+  // A constructor that throws runs no destructor: the connection is closed here (a newer schema,
+  // a failed migration).
+  try {
+    if (access == DbAccess::ReadOnly) {
+      open_read_only();
+      return;
+    }
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+    open(file.c_str(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
   }
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  open(file.c_str(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=FULL");
-  exec("PRAGMA foreign_keys=ON");
-  migrate();
 }
 
 int SqliteStationDb::read_version() {
