@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 
@@ -33,12 +34,23 @@ Bytes probe_pattern(std::uint32_t size) {
   return bytes;
 }
 
+// Where the verified transfer may write, per chip: RAM neither the ROM loader nor the flasher stub
+// uses. Not the start of DRAM: on the ESP32-S3, DRAM 0x3FC88000.. and IRAM 0x40378000.. are the same
+// SRAM1 seen from the data and instruction buses, and the stub's code is loaded at 0x40378000 (its
+// first 7.6 KiB alias DRAM 0x3FC88000..0x3FC89E98); its data and buffers start at 0x3FCB2DC0, the
+// ROM's own data and stack sit at the top of SRAM1. 0x3FCA0000 is between them.
+struct ProbeScratch {
+  std::string_view chip;
+  std::uint32_t address;
+};
+constexpr std::array<ProbeScratch, 1> kProbeScratch{{{"ESP32-S3", 0x3FCA0000}}};
+
 std::uint32_t scratch_address(const chip::ChipDescription& chip) {
-  for (const auto& region : chip.memory_map) {
-    if (region.name == "DRAM") return region.start;
+  for (const auto& entry : kProbeScratch) {
+    if (entry.chip == chip.name) return entry.address;
   }
-  throw InternalError("loader.no_dram", fmt::format("the {} memory map has no DRAM region", chip.name),
-                      "add it to the chip description (src/chip/)");
+  throw InternalError("loader.no_probe_scratch", fmt::format("auto baud knows no free RAM of the {}", chip.name),
+                      "add the chip to kProbeScratch in src/loader/auto_baud.cpp");
 }
 
 std::uint32_t word_at(const Bytes& bytes, std::uint32_t offset) {

@@ -4,7 +4,7 @@
 //
 // The verified transfer checks both directions end to end, through commands every ESP32-S3 loader
 // (ROM and flasher stub) serves: MEM_BEGIN + MEM_DATA put a fresh pseudo-random pattern (with SLIP
-// escapes in it) into a scratch area at the start of the chip's DRAM, where the loader checks each
+// escapes in it) into a scratch area of the chip's RAM that neither loader uses, where the loader checks each
 // block's checksum (host to chip); READ_REG then reads every word of it back and each is compared
 // (chip to host, and what the checksum may have missed). A failed rung leaves the chip at a rate the host may not reach
 // (an adapter that cannot run it, a cable that damages bytes), so the next rung starts over from a reset into the ROM
