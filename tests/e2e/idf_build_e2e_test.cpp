@@ -100,13 +100,7 @@ TEST(IdfBuildE2e, TheStationProvisionsFromAnIdfBuildDirectoryWithItsDataPartitio
   ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
 
   EmulatorProcess emulator(EmulatorOptions{2, "rfc2217", line.dir / "devices", {}});
-  std::vector<std::string> args{"--log-level", "error",          "run", "--profile", line.profile.string(), "--count",
-                                "2",           "--idle-timeout", "20",  "--json",    "--no-rehearsal"};
-  for (const auto& url : emulator.urls()) {
-    args.push_back("--port");
-    args.push_back(url);
-  }
-  const auto run = run_espfab(args);
+  const auto run = run_espfab(station_run_args(line.profile, emulator, 2));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto summary = json::parse(run.out);
   ASSERT_EQ(summary["devices"].size(), 2u);

@@ -43,14 +43,7 @@ TEST(StationAutoBaudE2e, TwoFixturesWithDifferentAdaptersEachRecordTheirFastestR
   // Every adapter stops at 2 Mbaud (the option), fixture 2's at 921600 (its own knob).
   EmulatorProcess emulator(EmulatorOptions{
       2, "rfc2217", dir / "devices", {"--adapter-max-baud", "2000000", "--fault", "1:adapter_max_baud=921600"}});
-  std::vector<std::string> args{"--log-level",    "error",          "run", "--profile",
-                                profile.string(), "--count",        "2",   "--json",
-                                "--no-rehearsal", "--idle-timeout", "20"};
-  for (const auto& url : emulator.urls()) {
-    args.push_back("--port");
-    args.push_back(url);
-  }
-  const auto run = run_espfab(args);
+  const auto run = run_espfab(station_run_args(profile, emulator, 2));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto summary = json::parse(run.out);
   ASSERT_EQ(summary["devices"].size(), 2u);

@@ -49,18 +49,6 @@ std::filesystem::path station_profile(const TempDir& dir) {
   return dir / "station.toml";
 }
 
-std::vector<std::string> run_args(const std::filesystem::path& profile, const EmulatorProcess& emulator,
-                                  unsigned count) {
-  std::vector<std::string> args{
-      "--log-level",         "error",          "run", "--profile", profile.string(), "--count",
-      std::to_string(count), "--idle-timeout", "20",  "--json",    "--no-rehearsal"};
-  for (const auto& url : emulator.urls()) {
-    args.push_back("--port");
-    args.push_back(url);
-  }
-  return args;
-}
-
 json efuses_of(const std::filesystem::path& state_dir, unsigned index) {
   const auto result = run_espfab(
       {"efuse", "summary", "--file", (state_dir / ("dev" + std::to_string(index)) / "efuse.bin").string(), "--json"});
@@ -178,7 +166,7 @@ TEST(StationE2e, EightDevicesTwoFaultyOneRun) {
   // bytes from the host, every time (mid factory flash: past the flasher stub's upload, ~9 KB).
   EmulatorProcess emulator(EmulatorOptions{
       8, "rfc2217", dir / "devices8", {"--fault", "2:gpio_stuck=5:low", "--fault", "5:drop_after=16000"}});
-  const auto run = run_espfab(run_args(profile, emulator, 8));
+  const auto run = run_espfab(station_run_args(profile, emulator, 8));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto summary = json::parse(run.out);
   ASSERT_EQ(summary["devices"].size(), 8u);
@@ -241,7 +229,7 @@ TEST(StationE2e, AnotherChipIsRejectedUntouched) {
   TempDir dir;
   const auto profile = station_profile(dir);
   EmulatorProcess emulator(EmulatorOptions{2, "rfc2217", dir / "devices2", {"--fault", "1:wrong_chip"}});
-  const auto run = run_espfab(run_args(profile, emulator, 2));
+  const auto run = run_espfab(station_run_args(profile, emulator, 2));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto summary = json::parse(run.out);
   ASSERT_EQ(summary["devices"].size(), 2u);
@@ -311,7 +299,7 @@ TEST(StationE2e, BrokerDownDuringARunRegistrationsCompleteWhenItReturns) {
   broker.stop();
   EmulatorProcess emulator(EmulatorOptions{4, "rfc2217", {}, {}});
   const auto out = dir / "run.json";
-  Subprocess station = spawn_espfab(run_args(profile, emulator, 4), out);
+  Subprocess station = spawn_espfab(station_run_args(profile, emulator, 4), out);
   // All four devices finish (their records written) with their registration queued.
   const auto records = dir / "station-data" / "records";
   ASSERT_EQ(wait_for_queued(records, "register", 4), 4u) << "the devices did not finish with their registration queued";
@@ -392,7 +380,7 @@ TEST(StationE2e, LabelPrinterDownLabelsAreQueuedAndPrintedWhenItReturns) {
   write_text_file_atomic(profile, text);
   EmulatorProcess emulator(EmulatorOptions{2, "rfc2217", {}, {}});
   const auto out = dir / "run.json";
-  Subprocess station = spawn_espfab(run_args(profile, emulator, 2), out);
+  Subprocess station = spawn_espfab(station_run_args(profile, emulator, 2), out);
   const auto records = dir / "station-data" / "records";
   ASSERT_EQ(wait_for_queued(records, "label", 2), 2u) << "the devices did not finish with their label queued";
   // The record says why: the printer's address and that it refused the connection.
@@ -447,7 +435,7 @@ TEST(StationE2e, KilledTwentyTimesEveryDeviceCompletesExactlyOnce) {
   TempDir dir;
   const auto profile = station_profile(dir);
   EmulatorProcess emulator(EmulatorOptions{4, "rfc2217", dir / "devices4", {}});
-  const auto args = run_args(profile, emulator, 4);
+  const auto args = station_run_args(profile, emulator, 4);
   // Fixed: the same campaign every run (ESPFAB_CRASH_SEED picks another).
   const char* seed = std::getenv("ESPFAB_CRASH_SEED");
   std::mt19937 random(seed ? static_cast<unsigned>(std::stoul(seed)) : 20261202u);

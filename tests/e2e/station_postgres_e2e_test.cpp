@@ -42,18 +42,6 @@ std::filesystem::path line_profile(const TempDir& dir, const std::string& lines)
   return file;
 }
 
-std::vector<std::string> run_args(const std::filesystem::path& profile, const EmulatorProcess& emulator,
-                                  unsigned count) {
-  std::vector<std::string> args{"--log-level",         "error",          "run",
-                                "--profile",           profile.string(), "--count",
-                                std::to_string(count), "--json",         "--no-rehearsal"};
-  for (const auto& url : emulator.urls()) {
-    args.push_back("--port");
-    args.push_back(url);
-  }
-  return args;
-}
-
 class StationPostgresE2e : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -81,14 +69,14 @@ TEST_F(StationPostgresE2e, TwoStationsShareOneServerAfterItsMigration) {
 
   EmulatorProcess chips_a(EmulatorOptions{2, "rfc2217", a / "devices", {}});
   // Before the migration: refused, nothing touched.
-  const auto early = run_espfab(run_args(profile_a, chips_a, 2));
+  const auto early = run_espfab(station_run_args(profile_a, chips_a, 2));
   EXPECT_NE(early.exit_code, 0);
   EXPECT_NE((early.out + early.err).find("db migrate"), std::string::npos) << early.out << early.err;
 
   const auto migrate = run_espfab({"db", "migrate", "--profile", profile_a.string()});
   ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
 
-  const auto run_a = run_espfab(run_args(profile_a, chips_a, 2));
+  const auto run_a = run_espfab(station_run_args(profile_a, chips_a, 2));
   ASSERT_EQ(run_a.exit_code, 0) << run_a.out << run_a.err;
   const auto summary_a = json::parse(run_a.out);
   EXPECT_EQ(summary_a["database"], "postgresql 127.0.0.1:" + std::to_string(server_->port()) + "/line");
@@ -101,7 +89,7 @@ TEST_F(StationPostgresE2e, TwoStationsShareOneServerAfterItsMigration) {
 
   // Station B: other chips (other MACs), same server: the next serials, and A's devices in its report.
   EmulatorProcess chips_b(EmulatorOptions{2, "rfc2217", b / "devices", {"--mac-base", "7c:df:a1:00:10:00"}});
-  const auto run_b = run_espfab(run_args(profile_b, chips_b, 2));
+  const auto run_b = run_espfab(station_run_args(profile_b, chips_b, 2));
   ASSERT_EQ(run_b.exit_code, 0) << run_b.out << run_b.err;
   const auto summary_b = json::parse(run_b.out);
   for (const auto& device : summary_b["devices"]) {

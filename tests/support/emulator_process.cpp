@@ -38,4 +38,16 @@ EmulatorProcess::EmulatorProcess(const EmulatorOptions& options) {
   }
 }
 
+std::vector<std::string> station_run_args(const std::filesystem::path& profile, const EmulatorProcess& emulator,
+                                          unsigned count) {
+  std::vector<std::string> args{
+      "--log-level",         "error",          "run", "--profile", profile.string(), "--count",
+      std::to_string(count), "--idle-timeout", "20",  "--json",    "--no-rehearsal"};
+  for (const auto& url : emulator.urls()) {
+    args.push_back("--port");
+    args.push_back(url);
+  }
+  return args;
+}
+
 }  // namespace espfab::test

@@ -41,4 +41,9 @@ class EmulatorProcess {
   std::string preload_;
 };
 
+// `espfab run` arguments for `count` devices on every device of `emulator`: JSON summary, no
+// rehearsal, a 20 s idle timeout so a stuck fixture cannot hang a test.
+std::vector<std::string> station_run_args(const std::filesystem::path& profile, const EmulatorProcess& emulator,
+                                          unsigned count);
+
 }  // namespace espfab::test
