@@ -8,7 +8,8 @@ a ratio. --quick: 1 and 4 fixtures at 921600 (CI, label bench). The stub runs up
 0.7.0's ESP32-S3 stub from --esptool-js-modules (espfab-emu runs published flasher stubs only); the
 ROM runs set `stub = "none"`. --auto-baud: devices/hour with `baud = "auto"` (every adapter's maximum
 3 Mbaud, espfab-emu --adapter-max-baud) against a fixed 921600, same fixtures and loader, and their
-ratio."""
+ratio. --cpu: station CPU seconds per device at --fixtures fixtures (stub, 921600) and the station's
+CPU share (of one core) while those fixtures wait with their provisioned devices still in place."""
 import argparse
 import datetime
 import json
@@ -106,12 +107,43 @@ def host_share(records_dir, devices, emulator):
     return out
 
 
-def run_station(espfab, emu, work, profile, n, emu_args=()):
+def process_cpu_seconds(pid):
+    """user + system CPU seconds of a running process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu_share(espfab, profile, urls, seconds):
+    """The station's CPU share while every fixture waits: `espfab run` on fixtures whose devices are
+    provisioned and locked (each fixture finds its device, skips it, then waits for the next one),
+    measured over `seconds` after a settling period."""
+    cmd = [espfab, "--log-level", "error", "run", "--profile", profile, "--count", "100000", "--no-rehearsal",
+           "--idle-timeout", str(int(seconds + 30))]
+    for url in urls:
+        cmd += ["--port", url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(10)  # every fixture has seen its locked device once
+        cpu0, t0 = process_cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        cpu1, t1 = process_cpu_seconds(proc.pid), time.monotonic()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return (cpu1 - cpu0) / (t1 - t0)
+
+
+def run_station(espfab, emu, work, profile, n, emu_args=(), idle_seconds=0):
     state = os.path.join(work, "bench-devices")  # blank chips every run
     subprocess.run(["rm", "-rf", state], check=True)
     os.makedirs(state)
     subprocess.run(["rm", "-rf", os.path.join(work, "station-data")], check=True)
     emulator = Emulator(emu, n, state, emu_args)
+    idle = None
     try:
         cmd = [espfab, "--log-level", "error", "run", "--profile", profile, "--count", str(n), "--json",
                "--no-rehearsal"]
@@ -126,10 +158,14 @@ def run_station(espfab, emu, work, profile, n, emu_args=()):
             sys.exit(f"espfab run failed ({out.returncode}): {out.stderr[-2000:]}")
         summary = json.loads(out.stdout)
         share = host_share(os.path.join(work, "station-data", "records"), summary["devices"], emulator)
+        if idle_seconds:
+            idle = idle_cpu_share(espfab, profile, emulator.urls, idle_seconds)
     finally:
         emulator.close()
     provisioned = sum(1 for d in summary["devices"] if d["result"] == "provisioned")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if idle_seconds:
+        return wall, provisioned, cpu, share, idle
     return wall, provisioned, cpu, share
 
 
@@ -189,6 +225,19 @@ def auto_baud_bench(args, work, profile):
     print(f"devices/hour auto / fixed 921600: {rates['auto'] / max(rates['fixed 921600'], 1e-9):.2f}")
 
 
+def cpu_bench(args, work, profile):
+    """Station CPU per device at --fixtures fixtures (stub, 921600, realtime link model) and the
+    station's CPU share while those fixtures wait (devices provisioned and left in place)."""
+    stub = stub_path(args.esptool_js_modules)
+    n = args.fixtures
+    path = variant(profile, work, "cpu", stub, BAUD)
+    wall, provisioned, cpu, _, idle = run_station(args.espfab, args.emu, work, path, n, idle_seconds=30)
+    print(f"cpu bench: {n} fixture(s), stub loader, {BAUD} baud, realtime link model")
+    print("| fixtures | devices | wall s | station CPU s | CPU s/device | CPU share while waiting (of one core) |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {n} | {provisioned}/{n} | {wall:.1f} | {cpu:.3f} | {cpu / max(provisioned, 1):.3f} | {idle * 100:.2f} % |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--espfab", required=True)
@@ -197,7 +246,11 @@ def main():
     parser.add_argument("--esptool-js-modules", help="node_modules directory with esptool-js 0.7.0 (its stub)")
     parser.add_argument("--auto-baud", action="store_true",
                         help="devices/hour with baud = \"auto\" (adapters at 3 Mbaud) vs fixed 921600, and the ratio")
-    parser.add_argument("--fixtures", type=int, default=2, help="--auto-baud: number of fixtures (default 2)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="station CPU per device at --fixtures fixtures (stub, 921600) and its CPU share "
+                             "while those fixtures wait")
+    parser.add_argument("--fixtures", type=int, default=2,
+                        help="--auto-baud, --cpu: number of fixtures (default 2)")
     args = parser.parse_args()
     fixtures = [1, 4] if args.quick else [1, 4, 16]
     bauds = [BAUD] if args.quick else [BAUD, 2000000]
@@ -208,6 +261,9 @@ def main():
         profile = os.path.join(work, "station.toml")
         if args.auto_baud:
             auto_baud_bench(args, work, profile)
+            return
+        if args.cpu:
+            cpu_bench(args, work, profile)
             return
         wire = wire_seconds(work)
         wire_rate = 3600 / wire

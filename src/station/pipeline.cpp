@@ -198,7 +198,8 @@ void DeviceContext::store(const StepDecl& step, const StepOutput& output) {
 }
 
 void DeviceContext::wipe_secrets() {
-  outputs_.clear();  // EVP_PKEY_free clears a private key; SecretBytes wipe on destruction
+  background.clear();  // waits for work still running; its results go like the outputs
+  outputs_.clear();    // EVP_PKEY_free clears a private key; SecretBytes wipe on destruction
 }
 
 DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps, const StepDecl* on_reject) {

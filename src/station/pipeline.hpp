@@ -24,6 +24,7 @@
 #include "security/efuse_image.hpp"
 #include "security/flash_encryption.hpp"
 #include "station/audit_log.hpp"
+#include "station/background_work.hpp"
 #include "station/firmware_set.hpp"
 #include "station/fixture_link.hpp"
 #include "station/outbox.hpp"
@@ -85,6 +86,9 @@ class DeviceContext {
   FixtureLink& fixture;
   std::string fixture_name;
   StationObserver observer;
+  // Host work started by a step for a later one, running while the device is busy
+  // (background_work.hpp); cleared, secrets wiped, at teardown.
+  BackgroundWork background;
 
   // A declared input: present, or InternalError.
   template <class T>

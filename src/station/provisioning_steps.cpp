@@ -16,8 +16,8 @@ StepDecl declare(std::string name, unsigned attempts, bool irreversible, bool sk
                  std::function<StepOutcome(DeviceContext&)> body, std::vector<std::type_index> inputs,
                  std::optional<std::type_index> output = std::nullopt,
                  std::function<StepOutput(DeviceContext&)> rebuild = {}) {
-  return {std::move(name), attempts,          irreversible,      skip_when_done,
-          std::move(body), std::move(inputs), std::move(output), std::move(rebuild)};
+  return {std::move(name), attempts,          irreversible, skip_when_done,
+          std::move(body), std::move(inputs), output,       std::move(rebuild)};
 }
 
 // A hang guard, not a speed target: far above what the step takes at 115200 baud with a 16 MB
@@ -55,8 +55,8 @@ std::vector<StepDecl> provisioning_steps() {
               rebuild_from_recorded_certificate<IssuedIdentity>),
       within(10min, declare("inject-identity", 3, false, true, step_inject_identity, inputs_of<C, S, IssuedIdentity>(),
                             output_of<InjectedIdentity>(), rebuild_from_recorded_certificate<InjectedIdentity>)),
-      within(2min,
-             declare("plan-security", 2, false, false, step_plan_security, inputs_of<C>(), output_of<SecurityPlan>())),
+      within(2min, declare("plan-security", 2, false, false, step_plan_security, inputs_of<C, InjectedIdentity>(),
+                           output_of<SecurityPlan>())),
       // The flash-encryption key goes into its eFuse block first (still readable), then the
       // production firmware encrypted with it, then the rest of the burn: a station that dies at
       // any point leaves the key on the chip or nowhere, never only in its lost memory

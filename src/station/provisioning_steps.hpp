@@ -51,4 +51,9 @@ nlohmann::json write_regions(DeviceContext& ctx, const std::string& step,
                              const std::vector<flash::FlashRegion>& regions, bool compress,
                              flash::CompressionCache* cache);
 
+// issue-identity's key pair, made in the background (background_work.hpp) from here on when the DB
+// holds no certificate for the device yet; issue-identity takes it, or makes one itself when
+// nothing was started (a resumed run). flash-factory starts it: the device is busy for seconds.
+void start_device_key(DeviceContext& ctx);
+
 }  // namespace espfab::station

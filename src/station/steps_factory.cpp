@@ -161,6 +161,7 @@ StepOutcome step_connect(DeviceContext& ctx) {
 
 StepOutcome step_flash_factory(DeviceContext& ctx) {
   const auto& fw = ctx.station.firmware;
+  start_device_key(ctx);  // made while the device writes its flash and runs its test
   std::vector<flash::FlashRegion> regions{
       {kBootloaderOffset, fw.bootloader, "bootloader", false},
       {kPartitionTableOffset, fw.partition_table, "partition-table", false},

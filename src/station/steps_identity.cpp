@@ -9,12 +9,19 @@
 #include "flash/reader.hpp"
 #include "image/identity_partitions.hpp"
 #include "pki/csr.hpp"
+#include "pki/device_key.hpp"
 #include "pki/openssl_types.hpp"
 #include "station/provisioning_steps.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
 namespace {
+
+// issue-identity's key pair, made in the background (start_device_key); EVP_PKEY_free clears it.
+struct PreparedDeviceKey {
+  crypto::EvpPkeyPtr key;
+  pki::KeyType type;
+};
 
 std::string certificate_sha256(const std::string& pem) {
   const auto cert = pki::certificate_from_pem(pem, "device certificate");
@@ -77,7 +84,9 @@ IssuedIdentity issue(DeviceContext& ctx, const std::string& mac, const std::stri
                      nlohmann::json& facts) {
   const auto& identity = ctx.station.profile.identity;
   IssuedIdentity issued_identity;
-  issued_identity.key = pki::generate_key(identity.key_type);
+  auto prepared = ctx.background.take<PreparedDeviceKey>();
+  const bool key_made_in_background = prepared && prepared->type == identity.key_type;
+  issued_identity.key = key_made_in_background ? std::move(prepared->key) : pki::generate_key(identity.key_type);
   const auto csr = pki::make_csr(issued_identity.key.get(), identity.subject, {serial, mac});
   // Write-ahead: the intent before the CA signs, so a stop in between is found and reconciled.
   const auto intent = ctx.station.audit.append(
@@ -91,6 +100,7 @@ IssuedIdentity issue(DeviceContext& ctx, const std::string& mac, const std::stri
            {"certificate_sha256", issued_identity.certificate_sha256},
            {"subject", issued.subject},
            {"key", pki::key_type_name(identity.key_type)},
+           {"key_made_in_background", key_made_in_background},
            {"ca", ctx.station.ca.describe()}};
   auto completion = facts;
   completion["intent"] = intent;
@@ -117,6 +127,13 @@ bool contains(ByteView haystack, std::string_view needle) {
 }
 
 }  // namespace
+
+void start_device_key(DeviceContext& ctx) {
+  // Only for a device that will be issued an identity now (a resumed one may hold its certificate).
+  if (!ctx.station.firmware.secure_cert || ctx.mac().empty() || ctx.station.db.certificate(ctx.mac())) return;
+  const auto type = ctx.station.profile.identity.key_type;
+  ctx.background.start<PreparedDeviceKey>([type] { return PreparedDeviceKey{pki::generate_key(type), type}; });
+}
 
 StepOutcome step_allocate_serial(DeviceContext& ctx) {
   SerialAllocation allocation{

@@ -179,6 +179,17 @@ std::shared_ptr<Bytes> padded(ByteView data, std::size_t alignment) {
   return out;
 }
 
+// A copy of secret bytes (the identity partition) wiped when its last holder lets go: the flash
+// writer, a retried write and background work may each hold it.
+std::shared_ptr<Bytes> padded_secret(ByteView data, std::size_t alignment) {
+  std::shared_ptr<Bytes> out(new Bytes(data.begin(), data.end()), [](Bytes* bytes) {
+    secure_wipe(bytes->data(), bytes->size());
+    delete bytes;
+  });
+  out->resize((out->size() + alignment - 1) / alignment * alignment, 0xFF);
+  return out;
+}
+
 // One region of flash-production: plaintext until the host encrypts it (when `encrypted` and
 // flash encryption is on).
 struct ProductionPart {
@@ -187,7 +198,6 @@ struct ProductionPart {
   std::string name;
   bool encrypted;
 };
-constexpr std::size_t kIdentityPart = 2;  // the esp_secure_cert part, wiped after the write
 
 // What flash-production writes, in order: the bootloader, the table, the identity, the production
 // app in its slot, otadata when the table has one, the data images, and the erase of the
@@ -196,7 +206,7 @@ std::vector<ProductionPart> production_parts(const FirmwareSet& fw, ByteView sec
   std::vector<ProductionPart> parts{
       {kBootloaderOffset, padded(*fw.bootloader, 16), "bootloader", true},
       {kPartitionTableOffset, padded(*fw.partition_table, 16), "partition-table", true},
-      {fw.secure_cert->offset, padded(secure_cert, 16), "esp_secure_cert", true},
+      {fw.secure_cert->offset, padded_secret(secure_cert, 16), "esp_secure_cert", true},
       {fw.production_slot->offset, padded(*fw.production_app, 16), "production-app", true},
   };
   if (fw.otadata) {
@@ -215,6 +225,37 @@ std::vector<ProductionPart> production_parts(const FirmwareSet& fw, ByteView sec
     parts.push_back({fw.factory_test_slot->offset, std::make_shared<Bytes>(0x1000, 0xFF), "factory-app-erase", false});
   }
   return parts;
+}
+
+// flash-production's regions: the parts, those marked `encrypted` encrypted for `fe_key` when there
+// is one (host-side flash encryption).
+std::vector<flash::FlashRegion> production_regions(const FirmwareSet& fw, ByteView secure_cert,
+                                                   const security::FlashEncryptionKey* fe_key) {
+  std::vector<flash::FlashRegion> regions;
+  for (auto& part : production_parts(fw, secure_cert)) {
+    if (fe_key != nullptr && part.encrypted) security::encrypt_flash_in_place(*fe_key, part.address, *part.data);
+    regions.push_back({part.address, std::move(part.data), part.name, false});
+  }
+  return regions;
+}
+
+// The production regions encrypted in the background (start_production_encryption), for the
+// identity partition written now; flash-production takes them.
+struct EncryptedProduction {
+  std::vector<flash::FlashRegion> regions;
+};
+
+// Started at the end of plan-security when the device's key and its identity partition are known:
+// the encryption runs while burn-fe-key burns the key (the device is busy, the host is not).
+void start_production_encryption(DeviceContext& ctx, const SecurityPlan& planned) {
+  const auto& secure_cert = ctx.input<InjectedIdentity>().secure_cert_partition;
+  if (!ctx.station.profile.security.flash_encryption || !planned.fe_key || secure_cert.empty()) return;
+  const FirmwareSet& fw = ctx.station.firmware;  // shared, read-only for the whole run
+  ctx.background.start<EncryptedProduction>(
+      [&fw, key = security::FlashEncryptionKey(SecretBytes(planned.fe_key->key_file_bytes().view())),
+       identity = SecretBytes(secure_cert.view())] {
+        return EncryptedProduction{production_regions(fw, identity.view(), &key)};
+      });
 }
 
 }  // namespace
@@ -241,6 +282,7 @@ StepOutcome step_plan_security(DeviceContext& ctx) {
   out.details["flash_encryption_key"] = prepare_flash_encryption_key(ctx, planned, current);
   out.details["plan"] = security::burn_plan_to_json(*planned.plan);
   out.details["resumed_from_snapshot"] = earlier.has_value();
+  start_production_encryption(ctx, planned);
   out.output = StepOutput::of(std::move(planned));
   return out;
 }
@@ -317,23 +359,15 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
     read_back = SecretBytes(std::move(bytes));
     secure_cert = &read_back;
   }
-  std::vector<ProductionPart> parts = production_parts(fw, secure_cert->view());
-  std::vector<flash::FlashRegion> regions;
-  for (auto& part : parts) {
-    if (encrypt && part.encrypted) security::encrypt_flash_in_place(*fe_key, part.address, *part.data);
-    regions.push_back({part.address, part.data, part.name, false});
-  }
+  // Encrypted during burn-fe-key when this run injected the identity (the identity's bytes are
+  // wiped when the last copy goes); otherwise (a resumed run, a retry) now.
+  auto prepared = read_back.empty() ? ctx.background.take<EncryptedProduction>() : std::nullopt;
   StepOutcome out;
-  try {
-    // Host-encrypted parts are found incompressible by the plan and go raw (flash/plan.hpp).
-    out.details["regions"] = write_regions(ctx, "flash-production", regions, true, nullptr);
-  } catch (...) {
-    auto& identity = *parts[kIdentityPart].data;
-    secure_wipe(identity.data(), identity.size());
-    throw;
-  }
-  auto& identity = *parts[kIdentityPart].data;
-  secure_wipe(identity.data(), identity.size());
+  out.details["encrypted_in_background"] = prepared.has_value();
+  const auto regions = prepared ? std::move(prepared->regions)
+                                : production_regions(fw, secure_cert->view(), encrypt ? &*fe_key : nullptr);
+  // Host-encrypted parts are found incompressible by the plan and go raw (flash/plan.hpp).
+  out.details["regions"] = write_regions(ctx, "flash-production", regions, true, nullptr);
   out.details["host_encrypted"] = encrypt;
   return out;
 }

@@ -8,6 +8,7 @@
 #include "pki/csr.hpp"
 #include "pki/device_key.hpp"
 #include "pki/local_ca.hpp"
+#include "station/provisioning_steps.hpp"
 #include "support/expect_error.hpp"
 #include "support/station/step_harness.hpp"
 
@@ -61,6 +62,44 @@ TEST(StepIssueIdentity, IssuesAKeyAndACertificateWithWriteAheadAudit) {
   EXPECT_EQ(stored->sha256, issued->certificate_sha256);
   EXPECT_EQ(out.details["certificate_sha256"], issued->certificate_sha256);
   EXPECT_EQ(h.audit_actions(kMac), (std::vector<std::string>{"identity.sign.begin", "identity.issued"}));
+}
+
+// The key pair flash-factory starts in the background (start_device_key) is the one certified.
+TEST(StepIssueIdentity, CertifiesTheKeyPairMadeInTheBackground) {
+  StepHarness h;
+  h.firmware.secure_cert = image::PartitionEntry{"esp_secure_cert", 0x3F, 0, 0xD000, 0x2000};
+  h.give_device(kMac);
+  start_device_key(h.ctx);
+  EXPECT_EQ(h.ctx.background.size(), 1u);
+  h.give(SerialAllocation{"ESP-000001"});
+  const auto out = h.run("issue-identity");
+  EXPECT_EQ(out.verdict, StepVerdict::Continue);
+  EXPECT_EQ(out.details["key_made_in_background"], true);
+  EXPECT_EQ(h.ctx.background.size(), 0u) << "the background key was taken";
+  const auto* issued = h.output<IssuedIdentity>();
+  ASSERT_NE(issued, nullptr);
+  EXPECT_EQ(pki::verify_chain(issued->certificate_pem, h.ca.ca_certificate_pem()), "");
+}
+
+TEST(StepIssueIdentity, WithoutABackgroundKeyItMakesItsOwn) {
+  StepHarness h;
+  h.give_device(kMac);
+  h.give(SerialAllocation{"ESP-000001"});
+  const auto out = h.run("issue-identity");
+  EXPECT_EQ(out.verdict, StepVerdict::Continue);
+  EXPECT_EQ(out.details["key_made_in_background"], false);
+  EXPECT_NE(h.output<IssuedIdentity>()->key, nullptr);
+}
+
+TEST(StepIssueIdentity, NoKeyIsMadeAheadForADeviceThatHoldsACertificateOrForAStationWithoutIdentity) {
+  StepHarness h;
+  h.give_device(kMac);
+  start_device_key(h.ctx);
+  EXPECT_EQ(h.ctx.background.size(), 0u) << "no esp_secure_cert partition: no identity to issue";
+  h.firmware.secure_cert = image::PartitionEntry{"esp_secure_cert", 0x3F, 0, 0xD000, 0x2000};
+  h.db.store_certificate({kMac, "ESP-000001", "01", "ab", "pem", "2026-12-07T00:00:00Z"});
+  start_device_key(h.ctx);
+  EXPECT_EQ(h.ctx.background.size(), 0u) << "issued in an earlier run";
 }
 
 TEST(StepIssueIdentity, ACertificateIssuedInAnEarlierRunIsNotIssuedAgain) {
