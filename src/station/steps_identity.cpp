@@ -11,6 +11,7 @@
 #include "pki/csr.hpp"
 #include "pki/openssl_types.hpp"
 #include "station/provisioning_steps.hpp"
+#include "station/serial_lease.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -119,8 +120,10 @@ bool contains(ByteView haystack, std::string_view needle) {
 }  // namespace
 
 StepOutcome step_allocate_serial(DeviceContext& ctx) {
-  SerialAllocation allocation{
-      ctx.station.db.allocate_serial(ctx.input<ConnectResult>().mac, ctx.station.profile.serial)};
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  SerialAllocation allocation{ctx.station.serial_lease != nullptr
+                                  ? ctx.station.serial_lease->allocate(mac)
+                                  : ctx.station.db.allocate_serial(mac, ctx.station.profile.serial)};
   StepOutcome out;
   out.details["serial"] = allocation.serial;
   out.output = StepOutput::of(std::move(allocation));
