@@ -20,6 +20,8 @@ class InFlight {
   }
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
+  InFlight(InFlight&&) = delete;
+  InFlight& operator=(InFlight&&) = delete;
   bool claimed() const { return claimed_; }
 
  private:
