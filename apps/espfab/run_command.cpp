@@ -50,6 +50,7 @@ nlohmann::json summary_json(const station::RunSummary& summary) {
           {"database", summary.database},
           {"audit_log", summary.audit_log.string()},
           {"outbox_pending", summary.outbox_pending},
+          {"serials_returned", summary.serials_returned},
           {"warnings", summary.warnings}};
 }
 

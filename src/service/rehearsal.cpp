@@ -51,6 +51,9 @@ std::filesystem::path write_rehearsal_profile(const std::filesystem::path& origi
   absolute(station, "stub");
   station.insert_or_assign("data_dir", (dir / "station-data").string());
   station.insert_or_assign("outbox_wait_s", 0);
+  // The station's serial lease stays the station's: the rehearsal's one device takes its serial
+  // from the DB directly.
+  station.erase("serial_lease");
   root.erase("fixtures");
   // The measurements are the product's own hardware: the virtual board cannot stand in for them.
   if (toml::table* test = root["test"].as_table()) test->erase("measurement");

@@ -155,7 +155,8 @@ station::RunSummary StationService::run(const RunRequest& request, const station
     log.write(event);
     if (observer) observer(event);
   });
-  summary.warnings = std::move(warnings);
+  // The preflight's findings first, then what the run itself warned of.
+  summary.warnings.insert(summary.warnings.begin(), warnings.begin(), warnings.end());
   return summary;
 }
 

@@ -20,6 +20,8 @@ class InFlight {
   }
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
+  InFlight(InFlight&&) = delete;
+  InFlight& operator=(InFlight&&) = delete;
   bool claimed() const { return claimed_; }
 
  private:
@@ -82,26 +84,23 @@ nlohmann::json Outbox::deliver(const std::string& kind, const std::string& mac, 
     details["last_error"] = "being retried by the outbox";
     return details;
   }
+  if (!db_.claim_item(id, claim_)) {
+    details["queued"] = true;
+    details["last_error"] = "being delivered by another station";
+    return details;
+  }
   attempt(*item, details);
   return details;
 }
 
 std::size_t Outbox::retry_pending() {
-  std::size_t still_pending = 0;
-  for (const auto& item : db_.pending()) {
+  for (const auto& item : db_.claim_pending(claim_)) {
     InFlight claim(mutex_, in_flight_, item.id);
-    if (!claim.claimed()) {
-      ++still_pending;
-      continue;
-    }
+    if (!claim.claimed()) continue;  // this station's step is delivering it now
     nlohmann::json details = nlohmann::json::object();
-    if (attempt(item, details)) {
-      refresh_record(item.mac);
-    } else {
-      ++still_pending;
-    }
+    if (attempt(item, details)) refresh_record(item.mac);
   }
-  return still_pending;
+  return db_.pending().size();
 }
 
 void Outbox::refresh_record(const std::string& mac) { refresh_record_handoff(db_, records_dir_, mac); }

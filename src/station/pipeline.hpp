@@ -36,6 +36,8 @@
 
 namespace espfab::station {
 
+class SerialLease;
+
 // What every fixture shares during a run.
 struct StationResources {
   const StationProfile& profile;
@@ -48,6 +50,7 @@ struct StationResources {
   std::string run_id;
   std::string code_version;
   std::filesystem::path records_dir;
+  SerialLease* serial_lease = nullptr;  // [station] serial_lease: serials come from it, not the DB
 };
 
 struct StepDecl;

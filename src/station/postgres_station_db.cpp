@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <iterator>
 #include <memory>
 
+#include "station/postgres_transaction.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -44,63 +47,33 @@ CREATE TABLE IF NOT EXISTS runs(
   images TEXT NOT NULL, started TEXT NOT NULL);
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+// Version 3 (issue 19): serial leases — one row per number a station holds ('leased', its station)
+// or one returned for anybody's next allocation ('pool'); a number leaves the table in the
+// transaction that makes it a device's serial — and outbox claims (who tries an item, until when).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE IF NOT EXISTS serial_leases(
+  prefix TEXT NOT NULL, number BIGINT NOT NULL, state TEXT NOT NULL CHECK (state IN ('leased', 'pool')),
+  station TEXT NOT NULL DEFAULT '', since TEXT NOT NULL, PRIMARY KEY (prefix, number));
+CREATE INDEX IF NOT EXISTS serial_leases_holder ON serial_leases(prefix, state, station, number);
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until TIMESTAMPTZ;
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, id);
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kStationDbSchemaVersion);
 
 // pg_advisory_xact_lock key of `espfab db migrate`: two migrations never run at once.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7365736601)";
 
 constexpr const char* kDeviceColumns = "mac, COALESCE(serial, ''), status, reason, fixture, updated";
-constexpr const char* kOutboxColumns = "id, kind, mac, payload, state, attempts, last_error";
 constexpr const char* kCertificateColumns = "mac, serial, certificate_serial, sha256, pem, issued";
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-
-class Result {
- public:
-  explicit Result(PGresult* r) : result_(r) {}
-  int rows() const { return PQntuples(result_.get()); }
-  std::string text(int row, int column) const {
-    return {PQgetvalue(result_.get(), row, column), static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
-  }
-  std::int64_t integer(int row, int column) const { return std::stoll(text(row, column)); }
-  double real(int row, int column) const { return std::stod(text(row, column)); }
-  // A null result (out of memory, a lost connection) is PGRES_FATAL_ERROR.
-  bool ok() const {
-    const auto status = PQresultStatus(result_.get());
-    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-  }
-
- private:
-  std::unique_ptr<PGresult, ResultDeleter> result_;
-};
-
-[[noreturn]] void fail(const std::string& where, const std::string& what, const std::string& reason) {
-  throw DatabaseError("station.db", fmt::format("station DB {} ({}): {}", what, where, reason),
-                      "check that the PostgreSQL server is running and reachable, and the station's role may write "
-                      "the espfab tables (docs/stations.md)");
-}
-
-std::string message_of(pg_conn* conn) {
-  std::string text = PQerrorMessage(conn);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-DeviceRow device_from(const Result& r, int row) {
+DeviceRow device_from(const PgResult& r, int row) {
   return {r.text(row, 0), r.text(row, 1), r.text(row, 2), r.text(row, 3), r.text(row, 4), r.text(row, 5)};
 }
 
-OutboxItem outbox_from(const Result& r, int row) {
-  return {r.integer(row, 0), r.text(row, 1),
-          r.text(row, 2),    nlohmann::json::parse(r.text(row, 3), nullptr, false),
-          r.text(row, 4),    static_cast<unsigned>(r.integer(row, 5)),
-          r.text(row, 6)};
-}
-
-CertificateRow certificate_from(const Result& r, int row) {
+CertificateRow certificate_from(const PgResult& r, int row) {
   return {r.text(row, 0), r.text(row, 1), r.text(row, 2), r.text(row, 3), r.text(row, 4), r.text(row, 5)};
 }
 
@@ -117,7 +90,7 @@ pg_conn* connect(const PostgresTarget& target) {
   const std::array<const char*, 4> values{target.url.c_str(), target.password.c_str(), nullptr, nullptr};
   pg_conn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-    const std::string reason = conn != nullptr ? message_of(conn) : "out of memory";
+    const std::string reason = conn != nullptr ? pg_message(conn) : "out of memory";
     PQfinish(conn);
     throw DatabaseError("station.db_open", fmt::format("cannot connect to the station DB server: {}", reason),
                         "check [station] database (host, port, database, user, sslmode) and the password "
@@ -131,44 +104,6 @@ pg_conn* connect(const PostgresTarget& target) {
 
 }  // namespace
 
-// Runs statements on the instance's connection; begin/commit/rollback around a transaction.
-class PgTransaction {
- public:
-  explicit PgTransaction(PostgresStationDb& db, bool transaction = false) : db_(db), lock_(db.mutex_) {
-    if (PQstatus(db_.conn_) != CONNECTION_OK) PQreset(db_.conn_);  // the server restarted: one new try
-    if (transaction) {
-      run("BEGIN");
-      open_ = true;
-    }
-  }
-  ~PgTransaction() {
-    if (open_) PQclear(PQexec(db_.conn_, "ROLLBACK"));
-  }
-  PgTransaction(const PgTransaction&) = delete;
-  PgTransaction& operator=(const PgTransaction&) = delete;
-  PgTransaction(PgTransaction&&) = delete;
-  PgTransaction& operator=(PgTransaction&&) = delete;
-
-  Result run(const char* sql, const std::vector<std::string>& params = {}) {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p.c_str());
-    Result result(
-        PQexecParams(db_.conn_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
-    if (!result.ok()) fail(db_.where_, "statement", message_of(db_.conn_));
-    return result;
-  }
-  void commit() {
-    run("COMMIT");
-    open_ = false;
-  }
-
- private:
-  PostgresStationDb& db_;
-  std::lock_guard<std::recursive_mutex> lock_;
-  bool open_ = false;
-};
-
 bool is_postgres_url(const std::string& database) {
   return database.rfind("postgresql://", 0) == 0 || database.rfind("postgres://", 0) == 0;
 }
@@ -176,6 +111,10 @@ bool is_postgres_url(const std::string& database) {
 PostgresStationDb::PostgresStationDb(const PostgresTarget& target, DbAccess access)
     : conn_(connect(target)), station_(target.station_id) {
   where_ = describe(conn_);
+  // Unique per instance: a restarted station waits for its dead predecessor's claims to lapse too.
+  const auto started = std::chrono::system_clock::now().time_since_epoch();
+  claimant_ = fmt::format("{}/{}/{}", station_, ::getpid(),
+                          std::chrono::duration_cast<std::chrono::microseconds>(started).count());
   try {
     check_schema(access);
   } catch (...) {  // a constructor that throws runs no destructor
@@ -216,11 +155,11 @@ Migration PostgresStationDb::migrate(const PostgresTarget& target) {
   const std::unique_ptr<pg_conn, void (*)(pg_conn*)> owner(conn, PQfinish);
   const auto where = describe(conn);
   const auto exec = [&](const std::string& sql) {
-    Result result(PQexec(conn, sql.c_str()));
+    PgResult result(PQexec(conn, sql.c_str()));
     if (!result.ok()) {
-      const auto reason = message_of(conn);
+      const auto reason = pg_message(conn);
       PQclear(PQexec(conn, "ROLLBACK"));
-      fail(where, "migration", reason);
+      pg_fail(where, "migration", reason);
     }
     return result;
   };
@@ -299,27 +238,6 @@ std::optional<DeviceRow> PostgresStationDb::last_on_fixture(const std::string& f
                        {station_, fixture});
   if (r.rows() == 0) return std::nullopt;
   return device_from(r, 0);
-}
-
-// One transaction on the server: the device row and the scheme's counter are locked, so two
-// stations never take the same number and a MAC never gets two.
-std::string PostgresStationDb::allocate_serial(const std::string& mac, const SerialScheme& scheme) {
-  PgTransaction t(*this, true);
-  const auto existing = t.run("SELECT COALESCE(serial, '') FROM devices WHERE mac = $1 FOR UPDATE", {mac});
-  if (existing.rows() == 0) {
-    throw InternalError("station.db_no_device", "allocate_serial for a device the DB has not seen: " + mac);
-  }
-  std::string serial = existing.text(0, 0);
-  if (serial.empty()) {
-    t.run("INSERT INTO serial_counter(prefix, next) VALUES ($1, $2) ON CONFLICT (prefix) DO NOTHING",
-          {scheme.prefix, std::to_string(scheme.first)});
-    const auto next =
-        t.run("UPDATE serial_counter SET next = next + 1 WHERE prefix = $1 RETURNING next - 1", {scheme.prefix});
-    serial = format_serial(scheme, static_cast<std::uint64_t>(next.integer(0, 0)));
-    t.run("UPDATE devices SET serial = $2, updated = $3 WHERE mac = $1", {mac, serial, utc_now_iso()});
-  }
-  t.commit();
-  return serial;
 }
 
 void PostgresStationDb::record_step(const StepRow& row) {
@@ -434,47 +352,6 @@ std::optional<nlohmann::json> PostgresStationDb::efuse_snapshot(const std::strin
   const auto r = t.run("SELECT summary FROM efuse_snapshots WHERE mac = $1 AND stage = $2", {mac, stage});
   if (r.rows() == 0) return std::nullopt;
   return nlohmann::json::parse(r.text(0, 0), nullptr, false);
-}
-
-std::int64_t PostgresStationDb::enqueue(const std::string& kind, const std::string& mac,
-                                        const nlohmann::json& payload) {
-  PgTransaction t(*this);
-  t.run(
-      "INSERT INTO outbox(kind, mac, payload, state, created) VALUES ($1, $2, $3, 'pending', $4) "
-      "ON CONFLICT (kind, mac) DO NOTHING",
-      {kind, mac, payload.dump(), utc_now_iso()});
-  return t.run("SELECT id FROM outbox WHERE kind = $1 AND mac = $2", {kind, mac}).integer(0, 0);
-}
-
-std::vector<OutboxItem> PostgresStationDb::pending(const std::string& kind) {
-  PgTransaction t(*this);
-  const auto r =
-      // A station delivers the items of the devices it handled last (devices.station): two
-      // stations never deliver the same item.
-      t.run(fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND ($1 = '' OR kind = $1) AND mac IN "
-                        "(SELECT mac FROM devices WHERE station = $2) ORDER BY id",
-                        kOutboxColumns)
-                .c_str(),
-            {kind, station_});
-  std::vector<OutboxItem> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(outbox_from(r, i));
-  return out;
-}
-
-std::vector<OutboxItem> PostgresStationDb::outbox(const std::string& mac) {
-  PgTransaction t(*this);
-  const auto r = t.run(fmt::format("SELECT {} FROM outbox WHERE mac = $1 ORDER BY id", kOutboxColumns).c_str(), {mac});
-  std::vector<OutboxItem> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(outbox_from(r, i));
-  return out;
-}
-
-void PostgresStationDb::outbox_attempt(std::int64_t id, bool done, const std::string& error) {
-  PgTransaction t(*this);
-  t.run("UPDATE outbox SET attempts = attempts + 1, state = $2, last_error = $3 WHERE id = $1",
-        {std::to_string(id), done ? "done" : "pending", error});
 }
 
 void PostgresStationDb::record_run(const RunRow& row) {

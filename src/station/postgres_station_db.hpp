@@ -3,6 +3,10 @@
 // the same for every station. One connection per instance, serialised by a mutex; a lost
 // connection is reset once before a call fails (DatabaseError station.db).
 //
+// Version 3 adds serial leases (serial_lease_server.hpp: table serial_leases, one row per number
+// leased to a station or waiting in the pool) and outbox claims (claimed_by, claimed_until): a
+// station claims the items it tries with SELECT … FOR UPDATE SKIP LOCKED for a limited time.
+//
 // Schema versions live in the table espfab_schema (one row); `espfab db migrate` applies the
 // missing migrations in one transaction under an advisory lock. A station refuses a DB at an older
 // version (run db migrate first: stations of a line must not migrate under each other) and every
@@ -12,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "station/serial_lease_server.hpp"
 #include "station/station_db.hpp"
 
 struct pg_conn;
@@ -24,7 +29,7 @@ struct PostgresTarget {
   std::string station_id;  // fixtures are the station's own: "fixture 1" of station A is not B's
 };
 
-class PostgresStationDb final : public StationDb {
+class PostgresStationDb final : public StationDb, public SerialLeaseServer {
  public:
   // ReadWrite: the schema must be at kStationDbSchemaVersion. ReadOnly: at most that version.
   explicit PostgresStationDb(const PostgresTarget& target, DbAccess access = DbAccess::ReadWrite);
@@ -43,7 +48,13 @@ class PostgresStationDb final : public StationDb {
   void set_status(const std::string& mac, const std::string& status, const std::string& reason) override;
   std::optional<DeviceRow> last_on_fixture(const std::string& fixture) override;
 
+  // The pool's lowest number first (numbers a station returned), else the counter's next.
   std::string allocate_serial(const std::string& mac, const SerialScheme& scheme) override;
+
+  std::vector<std::uint64_t> lease_serials(const SerialScheme& scheme, unsigned count) override;
+  std::vector<std::uint64_t> leased_serials(const SerialScheme& scheme) override;
+  LeasedSerialUse use_leased_serial(const std::string& mac, const SerialScheme& scheme, std::uint64_t number) override;
+  void return_serials(const SerialScheme& scheme, const std::vector<std::uint64_t>& numbers) override;
 
   void record_step(const StepRow& row) override;
   std::vector<StepRow> steps(const std::string& mac) override;
@@ -62,7 +73,12 @@ class PostgresStationDb final : public StationDb {
   std::int64_t enqueue(const std::string& kind, const std::string& mac, const nlohmann::json& payload) override;
   std::vector<OutboxItem> pending(const std::string& kind = {}) override;
   std::vector<OutboxItem> outbox(const std::string& mac) override;
+  // Records the attempt and ends its claim.
   void outbox_attempt(std::int64_t id, bool done, const std::string& error) override;
+  // Claims (FOR UPDATE SKIP LOCKED) pending items nobody holds, or whose claim has lapsed, for
+  // this instance until `claim` has passed on the server's clock.
+  std::vector<OutboxItem> claim_pending(std::chrono::seconds claim) override;
+  bool claim_item(std::int64_t id, std::chrono::seconds claim) override;
 
   void record_run(const RunRow& row) override;
   std::optional<RunRow> run(const std::string& run_id) override;
@@ -75,7 +91,8 @@ class PostgresStationDb final : public StationDb {
   void check_schema(DbAccess access);
   pg_conn* conn_ = nullptr;
   std::string station_;
-  std::string where_;  // host:port/db for messages (no user, no password)
+  std::string claimant_;  // this instance in outbox claims: station id, process, start time
+  std::string where_;     // host:port/db for messages (no user, no password)
   std::recursive_mutex mutex_;
 };
 

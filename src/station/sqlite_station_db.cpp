@@ -44,8 +44,12 @@ CREATE TABLE IF NOT EXISTS runs(
   images TEXT NOT NULL, started TEXT NOT NULL);
 )sql";
 
+// Version 3: serial leases and outbox claims, which only a DB shared by stations has (PostgreSQL);
+// a station's own file changes nothing but its version.
+constexpr const char* kSchemaV3 = "-- nothing for SQLite";
+
 // Migration i brings the schema from version i to i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kStationDbSchemaVersion);
 
 // One prepared statement; binds by position, steps, finalizes.

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -79,7 +80,8 @@ struct RunRow {
 
 // The schema this binary knows: a DB at a newer version is refused (an older binary must not write
 // a schema it does not know); an older one is migrated (`espfab db migrate`).
-inline constexpr int kStationDbSchemaVersion = 2;
+// Version 3: serial leases and outbox claims (PostgreSQL; nothing changes in SQLite).
+inline constexpr int kStationDbSchemaVersion = 3;
 
 // The station DB interface: SQLite is the embedded default (sqlite_station_db.hpp); a shared
 // PostgreSQL for many stations implements the same calls.
@@ -125,6 +127,13 @@ class StationDb {  // NOLINT(cppcoreguidelines-special-member-functions): an int
   virtual std::vector<OutboxItem> pending(const std::string& kind = {}) = 0;
   virtual std::vector<OutboxItem> outbox(const std::string& mac) = 0;
   virtual void outbox_attempt(std::int64_t id, bool done, const std::string& error) = 0;
+  // The pending items this station may try now. A DB shared by stations claims them for this
+  // station until `claim` has passed (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED), so two stations
+  // never try one item at once and a dead station's claims lapse; outbox_attempt ends a claim. A
+  // station's own DB has no one to share with: every pending item.
+  virtual std::vector<OutboxItem> claim_pending(std::chrono::seconds /*claim*/) { return pending(); }
+  // Claims one item for an attempt; false while another station holds it.
+  virtual bool claim_item(std::int64_t /*id*/, std::chrono::seconds /*claim*/) { return true; }
 
   // Once per run, before its first device; a second call for the same run_id changes nothing.
   virtual void record_run(const RunRow& row) = 0;

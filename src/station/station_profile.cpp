@@ -45,8 +45,8 @@ class Problems {
 // The keys each section accepts; anything else is reported as a likely typo.
 const std::map<std::string, std::set<std::string>> kSectionKeys{
     {"station",
-     {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "auto_resume", "database",
-      "database_password_env", "database_password_file"}},
+     {"id", "data_dir", "baud", "stub", "outbox_retry_ms", "outbox_wait_s", "outbox_claim_s", "auto_resume", "database",
+      "database_password_env", "database_password_file", "serial_lease"}},
     {"fixtures", {"ports", "baud"}},
     {"images",
      {"bootloader", "partition_table", "factory_test_app", "production_app", "idf_build", "factory_test_idf_build",
@@ -500,6 +500,19 @@ void read_database(Reader& reader, const toml::table& station, const std::filesy
   }
 }
 
+// [station] serial_lease: a block of serials held by the station, for the shared DB only.
+void read_serial_lease(Reader& reader, const toml::table& station, Problems& problems, StationProfile& out) {
+  const auto lease = reader.integer_in(station, "serial_lease", 0, 10000);
+  if (!lease) return;
+  if (*lease > 0 && !station.contains("database")) {
+    problems.add(*station.get("serial_lease"),
+                 "serial_lease needs the line's shared station DB: set database = \"postgresql://…\" or remove "
+                 "serial_lease (a station's own SQLite file allocates each serial itself and needs no lease)");
+    return;
+  }
+  out.serial_lease = static_cast<unsigned>(*lease);
+}
+
 void read_station(Reader& reader, const toml::table& station, const toml::table& fixtures,
                   const std::filesystem::path& path, Problems& problems, StationProfile& out) {
   out.station_id = reader.get<std::string>(station, "id", "a string").value_or(out.station_id);
@@ -515,8 +528,11 @@ void read_station(Reader& reader, const toml::table& station, const toml::table&
     out.outbox_retry_ms = static_cast<unsigned>(*retry);
   if (const auto wait = reader.integer_in(station, "outbox_wait_s", 0, 86400))
     out.outbox_wait_s = static_cast<unsigned>(*wait);
+  if (const auto claim = reader.integer_in(station, "outbox_claim_s", 1, 86400))
+    out.outbox_claim_s = static_cast<unsigned>(*claim);
   out.auto_resume = reader.get<bool>(station, "auto_resume", "true or false").value_or(true);
   read_database(reader, station, path, problems, out);
+  read_serial_lease(reader, station, problems, out);
   out.ports = reader.strings(fixtures, "ports");
   // [fixtures] may hold only `baud`: the ports then come from --port.
   if (out.ports.empty() && fixtures.contains("ports")) problems.add("[fixtures] ports is empty");

@@ -122,11 +122,17 @@ struct StationProfile {
   std::string database;
   std::string database_password_env;
   std::filesystem::path database_password_file;
+  // With the shared DB: serials are leased in blocks of this many (serial_lease.hpp); 0 = each one
+  // allocated on the server.
+  unsigned serial_lease = 0;
   std::vector<std::string> ports;  // one fixture per port URL
   // The outbox (registrations, labels that failed): retried every outbox_retry_ms while the
   // station runs; at the end of a run the station waits up to outbox_wait_s for it to drain.
   unsigned outbox_retry_ms = 2000;
   unsigned outbox_wait_s = 30;
+  // With the shared DB: how long a station's claim on an outbox item holds before another station
+  // may take the item over (it must outlast one delivery).
+  unsigned outbox_claim_s = 300;
   // A faulted device whose eFuses are consistent with its plan resumes when its fixture sees it
   // again (else it waits for `espfab device resume`).
   bool auto_resume = true;

@@ -17,6 +17,7 @@
 #include "station/data_dir_lock.hpp"
 #include "station/handoff_targets.hpp"
 #include "station/provisioning_steps.hpp"
+#include "station/serial_lease.hpp"
 #include "station/station_db_factory.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
@@ -243,7 +244,9 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
   const auto ca = make_ca_backend(profile);
   const auto registrar = make_registrar(profile);
   const auto labels = make_label_sink(profile);
-  Outbox outbox(*db, *registrar, *labels, records_path(profile));
+  Outbox outbox(*db, *registrar, *labels, records_path(profile), std::chrono::seconds(profile.outbox_claim_s));
+  const auto serial_lease = make_serial_lease(profile, *db);
+  if (serial_lease) serial_lease->open();
   flash::CompressionCache cache;
   StationResources resources{profile,
                              firmware,
@@ -254,7 +257,8 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                              cache,
                              make_run_id(profile.station_id),
                              options.code_version,
-                             records_path(profile)};
+                             records_path(profile),
+                             serial_lease.get()};
   db->record_run({resources.run_id, profile.station_id, options.code_version, profile.sha256, image_digests(firmware),
                   utc_now_iso()});
   std::atomic<long> budget(options.count ? static_cast<long>(*options.count) : LONG_MAX);
@@ -287,13 +291,19 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
       const auto period = std::chrono::milliseconds(profile.outbox_retry_ms);
       std::optional<std::chrono::steady_clock::time_point> give_up;
       for (;;) {
+        bool db_failed = false;
         try {
           outbox_pending = outbox.retry_pending();
+        } catch (const DatabaseError&) {
+          db_failed = true;  // the items stay queued for the next try, the next run or another station
         } catch (const std::exception&) {
-          // The DB itself failed (or a bug): the items stay queued for the next try or the next
-          // run; a registrar or printer error is the item's own and is kept with it.
+          // A bug: the items stay queued; a registrar or printer error is the item's own and is
+          // kept with it.
         }
         std::unique_lock lock(done_mutex);
+        // Once the fixtures are done, a DB that cannot be reached ends the wait: nothing could be
+        // delivered and recorded.
+        if (fixtures_done && db_failed) break;
         if (fixtures_done && !give_up)
           give_up = std::chrono::steady_clock::now() + std::chrono::seconds(profile.outbox_wait_s);
         if (give_up && (outbox_pending == 0 || std::chrono::steady_clock::now() >= *give_up)) break;
@@ -319,6 +329,16 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
     done_changed.notify_all();
   }
   RunSummary summary;
+  if (serial_lease) {
+    // The numbers this run did not use go back to the line's pool; a server that cannot be reached
+    // leaves them with the station (its next run uses or returns them).
+    try {
+      summary.serials_returned = serial_lease->release();
+    } catch (const Error& error) {
+      summary.warnings.push_back(
+          fmt::format("serial lease: kept in {} ({})", serial_lease_path(profile).string(), error.describe()));
+    }
+  }
   summary.run_id = resources.run_id;
   summary.devices = std::move(shared.results);
   summary.fixtures = std::move(fixture_reports);

@@ -55,6 +55,7 @@ struct RunSummary {
   std::filesystem::path audit_log;
   std::vector<std::string> warnings;  // the preflight's warnings ("check: where: message")
   std::size_t outbox_pending = 0;     // registrations and labels still queued at the end (retried next run)
+  std::size_t serials_returned = 0;   // [station] serial_lease: unused serials returned to the line's pool
   double seconds = 0;
 };
 

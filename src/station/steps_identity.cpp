@@ -12,6 +12,7 @@
 #include "pki/device_key.hpp"
 #include "pki/openssl_types.hpp"
 #include "station/provisioning_steps.hpp"
+#include "station/serial_lease.hpp"
 #include "util/error.hpp"
 
 namespace espfab::station {
@@ -136,8 +137,10 @@ void start_device_key(DeviceContext& ctx) {
 }
 
 StepOutcome step_allocate_serial(DeviceContext& ctx) {
-  SerialAllocation allocation{
-      ctx.station.db.allocate_serial(ctx.input<ConnectResult>().mac, ctx.station.profile.serial)};
+  const std::string& mac = ctx.input<ConnectResult>().mac;
+  SerialAllocation allocation{ctx.station.serial_lease != nullptr
+                                  ? ctx.station.serial_lease->allocate(mac)
+                                  : ctx.station.db.allocate_serial(mac, ctx.station.profile.serial)};
   StepOutcome out;
   out.details["serial"] = allocation.serial;
   out.output = StepOutput::of(std::move(allocation));

@@ -12,9 +12,15 @@ namespace espfab::test {
 EmulatorProcess::EmulatorProcess(const EmulatorOptions& options) {
   const std::string program = (build_dir() / "apps" / "espfab-emu" / "espfab-emu").string();
   SpawnOptions spawn;
-  spawn.argv = {program,      "--devices",      std::to_string(options.devices),
-                "--protocol", options.protocol, "--port",
-                "0",          "--realtime",     "off"};
+  spawn.argv = {program,
+                "--devices",
+                std::to_string(options.devices),
+                "--protocol",
+                options.protocol,
+                "--port",
+                std::to_string(options.first_port),
+                "--realtime",
+                "off"};
   if (!options.state_dir.empty()) {
     spawn.argv.push_back("--state-dir");
     spawn.argv.push_back(options.state_dir.string());

@@ -36,14 +36,27 @@ PostgresServer::PostgresServer() : port_(free_loopback_port()) {
   const auto init =
       pg("initdb", {"-D", (dir_ / "data").string(), "-U", "espfab", "--auth=trust", "-E", "UTF8", "--no-sync"});
   if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.err);
-  const auto start =
+  start();
+}
+
+PostgresServer::~PostgresServer() {
+  if (running_) pg("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"});
+}
+
+void PostgresServer::start() {
+  const auto started =
       pg("pg_ctl",
          {"-D", (dir_ / "data").string(), "-l", (dir_ / "log").string(), "-w", "-o",
           fmt::format("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", port_, dir_.path().string()), "start"});
-  if (start.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + start.err + start.out);
+  if (started.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + started.err + started.out);
+  running_ = true;
 }
 
-PostgresServer::~PostgresServer() { pg("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}); }
+void PostgresServer::stop() {
+  const auto stopped = pg("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "fast", "-w", "stop"});
+  if (stopped.exit_code != 0) throw std::runtime_error("pg_ctl stop failed: " + stopped.err + stopped.out);
+  running_ = false;
+}
 
 std::string PostgresServer::create_database(const std::string& name) {
   const auto made = pg("createdb", {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "espfab", name});

@@ -1,6 +1,7 @@
 // A throwaway PostgreSQL 15 for tests: initdb in a temporary directory, a free port on 127.0.0.1,
-// trust authentication, stopped (immediate) when the object goes. As root the server programs run
-// as the postgres user (the server refuses root). Needs Debian's postgresql-15 (scripts/setup).
+// trust authentication, stopped (immediate) when the object goes; stop() and start() take it away
+// and bring it back on the same port with the same data (a server restart under running stations). As root the server
+// programs run as the postgres user (the server refuses root). Needs Debian's postgresql-15 (scripts/setup).
 #pragma once
 
 #include <filesystem>
@@ -30,10 +31,14 @@ class PostgresServer {
   // Creates database `name` (user espfab); returns its URL, postgresql://espfab@127.0.0.1:PORT/name.
   std::string create_database(const std::string& name);
   int port() const { return port_; }
+  // pg_ctl stop -m fast (connections are closed, as an administrator's restart does) and start.
+  void stop();
+  void start();
 
  private:
   TempDir dir_;
   int port_;
+  bool running_ = false;
 };
 
 }  // namespace espfab::test

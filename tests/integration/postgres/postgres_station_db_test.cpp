@@ -94,6 +94,30 @@ TEST_F(PostgresStationDbTest, ANewerSchemaIsRefusedByStationsReportsAndMigrate) 
   EXPECT_THROW(PostgresStationDb::migrate(target), DatabaseError);
 }
 
+// Version 3 (serial leases, outbox claims) on a line DB of version 2 that has rows: refused by a
+// station until `db migrate`, which keeps the rows.
+TEST_F(PostgresStationDbTest, AVersionTwoDbIsMigratedToThreeWithItsRows) {
+  const auto target = fresh();
+  PostgresStationDb::migrate(target);
+  {
+    PostgresStationDb db(target);
+    db.touch_device(mac(1), "fixture 1");
+    db.enqueue("label", mac(1), {{"serial", "S1"}});
+  }
+  const auto downgrade =
+      pg("psql", {target.url, "-c",
+                  "DROP TABLE serial_leases; ALTER TABLE outbox DROP COLUMN claimed_by, DROP COLUMN claimed_until; "
+                  "UPDATE espfab_schema SET version = 2"});
+  ASSERT_EQ(downgrade.exit_code, 0) << downgrade.err;
+  EXPECT_THROW(PostgresStationDb db(target), DatabaseError);
+  const auto migration = PostgresStationDb::migrate(target);
+  EXPECT_EQ(migration.from, 2);
+  EXPECT_EQ(migration.to, 3);
+  PostgresStationDb db(target);
+  EXPECT_EQ(db.claim_pending(std::chrono::seconds(5)).size(), 1u);
+  EXPECT_EQ(db.lease_serials({"ACT1-", 7, 1000}, 2), (std::vector<std::uint64_t>{1000, 1001}));
+}
+
 TEST_F(PostgresStationDbTest, DevicesSerialsStepsCertificatesOutboxAndRunsBehaveAsInSqlite) {
   const auto target = fresh();
   PostgresStationDb::migrate(target);

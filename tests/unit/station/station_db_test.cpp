@@ -246,7 +246,7 @@ TEST(StationDbSchema, AVersion1DbKeepsItsDataAndGainsTheRunsTable) {
   }
   const auto migration = migrate_sqlite_station_db(dir / "station.db");
   EXPECT_EQ(migration.from, 1);
-  EXPECT_EQ(migration.to, 2);
+  EXPECT_EQ(migration.to, kStationDbSchemaVersion);
   SqliteStationDb db(dir / "station.db");
   EXPECT_EQ(db.find_device(mac(1))->serial, "ESP-000001");
   db.record_run({"run-1", "station-7", "1.2.3", "abc", {{"bootloader", "00ff"}}, "2026-12-02T08:00:00.000Z"});

@@ -119,6 +119,36 @@ TEST(StationProfile, EveryProblemIsListedWithItsPlace) {
   }
 }
 
+// Issue 19: serial leases only with the line's PostgreSQL (a SQLite station is refused with the
+// fix); the outbox claim time within its range.
+TEST(StationProfile, ASerialLeaseNeedsTheSharedDbAndTheClaimTimeHasItsRange) {
+  test::TempDir dir;
+  const auto with_station_lines = [](const std::string& lines) {
+    std::string text = kGood;
+    text.replace(text.find("[station]\n"), 10, "[station]\n" + lines);
+    return text;
+  };
+  const auto defaults = load_station_profile(write_profile(dir, kGood));
+  EXPECT_EQ(defaults.serial_lease, 0u);
+  EXPECT_EQ(defaults.outbox_claim_s, 300u);
+  const auto line = load_station_profile(write_profile(
+      dir,
+      with_station_lines("database = \"postgresql://espfab@db:5432/line1\"\nserial_lease = 8\noutbox_claim_s = 30\n")));
+  EXPECT_EQ(line.serial_lease, 8u);
+  EXPECT_EQ(line.outbox_claim_s, 30u);
+  try {
+    load_station_profile(write_profile(dir, with_station_lines("serial_lease = 8\noutbox_claim_s = 0\n")));
+    FAIL() << "accepted";
+  } catch (const BadInputError& error) {
+    const std::string m = error.message();
+    EXPECT_NE(m.find("station.toml:2:16: serial_lease needs the line's shared station DB: set database = "
+                     "\"postgresql://…\" or remove serial_lease"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("'outbox_claim_s' must be 1..86400"), std::string::npos) << m;
+  }
+}
+
 TEST(StationProfile, ZeroTimeoutsAndNanLimitsAreRefusedWithTheirPlace) {
   test::TempDir dir;
   std::string text = kGood;
