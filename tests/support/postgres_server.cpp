@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "support/loopback.hpp"
@@ -56,6 +57,26 @@ void PostgresServer::stop() {
   const auto stopped = pg("pg_ctl", {"-D", (dir_ / "data").string(), "-m", "fast", "-w", "stop"});
   if (stopped.exit_code != 0) throw std::runtime_error("pg_ctl stop failed: " + stopped.err + stopped.out);
   running_ = false;
+}
+
+void PostgresServer::require_tls(const std::filesystem::path& certificate, const std::filesystem::path& key) {
+  const auto data = dir_ / "data";
+  std::filesystem::copy_file(certificate, data / "server.crt", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(key, data / "server.key", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(data / "server.key",
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  if (geteuid() == 0) {
+    const passwd* user = getpwnam("postgres");
+    if (user == nullptr) throw std::runtime_error("running as root and there is no postgres user to run the server");
+    for (const char* name : {"server.crt", "server.key", "pg_hba.conf", "postgresql.conf"}) {
+      if (chown((data / name).c_str(), user->pw_uid, user->pw_gid) != 0) throw std::runtime_error("chown failed");
+    }
+  }
+  std::ofstream(data / "postgresql.conf", std::ios::app)
+      << "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n";
+  std::ofstream(data / "pg_hba.conf", std::ios::trunc) << "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
+  stop();
+  start();
 }
 
 std::string PostgresServer::create_database(const std::string& name) {

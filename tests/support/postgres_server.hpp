@@ -34,6 +34,9 @@ class PostgresServer {
   // pg_ctl stop -m fast (connections are closed, as an administrator's restart does) and start.
   void stop();
   void start();
+  // Restarts the server with TLS on (`certificate` and `key`, PEM, copied into its data directory)
+  // and accepting TCP connections over TLS only (pg_hba.conf: hostssl), as a line's server should.
+  void require_tls(const std::filesystem::path& certificate, const std::filesystem::path& key);
 
  private:
   TempDir dir_;
