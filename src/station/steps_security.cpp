@@ -248,7 +248,10 @@ struct EncryptedProduction {
 // Started at the end of plan-security when the device's key and its identity partition are known:
 // the encryption runs while burn-fe-key burns the key (the device is busy, the host is not).
 void start_production_encryption(DeviceContext& ctx, const SecurityPlan& planned) {
-  const auto& secure_cert = ctx.input<InjectedIdentity>().secure_cert_partition;
+  // Absent when no inject-identity ran before (a step run on its own): nothing to start then.
+  const auto* injected = ctx.optional_input<InjectedIdentity>();
+  if (injected == nullptr) return;
+  const auto& secure_cert = injected->secure_cert_partition;
   if (!ctx.station.profile.security.flash_encryption || !planned.fe_key || secure_cert.empty()) return;
   const FirmwareSet& fw = ctx.station.firmware;  // shared, read-only for the whole run
   ctx.background.start<EncryptedProduction>(

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -122,6 +123,9 @@ TEST(UsbSerialJtagE2e, BurningUsbSerialJtagOffLocksTheOnlyPortOutAndTheUsbOnlyGu
   const auto burned =
       run_espfab({"efuse", "burn", "DIS_USB_SERIAL_JTAG", "1", "--confirm", "--port", emulator.url()}, env);
   ASSERT_EQ(burned.exit_code, 0) << burned.out << burned.err;
+  // The port leaves when the chip resets after the burn; a loaded machine may see it a moment later.
+  for (int i = 0; i < 100 && fs::exists(emulator.url()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const auto gone = run_espfab({"read-mac", "--port", emulator.url()}, env);
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_NE(gone.err.find("transport.port_not_found"), std::string::npos) << gone.err;
