@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "support/loopback.hpp"
@@ -25,6 +26,16 @@ CommandResult pg(const std::string& program, std::vector<std::string> args) {
 }
 
 }  // namespace
+
+std::vector<std::string> query_rows(const std::string& url, const std::string& sql) {
+  const auto result = run_postgres_program("psql", {url, "-tAc", sql});
+  if (result.exit_code != 0) throw std::runtime_error(sql + ": " + result.err);
+  std::vector<std::string> rows;
+  std::istringstream in(result.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) rows.push_back(line);
+  return rows;
+}
 
 bool postgres_available() { return std::filesystem::exists(kPostgresBin / "initdb"); }
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
@@ -18,6 +19,10 @@ inline const std::filesystem::path kPostgresBin = "/usr/lib/postgresql/15/bin";
 bool postgres_available();
 // A program of the server's (initdb, pg_ctl, psql, ...), as the postgres user when run as root.
 CommandResult run_postgres_program(const std::string& program, std::vector<std::string> args);
+
+// The rows `sql` returns from the database at `url` (psql -tA: fields joined by '|', empty rows
+// dropped); throws std::runtime_error naming the query when psql fails.
+std::vector<std::string> query_rows(const std::string& url, const std::string& sql);
 
 class PostgresServer {
  public:

@@ -39,14 +39,6 @@ int free_port_block(unsigned count) {
   throw std::runtime_error("no block of free loopback ports");
 }
 
-std::vector<std::string> rows(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
-
 }  // namespace
 
 Line::Line(LineOptions options) : options_(std::move(options)) {
@@ -234,11 +226,7 @@ bool Line::supervise(std::chrono::seconds limit, const std::function<void(const 
   return false;
 }
 
-std::vector<std::string> Line::query(const std::string& sql) {
-  const auto result = run_postgres_program("psql", {target_.url, "-tAc", sql});
-  EXPECT_EQ(result.exit_code, 0) << sql << ": " << result.err;
-  return rows(result.out);
-}
+std::vector<std::string> Line::query(const std::string& sql) { return query_rows(target_.url, sql); }
 
 void expect_line_books_agree(Line& line) {
   const auto devices = line.devices();

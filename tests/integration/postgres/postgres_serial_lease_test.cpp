@@ -7,7 +7,6 @@
 
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "postgres_fixture.hpp"
@@ -24,29 +23,22 @@ const SerialScheme kScheme{"ACT1-", 7, 1000};
 
 std::string mac(unsigned i) { return fmt::format("7c:df:a1:01:{:02x}:{:02x}", i / 256, i % 256); }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
-
 class PostgresSerialLeaseTest : public PostgresFixture {
  protected:
   // Every number of the scheme below its counter is a device's serial, leased or pooled, exactly
   // once; returns the devices' serials.
   static std::set<std::string> expect_every_number_accounted_for(const PostgresTarget& target) {
-    const auto next = lines(query(target, "SELECT next FROM serial_counter WHERE prefix = 'ACT1-'"));
+    const auto next = test::query_rows(target.url, "SELECT next FROM serial_counter WHERE prefix = 'ACT1-'");
     EXPECT_EQ(next.size(), 1u);
     std::map<std::uint64_t, std::string> owner;
     std::set<std::string> serials;
-    for (const auto& serial : lines(query(target, "SELECT serial FROM devices WHERE serial IS NOT NULL"))) {
+    for (const auto& serial : test::query_rows(target.url, "SELECT serial FROM devices WHERE serial IS NOT NULL")) {
       serials.insert(serial);
       const auto number = std::stoull(serial.substr(kScheme.prefix.size()));
       EXPECT_TRUE(owner.emplace(number, "device").second) << serial << " twice";
     }
-    for (const auto& row : lines(query(target, "SELECT number, state FROM serial_leases WHERE prefix = 'ACT1-'"))) {
+    for (const auto& row :
+         test::query_rows(target.url, "SELECT number, state FROM serial_leases WHERE prefix = 'ACT1-'")) {
       const auto bar = row.find('|');
       EXPECT_TRUE(owner.emplace(std::stoull(row.substr(0, bar)), row.substr(bar + 1)).second) << row;
     }
@@ -136,7 +128,7 @@ TEST_F(PostgresSerialLeaseTest, LeasingAndAllocatingStationsAtOnceShareNoSerialA
   const auto accounted = expect_every_number_accounted_for(target);
   EXPECT_EQ(accounted.size(), 5 * kPerWorker);
   // The next allocation anywhere takes the pool's lowest number.
-  const auto lowest = lines(query(target, "SELECT min(number) FROM serial_leases WHERE state = 'pool'")).at(0);
+  const auto lowest = test::query_rows(target.url, "SELECT min(number) FROM serial_leases WHERE state = 'pool'").at(0);
   c.touch_device(mac(999), "fixture 1");
   EXPECT_EQ(c.allocate_serial(mac(999), kScheme), format_serial(kScheme, std::stoull(lowest)));
   expect_every_number_accounted_for(target);
