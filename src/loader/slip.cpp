@@ -9,20 +9,25 @@ std::size_t slip_encoded_size(ByteView payload) {
 }
 
 void slip_encode_into(ByteView payload, Bytes& out) {
-  out.reserve(out.size() + slip_encoded_size(payload));
-  out.push_back(kSlipEnd);
+  // Written through a pointer into room for the worst case (every byte escaped), then trimmed: a
+  // flash block is 16 KiB and this runs for every one of them.
+  const std::size_t start = out.size();
+  out.resize(start + 2 + 2 * payload.size());
+  std::uint8_t* to = out.data() + start;
+  *to++ = kSlipEnd;
   for (const std::uint8_t byte : payload) {
     if (byte == kSlipEsc) {
-      out.push_back(kSlipEsc);
-      out.push_back(kSlipEscEsc);
+      *to++ = kSlipEsc;
+      *to++ = kSlipEscEsc;
     } else if (byte == kSlipEnd) {
-      out.push_back(kSlipEsc);
-      out.push_back(kSlipEscEnd);
+      *to++ = kSlipEsc;
+      *to++ = kSlipEscEnd;
     } else {
-      out.push_back(byte);
+      *to++ = byte;
     }
   }
-  out.push_back(kSlipEnd);
+  *to++ = kSlipEnd;
+  out.resize(static_cast<std::size_t>(to - out.data()));
 }
 
 Bytes slip_encode(ByteView payload) {

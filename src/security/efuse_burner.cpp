@@ -131,21 +131,28 @@ bool empty(const BlockWords& words) {
   return std::all_of(words.begin(), words.end(), [](std::uint32_t w) { return w == 0; });
 }
 
+// A key block that reads as zeros is burned already when BLOCK0 (of `known`) read-protects it with
+// the planned purpose.
+bool key_block_sealed(const EfuseImage& known, const BlockProgram& program) {
+  const unsigned block = program.block;
+  const bool protected_now = known.read_protected(static_cast<int>(*efuse::kBlocks[block].read_disable_bit));
+  const auto purpose = known.field_uint(fmt::format("KEY_PURPOSE_{}", block - efuse::kBlockKey0));
+  return protected_now && purpose == static_cast<std::uint64_t>(*program.key_purpose);
+}
+
 // A device-key block whose key was not given must be burned already: zeros to software,
 // read-protected, with the planned purpose. Anything else is refused (nothing burned for it).
-void require_key_block_done(EfuseRegisters& registers, const BlockWords& current, const BlockProgram& program) {
-  const unsigned block = program.block;
-  const EfuseImage now = read_efuses(registers);
-  const bool protected_now = now.read_protected(static_cast<int>(*efuse::kBlocks[block].read_disable_bit));
-  const auto purpose = now.field_uint(fmt::format("KEY_PURPOSE_{}", block - efuse::kBlockKey0));
-  if (!empty(current) || !protected_now || purpose != static_cast<std::uint64_t>(*program.key_purpose)) {
-    throw PolicyRefusalError(
-        "security.burn.no_device_key",
-        fmt::format("the plan burns a flash-encryption key into {} but no key was given", efuse::kBlocks[block].name),
-        "generate the device key in memory and pass it to the burner");
+void require_key_block_done(const EfuseImage& known, const BlockWords& current, const BlockProgram& program) {
+  if (!empty(current) || !key_block_sealed(known, program)) {
+    throw PolicyRefusalError("security.burn.no_device_key",
+                             fmt::format("the plan burns a flash-encryption key into {} but no key was given",
+                                         efuse::kBlocks[program.block].name),
+                             "generate the device key in memory and pass it to the burner");
   }
 }
 
+// The controller's register protocol, each step one loader command where the registers allow:
+// writes that follow each other go out as one batch (EfuseRegisters::write_all).
 class Controller {
  public:
   explicit Controller(EfuseRegisters& registers) : registers_(registers) {}
@@ -174,20 +181,30 @@ class Controller {
     return result;
   }
 
+  // Read-modify-write of the timing fields: each register read once, all written in one batch.
   void set_timing() {
+    std::map<std::uint32_t, std::uint32_t> values;
     for (const auto& t : kTiming) {
-      const std::uint32_t old = registers_.read(reg(t.reg));
-      registers_.write(reg(t.reg), (old & ~t.mask) | (t.value & t.mask));
+      auto it = values.find(t.reg);
+      if (it == values.end()) it = values.emplace(t.reg, registers_.read(reg(t.reg))).first;
+      it->second = (it->second & ~t.mask) | (t.value & t.mask);
     }
+    std::vector<EfuseRegisterWrite> writes;
+    writes.reserve(values.size());
+    for (const auto& [offset, value] : values) writes.push_back({reg(offset), value});
+    registers_.write_all(writes);
   }
 
+  // Returns at once when the controller was seen idle and no command was given since.
   void wait_idle() {
+    if (idle_) return;
     const auto deadline = std::chrono::steady_clock::now() + kIdleTimeout;
     while (true) {
       // Read twice: the second read works around a READ_CMD quirk of the controller (docs/efuse-and-security-facts.md
       // §7).
       if ((registers_.read(reg(efuse::EFUSE_CMD_REG)) & kIdleMask) == 0 &&
           (registers_.read(reg(efuse::EFUSE_CMD_REG)) & kIdleMask) == 0) {
+        idle_ = true;
         return;
       }
       if (std::chrono::steady_clock::now() > deadline) {
@@ -197,43 +214,51 @@ class Controller {
     }
   }
 
-  void clear_program_registers() {
-    wait_idle();
-    for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) registers_.write(reg(efuse::EFUSE_PGM_DATA0_REG + 4 * w), 0);
-    wait_idle();
-  }
-
+  // Once idle: all eleven program registers (BLOCK0 has no check words: zeros), CONF 0x5A5A and
+  // PGM_CMD for `block`, in one batch; then waits for the cycle to end. Every program register is
+  // written, so nothing an earlier cycle left in them is burned.
   void program(unsigned block, const BlockWords& data) {
-    clear_program_registers();
-    for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) {
-      registers_.write(reg(efuse::EFUSE_PGM_DATA0_REG + 4 * w), data[w]);
-    }
+    wait_idle();
+    std::array<EfuseRegisterWrite, efuse::kPgmDataWords + efuse::kCheckWords + 2> writes{};
+    for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) writes[w] = {reg(efuse::EFUSE_PGM_DATA0_REG + 4 * w), data[w]};
+    std::array<std::uint32_t, efuse::kCheckWords> check{};
     if (efuse::kBlocks[block].rs_coded) {
       std::array<std::uint8_t, efuse::kRsDataBytes> bytes{};
       for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(data[i / 4] >> (8 * (i % 4)));
-      const auto check = rs_check_words(bytes);
+      check = rs_check_words(bytes);
       OPENSSL_cleanse(bytes.data(), bytes.size());
-      for (unsigned w = 0; w < efuse::kCheckWords; ++w) {
-        registers_.write(reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * w), check[w]);
-      }
     }
+    for (unsigned w = 0; w < efuse::kCheckWords; ++w) {
+      writes[efuse::kPgmDataWords + w] = {reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * w), check[w]};
+    }
+    writes[efuse::kPgmDataWords + efuse::kCheckWords] = {reg(efuse::EFUSE_CONF_REG), efuse::kWriteOpCode};
+    writes[efuse::kPgmDataWords + efuse::kCheckWords + 1] = {reg(efuse::EFUSE_CMD_REG),
+                                                             efuse::kPgmCmd | (block << efuse::kPgmBlockShift)};
+    idle_ = false;
+    registers_.write_all(writes);
+    OPENSSL_cleanse(writes.data(), sizeof writes);  // may hold key bits
+    OPENSSL_cleanse(check.data(), sizeof check);
     wait_idle();
-    registers_.write(reg(efuse::EFUSE_CONF_REG), efuse::kWriteOpCode);
-    registers_.write(reg(efuse::EFUSE_CMD_REG), efuse::kPgmCmd | (block << efuse::kPgmBlockShift));
-    wait_idle();
-    clear_program_registers();
   }
 
-  void refresh() {
-    wait_idle();
-    registers_.write(reg(efuse::EFUSE_CONF_REG), efuse::kReadOpCode);
-    registers_.write(reg(efuse::EFUSE_CMD_REG), efuse::kReadCmd);
-    registers_.pause(1);
+  // After a program cycle (controller idle): zeros into the program registers (no key bits stay in
+  // them), CONF 0x5AA5 and READ_CMD, the 1 ms the reload needs, in one batch; then waits for idle.
+  void clear_and_reload() {
+    std::array<EfuseRegisterWrite, efuse::kPgmDataWords + efuse::kCheckWords + 2> writes{};
+    for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) writes[w] = {reg(efuse::EFUSE_PGM_DATA0_REG + 4 * w), 0};
+    for (unsigned w = 0; w < efuse::kCheckWords; ++w) {
+      writes[efuse::kPgmDataWords + w] = {reg(efuse::EFUSE_CHECK_VALUE0_REG + 4 * w), 0};
+    }
+    writes[efuse::kPgmDataWords + efuse::kCheckWords] = {reg(efuse::EFUSE_CONF_REG), efuse::kReadOpCode};
+    writes[efuse::kPgmDataWords + efuse::kCheckWords + 1] = {reg(efuse::EFUSE_CMD_REG), efuse::kReadCmd};
+    idle_ = false;
+    registers_.write_all(writes, 1);
     wait_idle();
   }
 
  private:
   EfuseRegisters& registers_;
+  bool idle_ = false;  // seen idle, no command since
 };
 
 bool locks_download(const BlockProgram& program) {
@@ -305,12 +330,16 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
                                 const BurnObserver& observer, std::span<const SecretBytes> secret_keys) {
   Controller controller(registers_);
   BurnReport report;
-  check_plan_explains(plan, planned_from, read_efuses(registers_));
+  report.read_before = read_efuses(registers_);
+  check_plan_explains(plan, planned_from, report.read_before);
+  // The eFuses as known here: the full read above, each block replaced by its read-back once
+  // programmed (nothing but this executor burns meanwhile), so no block is read before its cycle.
+  EfuseImage known = report.read_before;
   // A missing device key is refused before anything burns, unless its blocks are done already.
   for (const auto& batch : plan.batches) {
     if (batch.after_boot_verified && !options.boot_verified) continue;
     for (const auto& [block, program] : programs_for(batch, device_key, secret_keys)) {
-      if (program.device_key_missing) require_key_block_done(registers_, controller.read_block(block), program);
+      if (program.device_key_missing) require_key_block_done(known, known.block(block), program);
     }
   }
   bool timing_set = false;
@@ -326,10 +355,10 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
       step.batch = batch.name;
       step.block = block;
       step.fields = program.labels;
-      const BlockWords current = controller.read_block(block);
+      const BlockWords& current = known.block(block);
 
       if (program.device_key_missing) {
-        require_key_block_done(registers_, current, program);
+        require_key_block_done(known, current, program);
         step.outcome = BurnStep::Outcome::AlreadyDone;
         step.note = "already burned: read-protected with the planned purpose";
       } else if (all_set(current, program.bits)) {
@@ -337,11 +366,7 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
         step.note = "already burned: read back equal";
       } else if (program.key_purpose && empty(current)) {
         // A key block that reads as zeros is either empty or burned and read-protected already.
-        const unsigned key = block - efuse::kBlockKey0;
-        EfuseImage now = read_efuses(registers_);
-        const bool protected_now = now.read_protected(static_cast<int>(*efuse::kBlocks[block].read_disable_bit));
-        const auto purpose = now.field_uint(fmt::format("KEY_PURPOSE_{}", key));
-        if (protected_now && purpose == static_cast<std::uint64_t>(*program.key_purpose)) {
+        if (key_block_sealed(known, program)) {
           step.outcome = BurnStep::Outcome::AlreadyDone;
           step.note = "already burned: read-protected with the planned purpose";
         }
@@ -369,8 +394,12 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
         if (download_lock) {
           // The chip may stop answering READ_REG once download mode is locked: verify what can be.
           try {
-            controller.refresh();
-            if (all_set(controller.read_block(block), program.bits)) break;
+            controller.clear_and_reload();
+            const BlockWords read_back = controller.read_block(block);
+            if (all_set(read_back, program.bits)) {
+              known.block(block) = read_back;
+              break;
+            }
           } catch (const Error&) {
             step.outcome = BurnStep::Outcome::Unverifiable;
             step.note = "programmed; the chip no longer answers register reads (download mode locked)";
@@ -378,9 +407,13 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
           }
           continue;
         }
-        controller.refresh();
+        controller.clear_and_reload();
         const BlockErrors errors = controller.errors(block);
-        if (!errors.fail && all_set(controller.read_block(block), program.bits)) break;
+        BlockWords read_back = controller.read_block(block);
+        const bool verified = !errors.fail && all_set(read_back, program.bits);
+        if (verified) known.block(block) = read_back;
+        OPENSSL_cleanse(read_back.data(), sizeof read_back);  // a key block still readable holds key bits
+        if (verified) break;
       }
       if (step.attempts > options.attempts) {
         throw DeviceStatusError(

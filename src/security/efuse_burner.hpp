@@ -1,7 +1,10 @@
 // The eFuse burn executor: runs a BurnPlan (burn_plan.hpp) on a device, one program cycle per
 // block, through the eFuse controller's registers (docs/efuse-and-security-facts.md §7):
 // timing setup, PGM_DATA (+ RS check words for blocks 1..10), CONF 0x5A5A + PGM_CMD, clear,
-// CONF 0x5AA5 + READ_CMD, error registers, read back and compare.
+// CONF 0x5AA5 + READ_CMD, error registers, read back and compare. Writes that follow each other go
+// out as one batch (EfuseRegisters::write_all: one WRITE_REG with a record per register through the
+// loader), so a program cycle is two write commands and a few reads; the eFuses are read in full
+// once, before anything is burned, and each block after its cycle.
 //
 // Safety rules it enforces on top of the planner's:
 // - Before anything is burned, the device's eFuses must be the ones the plan was made from, except
@@ -30,6 +33,12 @@
 
 namespace espfab::security {
 
+// One register write of a batch (absolute address).
+struct EfuseRegisterWrite {
+  std::uint32_t address = 0;
+  std::uint32_t value = 0;
+};
+
 // Access to the eFuse controller's register window (absolute addresses).
 // An interface, used by reference; implementations choose their own copy and move.
 class EfuseRegisters {  // NOLINT(cppcoreguidelines-special-member-functions)
@@ -39,6 +48,13 @@ class EfuseRegisters {  // NOLINT(cppcoreguidelines-special-member-functions)
   virtual void write(std::uint32_t address, std::uint32_t value) = 0;
   // At least `milliseconds` pass before the next access (the controller's read refresh needs 1 ms).
   virtual void pause(unsigned milliseconds) = 0;
+  // `writes` in order, then `pause_after_ms`. The loader sends them as one WRITE_REG command (it
+  // takes many records, the pause as a delay record): one round trip instead of one per register.
+  // This default writes them one by one.
+  virtual void write_all(std::span<const EfuseRegisterWrite> writes, unsigned pause_after_ms = 0) {
+    for (const auto& w : writes) write(w.address, w.value);
+    if (pause_after_ms != 0) pause(pause_after_ms);
+  }
 };
 
 // Throws PolicyRefusalError("security.burn.stale_plan") when `now` differs from `planned_from`
@@ -65,6 +81,9 @@ struct BurnStep {
 
 struct BurnReport {
   std::vector<BurnStep> steps;
+  // The device's eFuses as read before the first program cycle (the stale-plan check's read): what
+  // a caller that cannot read them afterwards (the download-mode lock) records.
+  EfuseImage read_before;
   bool burned_anything() const;
 };
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "util/error.hpp"
+#include "util/secret_bytes.hpp"
 
 namespace espfab::security {
 
@@ -15,6 +16,8 @@ namespace {
 bool bit_at(const BlockWords& words, unsigned bit) { return (words[bit / 32] >> (bit % 32)) & 1u; }
 
 }  // namespace
+
+EfuseImage::~EfuseImage() { secure_wipe(blocks_.data(), sizeof blocks_); }
 
 EfuseImage EfuseImage::read(const ReadRegister& read_register) {
   EfuseImage image;
@@ -47,8 +50,8 @@ EfuseImage EfuseImage::from_virtual_file(ByteView file) {
 }
 
 Bytes EfuseImage::block_bytes(unsigned index) const {
-  Bytes out(4 * efuse::kPgmDataWords);
-  for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) store_le32(out, 4 * w, blocks_.at(index)[w]);
+  Bytes out(std::size_t{4} * efuse::kPgmDataWords);
+  for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) store_le32(out, std::size_t{4} * w, blocks_.at(index)[w]);
   return out;
 }
 

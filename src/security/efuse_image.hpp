@@ -24,6 +24,12 @@ struct BlockErrors {
 class EfuseImage {
  public:
   EfuseImage() = default;
+  EfuseImage(const EfuseImage&) = default;
+  EfuseImage& operator=(const EfuseImage&) = default;
+  EfuseImage(EfuseImage&&) = default;
+  EfuseImage& operator=(EfuseImage&&) = default;
+  // Wipes the blocks: a key block read before its read protection holds the key.
+  ~EfuseImage();
 
   // Register at absolute address -> value; called for every block word and error register.
   using ReadRegister = std::function<std::uint32_t(std::uint32_t address)>;

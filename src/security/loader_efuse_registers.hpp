@@ -13,6 +13,8 @@ class LoaderEfuseRegisters : public EfuseRegisters {
   std::uint32_t read(std::uint32_t address) override;
   void write(std::uint32_t address, std::uint32_t value) override;
   void pause(unsigned milliseconds) override;
+  // One WRITE_REG with a record per write (and a delay record for the pause): one round trip.
+  void write_all(std::span<const EfuseRegisterWrite> writes, unsigned pause_after_ms) override;
 
  private:
   loader::LoaderClient& client_;

@@ -6,8 +6,9 @@
 // One kind of work per result type. A later step takes the result, waiting for the work if it is
 // not done; an exception the work threw is rethrown by take(), in the step that needed the result,
 // as if the step had done the work itself. Starting the same kind again (a retried step) replaces
-// the earlier work. clear() waits for unfinished work and destroys every result nobody took: a
-// result holding a secret wipes it in its destructor, as the pipeline's outputs do.
+// the earlier work; a step that fails after taking a result may put it back for its retry. clear() waits for unfinished
+// work and destroys every result nobody took: a result holding a secret wipes it in its destructor, as the pipeline's
+// outputs do.
 //
 // Only the device's own pipeline thread calls start/take/clear; the work itself must not touch
 // the DeviceContext (it gets copies of what it needs).
@@ -50,6 +51,14 @@ class BackgroundWork {
     return std::optional<T>(future->get());
   }
 
+  // Gives a taken result back, ready, for the next take() (a step that failed after taking it, so
+  // its retry needs no second computation). Replaces any work of type T.
+  template <class T>
+  void put_back(T result) {
+    std::promise<T> ready;
+    ready.set_value(std::move(result));
+    pending_[std::type_index(typeid(T))] = std::make_shared<std::future<T>>(ready.get_future());
+  }
   bool has(std::type_index type) const { return pending_.count(type) != 0; }
   std::size_t size() const noexcept { return pending_.size(); }
 

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <time.h>
+
 #include <algorithm>
+#include <cmath>
 
 #include "station/device_record.hpp"
 #include "station/error_policy.hpp"
@@ -29,6 +32,13 @@ std::string_view outcome_name(StepVerdict verdict) {
 std::string outcome_name(const StepOutcome& outcome) {
   if (outcome.verdict == StepVerdict::Continue && outcome.checked_nothing) return "skipped";
   return std::string(outcome_name(outcome.verdict));
+}
+
+// CPU time of the calling thread.
+double thread_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -266,7 +276,11 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     }
     emit(StationEvent::Kind::StepStarted, step.name);
     const auto step_start = std::chrono::steady_clock::now();
+    const double cpu_start = thread_cpu_seconds();
     StepOutcome outcome = attempt_step(ctx, step, emit);
+    // The station's own CPU for the step on this device's thread (work it started in the
+    // background is counted where it ran): bench/station adds these up per step.
+    outcome.details["host_cpu_ms"] = std::round((thread_cpu_seconds() - cpu_start) * 1e5) / 100;
     // Once anything irreversible happened, a failure is a fault for an engineer, not a reject.
     if (outcome.verdict == StepVerdict::Fail && (ctx.security_burned() || step.irreversible)) {
       outcome.verdict = StepVerdict::Stop;

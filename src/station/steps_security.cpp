@@ -97,9 +97,10 @@ std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx, const std:
 // Runs the plan's batches (the final lock only with `boot_verified`). Write-ahead audit: an
 // "efuse.burn.begin" intent before each block's program cycle, the `audit_action` completion
 // naming it after; an intent left open by an earlier run is reconciled from the block's read-back
-// ("efuse.burn.reconciled": burned before the stop, or not and burned now).
+// ("efuse.burn.reconciled": burned before the stop, or not and burned now). `read_before`, when
+// given, receives the eFuses as read before the first program cycle.
 nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, const security::BurnPlan& plan,
-                            bool boot_verified, const char* audit_action) {
+                            bool boot_verified, const char* audit_action, security::EfuseImage* read_before = nullptr) {
   if (!planned.planned_from)
     throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
                         "a bug: plan-security must produce a plan before this step runs");
@@ -158,6 +159,7 @@ nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, con
                                         join(blocks)),
                             "an engineer must inspect this chip (espfab efuse summary); do not burn it again");
   }
+  if (read_before != nullptr) *read_before = report.read_before;
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& step : report.steps) {
     const char* outcome = step.outcome == security::BurnStep::Outcome::Burned        ? "burned"
@@ -369,8 +371,14 @@ StepOutcome step_flash_production(DeviceContext& ctx) {
   out.details["encrypted_in_background"] = prepared.has_value();
   const auto regions = prepared ? std::move(prepared->regions)
                                 : production_regions(fw, secure_cert->view(), encrypt ? &*fe_key : nullptr);
-  // Host-encrypted parts are found incompressible by the plan and go raw (flash/plan.hpp).
-  out.details["regions"] = write_regions(ctx, "flash-production", regions, true, nullptr);
+  try {
+    // Host-encrypted parts are found incompressible by the plan and go raw (flash/plan.hpp).
+    out.details["regions"] = write_regions(ctx, "flash-production", regions, true, nullptr);
+  } catch (const Error&) {
+    // A link fault: the retry writes the same encrypted regions (they share their bytes).
+    if (prepared) ctx.background.put_back(EncryptedProduction{regions});
+    throw;
+  }
   out.details["host_encrypted"] = encrypt;
   return out;
 }
@@ -442,9 +450,9 @@ StepOutcome step_final_lock(DeviceContext& ctx) {
                           "a bug: plan-security must produce a plan before this step runs");
     // The ROM loader checks DIS_DOWNLOAD_MODE / ENABLE_SECURITY_DOWNLOAD after each command: once
     // the lock's READ_CMD has loaded them it refuses register reads (or stops). So the final
-    // snapshot is the one read just before plus the fields the lock programmed.
-    auto after = read_device_efuses(ctx);
-    out.details["blocks"] = execute_plan(ctx, planned, *planned.plan, true, "efuse.final_lock");
+    // snapshot is the one the burner read just before plus the fields the lock programmed.
+    security::EfuseImage after;
+    out.details["blocks"] = execute_plan(ctx, planned, *planned.plan, true, "efuse.final_lock", &after);
     for (const auto& batch : planned.plan->batches) {
       if (batch.after_boot_verified) after = security::with_fields_programmed(after, batch);
     }

@@ -1,13 +1,21 @@
 #include "transport/telnet_codec.hpp"
 
+#include <cstring>
+
 namespace espfab::transport::telnet {
 
 Bytes escape_data(ByteView data) {
+  // Runs between IAC bytes are copied whole (IAC is one byte in 256 of random data).
   Bytes out;
   out.reserve(data.size() + data.size() / 64 + 4);
-  for (const std::uint8_t byte : data) {
-    out.push_back(byte);
-    if (byte == kIac) out.push_back(kIac);
+  const std::uint8_t* from = data.data();
+  const std::uint8_t* const end = from + data.size();
+  while (from != end) {
+    const auto* iac = static_cast<const std::uint8_t*>(std::memchr(from, kIac, static_cast<std::size_t>(end - from)));
+    const std::uint8_t* const stop = iac != nullptr ? iac + 1 : end;
+    out.insert(out.end(), from, stop);
+    if (iac != nullptr) out.push_back(kIac);
+    from = stop;
   }
   return out;
 }

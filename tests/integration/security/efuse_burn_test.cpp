@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "emulator/efuse_controller.hpp"
 #include "security/burn_plan.hpp"
@@ -125,6 +127,72 @@ TEST(EfuseBurner, FullLockdownReachesTheSpecStatesAndTheLockWaitsForTheBoot) {
   EXPECT_EQ(burned, 1u);
   EXPECT_EQ(device.efuse.program_cycles(), cycles + 1);
   EXPECT_EQ(field(device.snapshot(), "ENABLE_SECURITY_DOWNLOAD"), 1u);
+}
+
+// The registers as the loader sees them: each write_all is one WRITE_REG command.
+class CommandCountingRegisters : public EmulatedRegisters {
+ public:
+  using EmulatedRegisters::EmulatedRegisters;
+  std::uint32_t read(std::uint32_t address) override {
+    ++reads;
+    return EmulatedRegisters::read(address);
+  }
+  void write(std::uint32_t address, std::uint32_t value) override {
+    ++single_writes;
+    EmulatedRegisters::write(address, value);
+  }
+  void write_all(std::span<const EfuseRegisterWrite> writes, unsigned pause_after_ms) override {
+    batches.push_back({writes.begin(), writes.end()});
+    pauses.push_back(pause_after_ms);
+    for (const auto& w : writes) EmulatedRegisters::write(w.address, w.value);
+  }
+  unsigned reads = 0;
+  unsigned single_writes = 0;
+  std::vector<std::vector<EfuseRegisterWrite>> batches;
+  std::vector<unsigned> pauses;
+};
+
+TEST(EfuseBurner, EachProgramCycleIsTwoWriteCommandsAndNoBlockIsReadBeforeItsCycle) {
+  Device device;
+  const Images images;
+  const EfuseImage before = device.snapshot();
+  const BurnPlan plan = plan_burn(lockdown(), before, images.list());
+  const FlashEncryptionKey key = test_key();
+  CommandCountingRegisters regs(device.efuse);
+  EfuseBurner burner(regs);
+  const unsigned cycles_before = device.efuse.program_cycles();
+  const BurnReport report = burner.execute(plan, before, &key);
+  const unsigned cycles = device.efuse.program_cycles() - cycles_before;
+  ASSERT_GT(cycles, 3u);
+  EXPECT_EQ(regs.single_writes, 0u) << "every write goes out in a batch";
+  // The timing registers once, then per cycle: data + check words + CONF + PGM_CMD, and the
+  // clearing of the program registers + CONF + READ_CMD with the reload's 1 ms.
+  ASSERT_EQ(regs.batches.size(), 1 + 2 * cycles);
+  namespace efuse = chip::esp32s3_efuse;
+  const std::uint32_t cmd = efuse::kBase + efuse::EFUSE_CMD_REG;
+  for (unsigned c = 0; c < cycles; ++c) {
+    const auto& program = regs.batches[1 + 2 * c];
+    const auto& reload = regs.batches[2 + 2 * c];
+    ASSERT_EQ(program.size(), 13u);
+    EXPECT_EQ(program.back().address, cmd);
+    EXPECT_EQ(program.back().value & efuse::kPgmCmd, efuse::kPgmCmd);
+    EXPECT_EQ(regs.pauses[1 + 2 * c], 0u);
+    ASSERT_EQ(reload.size(), 13u);
+    for (unsigned w = 0; w < 11; ++w) EXPECT_EQ(reload[w].value, 0u) << "program register " << w << " left set";
+    EXPECT_EQ(reload.back().address, cmd);
+    EXPECT_EQ(reload.back().value, efuse::kReadCmd);
+    EXPECT_EQ(regs.pauses[2 + 2 * c], 1u);
+  }
+  // Reads: the full snapshot, and per cycle two idle polls before and after the reload and after the
+  // program, the error registers and the read-back; no block read before its cycle.
+  unsigned block0_cycles = 0;
+  for (const auto& step : report.steps) block0_cycles += step.outcome == BurnStep::Outcome::Burned && step.block == 0;
+  const unsigned key_cycles = cycles - block0_cycles;
+  unsigned snapshot_reads = 5 + 2;  // error registers
+  for (const auto& info : efuse::kBlocks) snapshot_reads += info.words;
+  EXPECT_EQ(regs.reads, snapshot_reads + 3 /* timing */ + 2 /* first idle wait */ + block0_cycles * (4 + 5 + 6) +
+                            key_cycles * (4 + 1 + 8));
+  EXPECT_EQ(field(device.snapshot(), "SECURE_BOOT_EN"), 1u);
 }
 
 TEST(EfuseBurner, ASecondRunBurnsNothing) {

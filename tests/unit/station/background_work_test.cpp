@@ -75,6 +75,25 @@ TEST(BackgroundWork, StartingTheSameKindAgainReplacesTheEarlierWork) {
   EXPECT_EQ(*work.take<int>(), 2);
 }
 
+TEST(BackgroundWork, AResultPutBackIsTakenAgainOnceAndClearedIfNobodyTakesIt) {
+  auto live = std::make_shared<std::atomic<int>>(0);
+  {
+    BackgroundWork work;
+    work.start<Tracked>([live] { return Tracked(live); });
+    auto taken = work.take<Tracked>();
+    ASSERT_TRUE(taken.has_value());
+    EXPECT_FALSE(work.take<Tracked>().has_value());
+    work.put_back(std::move(*taken));  // the step that took it failed: its retry takes it again
+    EXPECT_EQ(work.size(), 1u);
+    auto again = work.take<Tracked>();
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->live, live);
+    EXPECT_FALSE(work.take<Tracked>().has_value());
+    work.put_back(std::move(*again));
+  }  // put back and never taken: destroyed with the work
+  EXPECT_EQ(live->load(), 0);
+}
+
 TEST(BackgroundWork, ClearWaitsForRunningWorkAndDestroysResultsNobodyTook) {
   auto live = std::make_shared<std::atomic<int>>(0);
   std::atomic<bool> finished{false};
