@@ -74,7 +74,7 @@ Words mont_mul(const Words& a, const Words& b, const Words& m, std::uint32_t m_p
     if (diff < 0) diff += std::int64_t{1} << 32;
     out[j] = static_cast<std::uint32_t>(diff);
   }
-  std::fill(t.begin(), t.end(), 0);
+  secure_wipe(t.data(), t.size() * sizeof(std::uint64_t));
   return out;
 }
 
