@@ -1,7 +1,7 @@
 // ESP32-S3 HMAC and Digital Signature (DS) peripheral facts as data (docs/identity.md, "DS and
 // HMAC keys"). Sources: ESP32-S3 TRM chapters "HMAC Accelerator" and "Digital Signature";
-// ESP-IDF components/esp_security (esp_ds.h: ESP_DS_IV_LEN, ESP_DS_C_LEN = 12672 / 8 on the S3;
-// esp_hmac.h), soc_caps.h (SOC_RSA_MAX_BIT_LEN = 4096); esp_secure_cert_mgr
+// ESP-IDF esp_ds.h (ESP_DS_IV_LEN, ESP_DS_C_LEN = 12672 / 8 on the S3),
+// esp_hmac.h, soc_caps.h (SOC_RSA_MAX_BIT_LEN = 4096); esp_secure_cert_mgr
 // tools/esp_secure_cert/configure_ds.py (supported RSA sizes per target, plaintext layout, the
 // AES key message) and tlv_format_construct.py (DS data and DS context records). Checked byte for
 // byte by tests/vectors/ds.
