@@ -1,10 +1,12 @@
 // Fuzzes the esp_secure_cert TLV reader: any input parses or throws BadInputError, never crashes;
 // every record it reports lies inside the input; a partition whose records all check out rebuilds
-// byte for byte from its records.
+// byte for byte from its records; the DS reader (DS data/context records) throws or returns
+// parameters of the S3's sizes.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
+#include "chip/esp32s3_ds.hpp"
 #include "image/secure_cert_tlv.hpp"
 #include "util/error.hpp"
 
@@ -24,6 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     (void)read_secure_cert_identity(bytes);
+  } catch (const espfab::BadInputError&) {
+  }
+  try {
+    const SecureCertDsIdentity ds = read_secure_cert_ds_identity(bytes);
+    if (ds.ciphertext.size() != espfab::chip::esp32s3_ds::kCiphertextSize) std::abort();
   } catch (const espfab::BadInputError&) {
   }
   if (!parsed.valid() || parsed.nonzero_padding || parsed.nonzero_reserved || parsed.end > kSecureCertPartitionSize)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "chip/esp32s3_ds.hpp"
 #include "util/crc32.hpp"
 #include "util/crypto.hpp"
 #include "util/error.hpp"
@@ -21,6 +22,32 @@ std::size_t padded(std::size_t length) { return static_cast<std::size_t>(align_u
 ByteView without_nul(ByteView value) {
   if (!value.empty() && value.back() == 0) return value.first(value.size() - 1);
   return value;
+}
+
+namespace ds = chip::esp32s3_ds;
+
+bool supported_rsa_bits(unsigned bits) {
+  return std::find(ds::kSupportedRsaBits.begin(), ds::kSupportedRsaBits.end(), bits) != ds::kSupportedRsaBits.end();
+}
+
+constexpr std::uint8_t kMaxEfuseKeyId = 5;
+
+// Every record's CRC and every integrity record right, or BadInputError naming the first bad one.
+void require_intact(const SecureCertPartition& parsed) {
+  for (const auto& tlv : parsed.tlvs) {
+    if (!tlv.crc_valid() || !tlv.integrity_valid.value_or(true)) {
+      throw BadInputError(
+          "secure_cert.corrupt",
+          fmt::format("the {} record at offset {} is corrupt ({} check failed)", secure_cert_tlv_type_name(tlv.type),
+                      hex(tlv.offset), tlv.crc_valid() ? "integrity" : "CRC"),
+          "rebuild the partition; flash that was written unencrypted must be read back as is");
+    }
+  }
+}
+
+std::string text_value(ByteView partition, const SecureCertTlv& tlv) {
+  const ByteView value = without_nul(secure_cert_value(partition, tlv));
+  return {value.begin(), value.end()};
 }
 
 }  // namespace
@@ -200,15 +227,7 @@ ByteView secure_cert_value(ByteView partition, const SecureCertTlv& tlv) {
 
 SecureCertIdentity read_secure_cert_identity(ByteView partition) {
   const SecureCertPartition parsed = parse_secure_cert_partition(partition);
-  for (const auto& tlv : parsed.tlvs) {
-    if (!tlv.crc_valid() || !tlv.integrity_valid.value_or(true)) {
-      throw BadInputError(
-          "secure_cert.corrupt",
-          fmt::format("the {} record at offset {} is corrupt ({} check failed)", secure_cert_tlv_type_name(tlv.type),
-                      hex(tlv.offset), tlv.crc_valid() ? "integrity" : "CRC"),
-          "rebuild the partition; flash that was written unencrypted must be read back as is");
-    }
-  }
+  require_intact(parsed);
   const SecureCertTlv* device = parsed.find(SecureCertTlvType::DevCert);
   const SecureCertTlv* key = parsed.find(SecureCertTlvType::PrivKey);
   if (device == nullptr || key == nullptr) {
@@ -218,14 +237,101 @@ SecureCertIdentity read_secure_cert_identity(ByteView partition) {
                         "build the partition with a device certificate and a plaintext private key");
   }
   SecureCertIdentity identity;
-  if (const SecureCertTlv* ca = parsed.find(SecureCertTlvType::CaCert)) {
-    const ByteView value = without_nul(secure_cert_value(partition, *ca));
-    identity.ca_cert.assign(value.begin(), value.end());
-  }
-  const ByteView device_value = without_nul(secure_cert_value(partition, *device));
-  identity.device_cert.assign(device_value.begin(), device_value.end());
+  if (const SecureCertTlv* ca = parsed.find(SecureCertTlvType::CaCert)) identity.ca_cert = text_value(partition, *ca);
+  identity.device_cert = text_value(partition, *device);
   identity.private_key = SecretBytes(without_nul(secure_cert_value(partition, *key)));
   identity.private_key_flags = key->flags;
+  return identity;
+}
+
+Bytes build_secure_cert_partition_ds(const SecureCertDsContents& contents) {
+  if (contents.device_cert.empty()) {
+    throw BadInputError("secure_cert.no_device_cert", "no device certificate for the esp_secure_cert partition",
+                        "give the device certificate (PEM)");
+  }
+  if (!supported_rsa_bits(contents.rsa_bits)) {
+    throw BadInputError(
+        "secure_cert.ds_rsa_bits",
+        fmt::format("the DS peripheral signs with RSA-1024/2048/3072/4096, not {} bits", contents.rsa_bits),
+        "seal an RSA-2048 or RSA-3072 key");
+  }
+  if (contents.iv.size() != ds::kIvSize || contents.ciphertext.size() != ds::kCiphertextSize) {
+    throw BadInputError("secure_cert.ds_params_size",
+                        fmt::format("DS parameters are a {}-byte IV and a {}-byte ciphertext, got {} and {}",
+                                    ds::kIvSize, ds::kCiphertextSize, contents.iv.size(), contents.ciphertext.size()),
+                        "use the parameters security::encrypt_ds_params made for the ESP32-S3");
+  }
+  if (contents.efuse_key_id > kMaxEfuseKeyId) {
+    throw BadInputError(
+        "secure_cert.ds_key_id",
+        fmt::format("eFuse key id {} does not exist; the key blocks are KEY0..KEY5", contents.efuse_key_id),
+        "give the key id (0..5) of the HMAC_DOWN_DIGITAL_SIGNATURE key block");
+  }
+  Bytes ds_data;
+  ds_data.reserve(ds::kDsDataRecordSize);
+  append_le32(ds_data, ds::rsa_length_field(contents.rsa_bits));
+  ds_data.insert(ds_data.end(), contents.iv.begin(), contents.iv.end());
+  ds_data.insert(ds_data.end(), contents.ciphertext.begin(), contents.ciphertext.end());
+  Bytes ds_context;
+  append_le32(ds_context, 0);
+  ds_context.push_back(contents.efuse_key_id);
+  ds_context.push_back(0);
+  append_le16(ds_context, static_cast<std::uint16_t>(contents.rsa_bits));
+
+  SecureCertTlvWriter writer;
+  writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DsData), .value = ds_data});
+  writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DsContext), .value = ds_context});
+  if (!contents.ca_cert.empty()) {
+    writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::CaCert),
+                .value = contents.ca_cert,
+                .nul_terminated = true});
+  }
+  writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DevCert),
+              .value = contents.device_cert,
+              .nul_terminated = true});
+  if (contents.integrity) writer.add_integrity();
+  const SecretBytes built = std::move(writer).finish();
+  return {built.view().begin(), built.view().end()};
+}
+
+SecureCertDsIdentity read_secure_cert_ds_identity(ByteView partition) {
+  const SecureCertPartition parsed = parse_secure_cert_partition(partition);
+  require_intact(parsed);
+  const SecureCertTlv* device = parsed.find(SecureCertTlvType::DevCert);
+  const SecureCertTlv* data = parsed.find(SecureCertTlvType::DsData);
+  const SecureCertTlv* context = parsed.find(SecureCertTlvType::DsContext);
+  if (device == nullptr || data == nullptr || context == nullptr) {
+    throw BadInputError("secure_cert.ds_incomplete",
+                        fmt::format("the partition has no {}", device == nullptr ? "device certificate (type 1)"
+                                                               : data == nullptr ? "DS data record (type 3)"
+                                                                                 : "DS context record (type 4)"),
+                        "build the partition with a device certificate and the DS parameters");
+  }
+  const ByteView data_value = secure_cert_value(partition, *data);
+  const ByteView context_value = secure_cert_value(partition, *context);
+  if (data_value.size() != ds::kDsDataRecordSize || context_value.size() != ds::kDsContextRecordSize) {
+    throw BadInputError(
+        "secure_cert.ds_record_size",
+        fmt::format("the DS data / context records have {} / {} bytes, an ESP32-S3 needs {} / {}", data_value.size(),
+                    context_value.size(), ds::kDsDataRecordSize, ds::kDsContextRecordSize),
+        "the partition was made for another chip; rebuild it for the ESP32-S3");
+  }
+  SecureCertDsIdentity identity;
+  identity.efuse_key_id = context_value[4];
+  identity.rsa_bits = load_le16(context_value, 6);
+  const std::uint32_t length = load_le32(data_value, 0);
+  if (!supported_rsa_bits(identity.rsa_bits) || length != ds::rsa_length_field(identity.rsa_bits) ||
+      identity.efuse_key_id > kMaxEfuseKeyId) {
+    throw BadInputError("secure_cert.ds_inconsistent",
+                        fmt::format("the DS records disagree or are out of range: {} bits in the context, length "
+                                    "field {} in the data, eFuse key id {}",
+                                    identity.rsa_bits, length, identity.efuse_key_id),
+                        "rebuild the partition from the DS parameters");
+  }
+  std::copy_n(data_value.begin() + 4, ds::kIvSize, identity.iv.begin());
+  identity.ciphertext.assign(data_value.begin() + 4 + ds::kIvSize, data_value.end());
+  if (const SecureCertTlv* ca = parsed.find(SecureCertTlvType::CaCert)) identity.ca_cert = text_value(partition, *ca);
+  identity.device_cert = text_value(partition, *device);
   return identity;
 }
 

@@ -4,6 +4,7 @@
 // the device private key, so it is returned as SecretBytes.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -107,6 +108,25 @@ struct SecureCertContents {
 // over 8 KiB.
 SecretBytes build_secure_cert_partition(const SecureCertContents& contents);
 
+// A DS identity (configure_esp_secure_cert.py --configure_ds --priv_key_algo RSA BITS): the RSA key
+// sealed for the Digital Signature peripheral (security::encrypt_ds_params) instead of a
+// private-key record. Nothing in it is secret. Sizes: chip/esp32s3_ds.hpp.
+struct SecureCertDsContents {
+  ByteView ca_cert{};
+  ByteView device_cert{};
+  unsigned rsa_bits = 0;          // 1024, 2048, 3072 or 4096
+  ByteView iv{};                  // 16 bytes
+  ByteView ciphertext{};          // chip::esp32s3_ds::kCiphertextSize bytes
+  std::uint8_t efuse_key_id = 0;  // the HMAC_DOWN_DIGITAL_SIGNATURE key block: 0..5 = KEY0..KEY5
+  bool integrity = true;
+};
+
+// Byte-identical to the tool for the same inputs, in its order: DS data (type 3: i32 L = bits/32
+// - 1, IV, C), DS context (type 4: u32 0, u8 key id, u8 0, u16 bits), CA cert, device cert,
+// integrity. Throws BadInputError on a missing certificate, a wrong IV/ciphertext size, an
+// unsupported RSA size, a key id above 5, or a partition over 8 KiB.
+Bytes build_secure_cert_partition_ds(const SecureCertDsContents& contents);
+
 // ---- reading ----
 
 struct SecureCertTlv {
@@ -154,5 +174,18 @@ struct SecureCertIdentity {
   std::uint8_t private_key_flags = 0;
 };
 SecureCertIdentity read_secure_cert_identity(ByteView partition);
+
+// Certificates and DS parameters of a DS partition. Throws BadInputError when a record is corrupt,
+// the device certificate, DS data or DS context is missing, or the two DS records disagree (sizes,
+// RSA length).
+struct SecureCertDsIdentity {
+  std::string ca_cert;
+  std::string device_cert;
+  unsigned rsa_bits = 0;
+  std::array<std::uint8_t, 16> iv{};
+  Bytes ciphertext;
+  std::uint8_t efuse_key_id = 0;
+};
+SecureCertDsIdentity read_secure_cert_ds_identity(ByteView partition);
 
 }  // namespace espfab::image
