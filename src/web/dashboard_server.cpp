@@ -81,14 +81,30 @@ struct DashboardServer::Impl {
   nlohmann::json shift;
   std::uint64_t shift_finished = ULLONG_MAX;
   std::chrono::steady_clock::time_point shift_time{};
+  bool shift_refreshing = false;
 
+  // The shift's numbers (DB queries): refreshed by one thread at a time, when a device finished or
+  // after kShiftRefresh; the other pages meanwhile get the numbers as they were.
   nlohmann::json shift_json(std::uint64_t finished) {
-    std::lock_guard lock(shift_mutex);
+    std::unique_lock lock(shift_mutex);
     const auto now = std::chrono::steady_clock::now();
-    if (finished != shift_finished || now - shift_time > kShiftRefresh) {
-      shift = backend.shift();
+    const bool stale = finished != shift_finished || now - shift_time > kShiftRefresh;
+    if (stale && !shift_refreshing) {
+      shift_refreshing = true;
+      lock.unlock();
+      nlohmann::json fresh;
+      try {
+        fresh = backend.shift();
+      } catch (...) {
+        lock.lock();
+        shift_refreshing = false;
+        throw;
+      }
+      lock.lock();
+      shift = std::move(fresh);
       shift_finished = finished;
       shift_time = now;
+      shift_refreshing = false;
     }
     return shift;
   }

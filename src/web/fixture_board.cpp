@@ -42,7 +42,13 @@ void FixtureBoard::on(const station::StationEvent& e) {
   if (e.kind == Kind::Warning || e.fixture.empty()) return;
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
-  if (!tiles_.contains(e.fixture)) order_.push_back(e.fixture);
+  if (!tiles_.contains(e.fixture)) {
+    // "fixture 2" before "fixture 10": by length, then by name.
+    order_.push_back(e.fixture);
+    std::sort(order_.begin(), order_.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+  }
   Tile& tile = tiles_[e.fixture];
   if (!e.serial.empty()) tile.serial = e.serial;
   if (!e.mac.empty()) tile.mac = e.mac;

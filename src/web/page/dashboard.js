@@ -123,7 +123,7 @@ function render() {
   $('banner').textContent = state.banner || '';
   $('tiles').replaceChildren(...state.fixtures.map(tile));
   renderShift(state.shift || {});
-  const lastSerial = state.last_provisioned || ((state.shift.recent || []).find((d) => d.status === 'provisioned') || {}).serial;
+  const lastSerial = state.last_provisioned || (((state.shift || {}).recent || []).find((d) => d.status === 'provisioned') || {}).serial;
   renderLabel(lastSerial);
   $('stop').hidden = !can('operator');
 }

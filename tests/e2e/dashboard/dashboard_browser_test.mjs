@@ -230,6 +230,38 @@ try {
     check(code === 0, `the stop button ends the run cleanly (exit ${code})`);
     check(stationErr.includes('stopping: no new device'), 'the terminal says what the stop waits for');
   }
+  // `espfab ui`: a read-only view of the same data dir, from another process.
+  const viewer = spawn(espfab, ['--log-level', 'error', 'ui', '--profile', profile, '--listen', '127.0.0.1:0',
+    '--ui-users', users], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(viewer);
+  let viewerErr = '';
+  const viewUrl = await new Promise((resolve) => {
+    viewer.stderr.on('data', (data) => {
+      viewerErr += data;
+      const match = /(http:\/\/[0-9.:]+\/)/.exec(viewerErr);
+      if (match) resolve(match[1]);
+    });
+    setTimeout(() => resolve(null), 10000);
+  });
+  check(viewUrl !== null, `espfab ui serves a view (${viewUrl})`);
+  const viewPage = await browser.newPage();
+  await viewPage.goto(viewUrl, { waitUntil: 'domcontentloaded' });
+  await viewPage.waitForFunction((n) => document.querySelectorAll('#tiles li').length === n &&
+    document.getElementById('finished').textContent === String(n), { timeout: remaining(), polling: 500 }, count);
+  check((await viewPage.$eval('#mode', (m) => m.textContent)) === 'read-only view', 'the view shows every tile and says it is read-only');
+  const viewState = await (await fetch(viewUrl + 'api/state')).json();
+  check(viewState.read_only === true && viewState.shift.summary.total.finished === summary.finished,
+    'the view\'s numbers are the station\'s');
+  const viewLogin = await viewPage.evaluate(async () => {
+    const login = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: 'otto', password: 'operator-pass' }) });
+    const me = await login.json();
+    const res = await fetch('/api/action', { method: 'POST', headers: { 'Content-Type': 'application/json',
+      'X-CSRF-Token': me.csrf }, body: JSON.stringify({ action: 'stop' }) });
+    return [login.status, res.status, (await res.json()).error];
+  });
+  check(viewLogin[0] === 200 && viewLogin[1] === 409 && viewLogin[2] === 'ui.read_only', `the view refuses actions (${viewLogin})`);
+  viewer.kill('SIGINT');
 } finally {
   await browser.close();
   for (const child of children) child.kill('SIGTERM');

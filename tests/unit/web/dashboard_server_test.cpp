@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 #include "web/users_file.hpp"
@@ -178,6 +179,38 @@ TEST_F(DashboardServerTest, AnOperatorCannotScrapAnEngineerCan) {
       c.Post("/api/logout", {{"Cookie", anna.first}, {"X-CSRF-Token", anna.second}}, "{}", "application/json")->status,
       200);
   EXPECT_EQ(act(anna, {{"action", "stop"}})->status, 401);
+}
+
+TEST(DashboardServerTls, ServesHttpsOnlyWithTheGivenCertificate) {
+  test::TempDir dir;
+  const auto made =
+      test::run_command("openssl", {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                    "-subj", "/CN=localhost", "-days", "1", "-keyout", (dir / "key.pem").string(),
+                                    "-out", (dir / "cert.pem").string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  FixtureBoard board{{"connect"}, {"fixture 1"}};
+  RecordingBackend backend;
+  DashboardOptions options;
+  options.port = 0;
+  options.tls_certificate = dir / "cert.pem";
+  options.tls_key = dir / "key.pem";
+  DashboardServer server(options, board, backend);
+  EXPECT_EQ(server.url().rfind("https://127.0.0.1:", 0), 0u) << server.url();
+  httplib::SSLClient tls("127.0.0.1", server.port());
+  tls.set_ca_cert_path((dir / "cert.pem").c_str());
+  tls.enable_server_certificate_verification(false);  // the name is localhost, the address 127.0.0.1
+  const auto page = tls.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  httplib::Client plain("127.0.0.1", server.port());
+  plain.set_connection_timeout(std::chrono::seconds(2));
+  plain.set_read_timeout(std::chrono::seconds(2));
+  const auto refused = plain.Get("/");
+  EXPECT_TRUE(!refused || refused->status != 200) << "plain HTTP on the TLS port";
+  // A certificate without its key: refused at start.
+  DashboardOptions half = options;
+  half.tls_key.reset();
+  EXPECT_THROW(DashboardServer(half, board, backend), BadInputError);
 }
 
 }  // namespace

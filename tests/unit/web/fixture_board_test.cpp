@@ -76,8 +76,11 @@ TEST(FixtureBoard, APassNamesTheLastLabelAndPausedIsItsOwnState) {
   board.on(pass);
   EXPECT_EQ(board.snapshot()["last_provisioned"], "DEMO-000001");
   EXPECT_EQ(tile(board, 0)["state"], "pass");
+  board.on(event(Kind::Waiting, "fixture 10", "", "", "waiting for a device"));
   board.on(event(Kind::Waiting, "fixture 2", "", "", "paused by the operator: resume the fixture"));
   EXPECT_EQ(tile(board, 1)["state"], "paused");
+  EXPECT_EQ(tile(board, 1)["fixture"], "fixture 2") << "in the fixtures' order, not the events'";
+  EXPECT_EQ(tile(board, 2)["fixture"], "fixture 10");
 }
 
 TEST(FixtureBoard, AWaiterWakesOnAChangeAndTimesOutWithout) {
