@@ -15,7 +15,7 @@ namespace espfab::service {
 namespace {
 
 // Who asked: the login name of the process (the audit line's operator).
-std::string operator_name() {
+std::string process_user() {
   if (const passwd* user = ::getpwuid(::geteuid()); user != nullptr && user->pw_name != nullptr) return user->pw_name;
   return fmt::format("uid {}", ::geteuid());
 }
@@ -57,7 +57,7 @@ nlohmann::json StationService::device_status(const std::filesystem::path& profil
 }
 
 nlohmann::json StationService::device_resume(const std::filesystem::path& profile_path, const std::string& device,
-                                             const std::string& reason) {
+                                             const std::string& reason, const std::string& operator_name) {
   require_reason(reason);
   const auto profile = station::load_station_profile(profile_path);
   const auto db = open_existing_db(profile);
@@ -73,14 +73,16 @@ nlohmann::json StationService::device_resume(const std::filesystem::path& profil
   audit.append({"device.resume",
                 row.mac,
                 row.serial,
-                {{"reason", reason}, {"operator", operator_name()}, {"previous", summary_of(row)}}});
+                {{"reason", reason},
+                 {"operator", operator_name.empty() ? process_user() : operator_name},
+                 {"previous", summary_of(row)}}});
   auto out = summary_of(*db->find_device(row.mac));
   out["next"] = "the station resumes it at its first step not done when its fixture sees it";
   return out;
 }
 
 nlohmann::json StationService::device_scrap(const std::filesystem::path& profile_path, const std::string& device,
-                                            const std::string& reason) {
+                                            const std::string& reason, const std::string& operator_name) {
   require_reason(reason);
   const auto profile = station::load_station_profile(profile_path);
   const auto db = open_existing_db(profile);
@@ -103,7 +105,9 @@ nlohmann::json StationService::device_scrap(const std::filesystem::path& profile
   audit.append({"device.scrapped",
                 row.mac,
                 row.serial,
-                {{"reason", reason}, {"operator", operator_name()}, {"previous", summary_of(row)}}});
+                {{"reason", reason},
+                 {"operator", operator_name.empty() ? process_user() : operator_name},
+                 {"previous", summary_of(row)}}});
   auto out = summary_of(*db->find_device(row.mac));
   out["certificate_revoked"] = revoked ? revoked->certificate_serial : "";
   return out;

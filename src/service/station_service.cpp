@@ -152,6 +152,8 @@ station::RunSummary StationService::run(const RunRequest& request, const station
   options.count = request.count;
   options.idle_timeout = request.idle_timeout;
   options.cancel = request.cancel;
+  options.stop_now = request.stop_now;
+  options.controls = request.controls;
   options.code_version = code_version_;
   options.audit_at_start = std::move(audit_at_start);
   auto summary = station::run_station(profile, options, [&](const station::StationEvent& event) {

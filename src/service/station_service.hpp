@@ -14,8 +14,10 @@
 
 #include "service/rehearsal.hpp"
 #include "station/audit_log.hpp"
+#include "station/fixture_controls.hpp"
 #include "station/preflight.hpp"
 #include "station/station_runner.hpp"
+#include "util/bytes.hpp"
 
 namespace espfab::service {
 
@@ -24,8 +26,10 @@ struct RunRequest {
   std::vector<std::string> ports;  // instead of the profile's fixtures
   std::optional<unsigned> count;
   std::optional<std::chrono::milliseconds> idle_timeout;
-  const std::atomic<bool>* cancel = nullptr;
-  bool probe_targets = true;  // the preflight tries the broker and the label printer (warnings)
+  const std::atomic<bool>* cancel = nullptr;     // no new device (station::RunOptions::cancel)
+  const std::atomic<bool>* stop_now = nullptr;   // stop at the next step boundary (RunOptions::stop_now)
+  station::FixtureControls* controls = nullptr;  // pause, fault hold (the dashboard)
+  bool probe_targets = true;                     // the preflight tries the broker and the label printer (warnings)
   // Run a profile whose content hash has not passed a rehearsal (recorded in the audit log).
   bool no_rehearsal = false;
 };
@@ -94,10 +98,20 @@ class StationService {
   // resume a faulted (or interrupted) device the next time its fixture sees it; scrap a device
   // (status scrapped, certificate revoked). Each writes an audit line with the operator's reason.
   nlohmann::json device_status(const std::filesystem::path& profile, const std::string& device);
+  // `operator_name`: who asked, for the audit line (empty: the process's login name, as the CLI).
   nlohmann::json device_resume(const std::filesystem::path& profile, const std::string& device,
-                               const std::string& reason);
+                               const std::string& reason, const std::string& operator_name = {});
   nlohmann::json device_scrap(const std::filesystem::path& profile, const std::string& device,
-                              const std::string& reason);
+                              const std::string& reason, const std::string& operator_name = {});
+  // Prints a provisioned device's label again on the profile's label printer, with the date of its
+  // first label; audit line `label.reprint` with the operator. Returns what the printer did.
+  std::string reprint_label(const std::filesystem::path& profile, const std::string& device,
+                            const std::string& operator_name);
+  // The label of a provisioned device as the printer got it, rendered as PNG (a preview).
+  Bytes label_png(const std::filesystem::path& profile, const std::string& device);
+  // An operator's action on the running station (pause, resume, stop) as an audit line.
+  void audit_operator_action(const std::filesystem::path& profile, const std::string& action,
+                             const std::string& operator_name, nlohmann::json details);
   // Registers a provisioned device (MAC or serial in the station DB) with the profile's registrar
   // now, outside a run; a queued registration in the outbox is marked delivered. Returns what
   // the registrar did.

@@ -242,6 +242,13 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
 
   for (std::size_t index = 0; index < steps.size(); ++index) {
     const StepDecl& step = steps[index];
+    // A step boundary is a safe point: every earlier step is committed, no eFuse batch is open.
+    if (index > 0 && ctx.station.stop_now != nullptr && ctx.station.stop_now->load()) {
+      result.outcome = DeviceOutcome::Interrupted;
+      result.reason =
+          fmt::format("stopped by the operator before {} (resumable: the next run goes on from there)", step.name);
+      break;
+    }
     const std::string started = utc_now_iso();
     bool done = false;
     try {

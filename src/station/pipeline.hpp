@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -51,6 +52,8 @@ struct StationResources {
   std::string code_version;
   std::filesystem::path records_dir;
   SerialLease* serial_lease = nullptr;  // [station] serial_lease: serials come from it, not the DB
+  // Set: the device stops before its next step (interrupted, resumable; RunOptions::stop_now).
+  const std::atomic<bool>* stop_now = nullptr;
 };
 
 struct StepDecl;

@@ -87,6 +87,14 @@ FixtureReport fixture_worker(Shared& shared, const std::string& url, const std::
       report.reason = "no new device arrived in time";
       return report;
     }
+    if (options.controls != nullptr && options.controls->paused(name)) {
+      const std::string paused = "paused by the operator: resume the fixture to take the next device";
+      if (paused != last_waiting) emit(StationEvent::Kind::Waiting, paused);
+      last_waiting = paused;
+      sleep_for(shared, options.poll);
+      idle_since = std::chrono::steady_clock::now();
+      continue;
+    }
     std::string who;
     std::string waiting;
     try {
@@ -141,9 +149,27 @@ FixtureReport fixture_worker(Shared& shared, const std::string& url, const std::
     const DeviceOutcome outcome = result.outcome;
     const bool stop_station = result.stop_station;
     const std::string reason = result.reason;
+    const std::string device_mac = result.mac;
     add_result(shared, std::move(result));
     if (outcome == DeviceOutcome::Fault) {
-      return {name, url, FixtureState::Fault, "stopped for an engineer after a device fault: " + reason};
+      if (options.controls == nullptr) {
+        return {name, url, FixtureState::Fault, "stopped for an engineer after a device fault: " + reason};
+      }
+      // Held for an engineer (the dashboard): resumed or scrapped there, the fixture goes on.
+      options.controls->hold(name, device_mac);
+      while (options.controls->held(name) && !cancelled(shared)) sleep_for(shared, options.poll);
+      if (options.controls->held(name)) {
+        options.controls->release(name);
+        return {name, url, FixtureState::Fault, "stopped for an engineer after a device fault: " + reason};
+      }
+      last_device.clear();  // the device in the fixture is taken again (resumed, or skipped when scrapped)
+      last_waiting.clear();
+      idle_since = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (outcome == DeviceOutcome::Interrupted && options.stop_now != nullptr && options.stop_now->load() &&
+        !stop_station) {
+      return {name, url, FixtureState::Finished, "stopped at a safe point by the operator: " + reason};
     }
     if (outcome == DeviceOutcome::Interrupted) {
       if (stop_station) {
@@ -258,7 +284,8 @@ RunSummary run_station(const StationProfile& profile, const RunOptions& options,
                              make_run_id(profile.station_id),
                              options.code_version,
                              records_path(profile),
-                             serial_lease.get()};
+                             serial_lease.get(),
+                             options.stop_now};
   db->record_run({resources.run_id, profile.station_id, options.code_version, profile.sha256, image_digests(firmware),
                   utc_now_iso()});
   std::atomic<long> budget(options.count ? static_cast<long>(*options.count) : LONG_MAX);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "station/fixture_controls.hpp"
 #include "station/pipeline.hpp"
 #include "station/station_events.hpp"
 #include "station/station_profile.hpp"
@@ -23,7 +24,13 @@ struct RunOptions {
   std::chrono::milliseconds poll{1000};  // how often an idle fixture looks for a new device
   // A fixture that sees no new device for this long stops (unset: waits until cancelled).
   std::optional<std::chrono::milliseconds> idle_timeout;
+  // Set (first Ctrl-C, "stop after current devices"): no fixture takes a new device.
   const std::atomic<bool>* cancel = nullptr;
+  // Set (second Ctrl-C): every device stops at its next step boundary (never inside an eFuse batch)
+  // and stays in_progress, resumed by the next run.
+  const std::atomic<bool>* stop_now = nullptr;
+  // Pause and fault hold from the dashboard (fixture_controls.hpp); none: a fault stops its fixture.
+  FixtureControls* controls = nullptr;
   std::string code_version;
   // Appended to the audit log once the run holds its data dir (e.g. "station.no_rehearsal").
   std::vector<AuditEntry> audit_at_start;

@@ -20,7 +20,7 @@ EmulatorProcess::EmulatorProcess(const EmulatorOptions& options) {
                 "--port",
                 std::to_string(options.first_port),
                 "--realtime",
-                "off"};
+                options.realtime ? "on" : "off"};
   if (!options.state_dir.empty()) {
     spawn.argv.push_back("--state-dir");
     spawn.argv.push_back(options.state_dir.string());

@@ -17,7 +17,8 @@ struct EmulatorOptions {
   std::string protocol = "socket";
   std::filesystem::path state_dir;  // empty: in memory
   std::vector<std::string> extra_args;
-  int first_port = 0;  // device N on first_port + N (0: ephemeral ports)
+  int first_port = 0;     // device N on first_port + N (0: ephemeral ports)
+  bool realtime = false;  // the true-to-life link timing (baud, flash erase/write times)
 };
 
 class EmulatorProcess {
