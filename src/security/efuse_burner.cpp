@@ -131,6 +131,17 @@ bool empty(const BlockWords& words) {
   return std::all_of(words.begin(), words.end(), [](std::uint32_t w) { return w == 0; });
 }
 
+// `known` after `block` read back as `words`. BLOCK0 may read-protect blocks: those read as zeros
+// from now on.
+void learn(EfuseImage& known, unsigned block, const BlockWords& words) {
+  known.block(block) = words;
+  if (block != 0) return;
+  for (unsigned b = 0; b < efuse::kBlockCount; ++b) {
+    const auto bit = efuse::kBlocks[b].read_disable_bit;
+    if (bit && known.read_protected(static_cast<int>(*bit))) known.block(b).fill(0);
+  }
+}
+
 // A key block that reads as zeros is burned already when BLOCK0 (of `known`) read-protects it with
 // the planned purpose.
 bool key_block_sealed(const EfuseImage& known, const BlockProgram& program) {
@@ -330,7 +341,7 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
                                 const BurnObserver& observer, std::span<const SecretBytes> secret_keys) {
   Controller controller(registers_);
   BurnReport report;
-  report.read_before = read_efuses(registers_);
+  report.read_before = options.device_now != nullptr ? *options.device_now : read_efuses(registers_);
   check_plan_explains(plan, planned_from, report.read_before);
   // The eFuses as known here: the full read above, each block replaced by its read-back once
   // programmed (nothing but this executor burns meanwhile), so no block is read before its cycle.
@@ -397,7 +408,7 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
             controller.clear_and_reload();
             const BlockWords read_back = controller.read_block(block);
             if (all_set(read_back, program.bits)) {
-              known.block(block) = read_back;
+              learn(known, block, read_back);
               break;
             }
           } catch (const Error&) {
@@ -411,7 +422,7 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
         const BlockErrors errors = controller.errors(block);
         BlockWords read_back = controller.read_block(block);
         const bool verified = !errors.fail && all_set(read_back, program.bits);
-        if (verified) known.block(block) = read_back;
+        if (verified) learn(known, block, read_back);
         OPENSSL_cleanse(read_back.data(), sizeof read_back);  // a key block still readable holds key bits
         if (verified) break;
       }
@@ -426,6 +437,10 @@ BurnReport EfuseBurner::execute(const BurnPlan& plan, const EfuseImage& planned_
       report.steps.push_back(std::move(step));
     }
   }
+  report.known_after_valid = std::none_of(report.steps.begin(), report.steps.end(), [](const BurnStep& s) {
+    return s.outcome == BurnStep::Outcome::Unverifiable;
+  });
+  if (report.known_after_valid) report.known_after = known;
   return report;
 }
 

@@ -81,15 +81,23 @@ struct BurnStep {
 
 struct BurnReport {
   std::vector<BurnStep> steps;
-  // The device's eFuses as read before the first program cycle (the stale-plan check's read): what
-  // a caller that cannot read them afterwards (the download-mode lock) records.
+  // The device's eFuses before the first program cycle (the stale-plan check's image): what a
+  // caller that cannot read them afterwards (the download-mode lock) records.
   EfuseImage read_before;
+  // The eFuses as the chip reads them after the burn: read_before with each programmed block's
+  // read-back, blocks read-protected by it as zeros, the error registers as before (a cycle that
+  // left errors fails the burn). Not valid when a block was left unverifiable.
+  EfuseImage known_after;
+  bool known_after_valid = false;
   bool burned_anything() const;
 };
 
 struct BurnOptions {
   bool boot_verified = false;  // permits batches marked after_boot_verified (the final lock)
   unsigned attempts = 3;       // program cycles per block before giving up
+  // The device's eFuses as the caller read (or burned: BurnReport::known_after) them with nothing
+  // but the loader run on the chip since; the executor then skips its own full read. Null: it reads.
+  const EfuseImage* device_now = nullptr;
 };
 
 // Called before each block's program cycle (outcome not yet known) and after it.

@@ -26,6 +26,7 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> FixtureLink::drop_baud() 
 }
 
 loader::Session& FixtureLink::connect(unsigned attempts) {
+  ++session_number_;
   pending_.clear();
   loader::ConnectionSettings settings;
   settings.port = url_;
@@ -54,6 +55,7 @@ std::string FixtureLink::boot(const std::function<bool(std::string_view)>& done,
     }
   }
   session_.reset();
+  ++session_number_;
   link_->set_baud(kConsoleBaud);
   link_->drain_input();
   pending_.clear();

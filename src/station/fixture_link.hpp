@@ -33,7 +33,13 @@ class FixtureLink {
   // Resets the chip into the ROM loader and connects; any previous session is dropped.
   loader::Session& connect(unsigned attempts = 7);
   loader::Session* session() { return session_ ? &*session_ : nullptr; }
-  void close_session() { session_.reset(); }
+  void close_session() {
+    session_.reset();
+    ++session_number_;
+  }
+  // Changes at every connect, boot and close: while it stays the same, nothing but this station's
+  // loader commands ran on the chip (what was read from it still holds, eFuses included).
+  std::uint64_t session_number() const noexcept { return session_number_; }
 
   // Auto baud: whether it is on, the rungs the last connect() tried, the rate the fixture uses
   // now, and a link error at that rate: the fixture drops one rung (the next session verifies it).
@@ -63,6 +69,7 @@ class FixtureLink {
   std::vector<loader::BaudAttempt> baud_attempts_;
   std::unique_ptr<transport::Transport> link_;
   std::optional<loader::Session> session_;
+  std::uint64_t session_number_ = 0;
   std::string pending_;  // bytes read but not yet returned as a line
   std::string console_;  // console transcript
 };

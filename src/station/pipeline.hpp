@@ -95,6 +95,14 @@ class DeviceContext {
   // Host work started by a step for a later one, running while the device is busy
   // (background_work.hpp); cleared, secrets wiped, at teardown.
   BackgroundWork background;
+  // The device's eFuses as this station last read or burned them, in the fixture's loader session
+  // `session` (FixtureLink::session_number): valid while that session lasts, so a burn right after
+  // plan-security's read, or after an earlier burn, does not read them all again.
+  struct KnownEfuses {
+    std::uint64_t session = 0;
+    security::EfuseImage image;
+  };
+  std::optional<KnownEfuses> known_efuses;
 
   // A declared input: present, or InternalError.
   template <class T>

@@ -90,7 +90,9 @@ loader::Session& device_session(DeviceContext& ctx) {
 
 security::EfuseImage read_device_efuses(DeviceContext& ctx) {
   security::LoaderEfuseRegisters registers(device_session(ctx).client());
-  return security::read_efuses(registers);
+  security::EfuseImage image = security::read_efuses(registers);
+  ctx.known_efuses = DeviceContext::KnownEfuses{ctx.fixture.session_number(), image};
+  return image;
 }
 
 nlohmann::json write_regions(DeviceContext& ctx, const std::string& step,

@@ -43,6 +43,7 @@ StepOutcome step_retire_identity(DeviceContext& ctx);
 
 // Shared by the step bodies.
 loader::Session& device_session(DeviceContext& ctx);  // the open session, or a fresh connect
+// A full read of the device's eFuses, remembered as DeviceContext::known_efuses for this session.
 security::EfuseImage read_device_efuses(DeviceContext& ctx);
 // The device's serial: SerialAllocation's once allocated, else the one ConnectResult found in the
 // DB (both must be declared inputs).

@@ -143,6 +143,11 @@ nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, con
   };
   security::BurnOptions options;
   options.boot_verified = boot_verified;
+  // Read (or burned) in this loader session: nothing else ran on the chip, no second full read.
+  std::optional<security::EfuseImage> known;
+  if (ctx.known_efuses && ctx.known_efuses->session == ctx.fixture.session_number()) known = ctx.known_efuses->image;
+  ctx.known_efuses.reset();  // a burn that fails half-way leaves them unknown
+  if (known) options.device_now = &*known;
   security::BurnReport report;
   try {
     report =
@@ -160,6 +165,9 @@ nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, con
                             "an engineer must inspect this chip (espfab efuse summary); do not burn it again");
   }
   if (read_before != nullptr) *read_before = report.read_before;
+  if (report.known_after_valid) {
+    ctx.known_efuses = DeviceContext::KnownEfuses{ctx.fixture.session_number(), report.known_after};
+  }
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& step : report.steps) {
     const char* outcome = step.outcome == security::BurnStep::Outcome::Burned        ? "burned"

@@ -195,6 +195,41 @@ TEST(EfuseBurner, EachProgramCycleIsTwoWriteCommandsAndNoBlockIsReadBeforeItsCyc
   EXPECT_EQ(field(device.snapshot(), "SECURE_BOOT_EN"), 1u);
 }
 
+// What the executor says the eFuses read as after a burn is what a fresh read gives; handed to the
+// next burn (nothing else ran on the chip), that burn reads nothing in full.
+TEST(EfuseBurner, ItsKnownAfterIsAFreshReadAndTheNextBurnTakesItInsteadOfReading) {
+  Device device;
+  const Images images;
+  const EfuseImage before = device.snapshot();
+  const BurnPlan plan = plan_burn(lockdown(), before, images.list());
+  const FlashEncryptionKey key = test_key();
+  CommandCountingRegisters regs(device.efuse);
+  EfuseBurner burner(regs);
+  BurnOptions first;
+  first.device_now = &before;
+  const BurnReport report = burner.execute(plan, before, &key, first);
+  ASSERT_TRUE(report.known_after_valid);
+  const EfuseImage fresh = device.snapshot();
+  for (unsigned b = 0; b < chip::esp32s3_efuse::kBlockCount; ++b) {
+    EXPECT_EQ(report.known_after.block_bytes(b), fresh.block_bytes(b)) << "block " << b;
+  }
+  EXPECT_EQ(report.known_after.block_bytes(4), Bytes(32, 0)) << "the key block it read-protected reads as zeros";
+  EXPECT_FALSE(report.known_after.any_errors());
+
+  const unsigned reads_before_lock = regs.reads;
+  BurnOptions lock;
+  lock.boot_verified = true;
+  lock.device_now = &report.known_after;
+  const BurnReport locked = burner.execute(plan, before, &key, lock);
+  unsigned burned = 0;
+  for (const auto& step : locked.steps) burned += step.outcome == BurnStep::Outcome::Burned;
+  EXPECT_EQ(burned, 1u) << "everything but the lock is found done from the image given";
+  // Only the lock's own cycle reads: timing, idle polls and BLOCK0's read-back (the download lock
+  // is verified by read-back alone: a real ROM may stop answering).
+  EXPECT_EQ(regs.reads - reads_before_lock, 3u + 2 + 4 + 6);
+  EXPECT_EQ(field(device.snapshot(), "ENABLE_SECURITY_DOWNLOAD"), 1u);
+}
+
 TEST(EfuseBurner, ASecondRunBurnsNothing) {
   Device device;
   const Images images;
