@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "util/error.hpp"
+#include "util/log.hpp"
 #include "util/secret_bytes.hpp"
 #include "web/page_assets.hpp"
 #include "web/sessions.hpp"
@@ -77,6 +78,8 @@ struct DashboardServer::Impl {
   bool tls = false;
   std::atomic<bool> stopping{false};
   Sessions sessions;
+  LoginThrottle throttle{options.login_limits};
+  std::mutex login_mutex;
   std::mutex shift_mutex;
   nlohmann::json shift;
   std::uint64_t shift_finished = ULLONG_MAX;
@@ -154,6 +157,19 @@ struct DashboardServer::Impl {
       auto& stored = body["password"].get_ref<std::string&>();
       secure_wipe(stored.data(), stored.size());
     }
+    // One login is checked at a time: the throttle counts every attempt before the next one is
+    // let in, and guessers cannot keep every core busy with PBKDF2.
+    std::lock_guard one_at_a_time(login_mutex);
+    // Too many failed logins for this name or from this address: refused, no password checked.
+    if (const auto wait = throttle.refused_for(user, req.remote_addr, LoginThrottle::Clock::now())) {
+      secure_wipe(password.data(), password.size());
+      res.set_header("Retry-After", std::to_string(wait->count()));
+      send_error(
+          res, 429, "ui.login_throttled",
+          fmt::format("too many failed logins for this user or from this address: try again in {} s", wait->count()),
+          "check the user name and the password; an engineer can set a new one with `espfab ui-adduser`");
+      return;
+    }
     std::optional<UserEntry> entry;
     try {
       entry = check_login(load_users(*options.users), user, password);
@@ -164,9 +180,16 @@ struct DashboardServer::Impl {
     }
     secure_wipe(password.data(), password.size());
     if (!entry) {
+      for (const auto& locked : throttle.failed(user, req.remote_addr, LoginThrottle::Clock::now())) {
+        log::get("web")->warn(
+            "dashboard: too many failed logins for {} (the last from {}): its logins are refused "
+            "for {} s",
+            locked, req.remote_addr, options.login_limits.lockout.count());
+      }
       send_error(res, 401, "ui.login_failed", "wrong user name or password");
       return;
     }
+    throttle.succeeded(user);
     const auto id = sessions.open(*entry);
     res.set_header("Set-Cookie",
                    fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", kCookie, id, tls ? "; Secure" : ""));

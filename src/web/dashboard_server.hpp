@@ -11,6 +11,7 @@
 
 #include "web/dashboard_backend.hpp"
 #include "web/fixture_board.hpp"
+#include "web/login_throttle.hpp"
 
 namespace espfab::web {
 
@@ -20,6 +21,7 @@ struct DashboardOptions {
   std::optional<std::filesystem::path> users;            // the users file; none: nobody can log in (a view)
   std::optional<std::filesystem::path> tls_certificate;  // both: HTTPS only
   std::optional<std::filesystem::path> tls_key;
+  LoginLimits login_limits;  // failed logins before a user name or an address is refused for a while
 };
 
 class DashboardServer {

@@ -6,12 +6,16 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/log.hpp"
 #include "web/users_file.hpp"
 
 namespace espfab::web {
@@ -138,6 +142,36 @@ TEST_F(DashboardServerTest, NothingButGetWorksWithoutALogin) {
   EXPECT_EQ(c.Post("/api/login", json{{"user", "otto"}, {"password", "wrong"}}.dump(), "application/json")->status,
             401);
   EXPECT_TRUE(backend.done.empty());
+}
+
+TEST_F(DashboardServerTest, FiveFailedLoginsForAUserAreFollowedBy429ForAWhileAndALogWarning) {
+  std::ostringstream logged;
+  const auto logger = log::get("web");
+  const auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logged);
+  logger->sinks().push_back(sink);
+  auto c = client();
+  const auto attempt = [&](const std::string& user, const std::string& password) {
+    return c.Post("/api/login", json{{"user", user}, {"password", password}}.dump(), "application/json");
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt("otto", "guess-number-" + std::to_string(i))->status, 401);
+  // The right password is not even checked now.
+  const auto refused = attempt("otto", "operator-pass");
+  logger->sinks().pop_back();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(json::parse(refused->body)["error"], "ui.login_throttled");
+  const int retry_after = std::stoi(refused->get_header_value("Retry-After"));
+  EXPECT_GT(retry_after, 50);
+  EXPECT_LE(retry_after, 60);
+  EXPECT_TRUE(refused->get_header_value("Set-Cookie").empty());
+  // Another user from the same address is below the address's limit.
+  login("anna", "engineer-pass");
+  // One warning, naming the user and the address, never a password.
+  const auto text = logged.str();
+  EXPECT_NE(text.find("too many failed logins for user otto (the last from 127.0.0.1)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("too many failed logins"), text.rfind("too many failed logins")) << text;
+  EXPECT_EQ(text.find("guess-number"), std::string::npos) << text;
+  EXPECT_EQ(text.find("operator-pass"), std::string::npos) << text;
 }
 
 TEST_F(DashboardServerTest, AnActionNeedsTheSessionsCsrfTokenJsonAndTheSameOrigin) {
