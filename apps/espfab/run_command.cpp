@@ -44,6 +44,7 @@ nlohmann::json summary_json(const station::RunSummary& summary) {
                        {"result", station::to_string(d.outcome)},
                        {"reason", d.reason},
                        {"seconds", d.seconds},
+                       {"host_cpu_seconds", d.host_cpu_seconds},
                        {"record", d.record}});
   }
   nlohmann::json fixtures = nlohmann::json::array();

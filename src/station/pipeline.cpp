@@ -214,6 +214,7 @@ void DeviceContext::wipe_secrets() {
 
 DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps, const StepDecl* on_reject) {
   const auto device_start = std::chrono::steady_clock::now();
+  const double device_cpu_start = thread_cpu_seconds();
   DeviceResult result;
   result.fixture = ctx.fixture_name;
   result.outcome = DeviceOutcome::Provisioned;
@@ -351,6 +352,7 @@ DeviceResult run_pipeline(DeviceContext& ctx, const std::vector<StepDecl>& steps
     }
   }
   ctx.fixture.close_session();
+  result.host_cpu_seconds = thread_cpu_seconds() - device_cpu_start;
   emit(StationEvent::Kind::DeviceFinished, "", std::string(to_string(result.outcome)), result.reason, result.seconds);
   return result;
 }

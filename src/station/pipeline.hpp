@@ -246,8 +246,9 @@ struct DeviceResult {
   DeviceOutcome outcome = DeviceOutcome::Provisioned;
   std::string reason;
   double seconds = 0;
-  std::string record;         // path of the device record
-  bool stop_station = false;  // Interrupted by an error that concerns every fixture
+  double host_cpu_seconds = 0;  // CPU of the device's thread, steps and their records included
+  std::string record;           // path of the device record
+  bool stop_station = false;    // Interrupted by an error that concerns every fixture
 };
 
 // Runs `steps` for the device on ctx.fixture. The first step must identify the device (return a

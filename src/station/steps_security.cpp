@@ -307,7 +307,10 @@ StepOutcome step_burn_efuses(DeviceContext& ctx) {
     throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
                         "a bug: plan-security must produce a plan before this step runs");
   out.details["blocks"] = execute_plan(ctx, planned, *planned.plan, false, "efuse.burned");
-  const auto after = read_device_efuses(ctx);
+  // The burner's image: its full read with each block it programmed read back (what a fresh read
+  // gives in the same loader session); read again only when the session changed.
+  const bool known = ctx.known_efuses && ctx.known_efuses->session == ctx.fixture.session_number();
+  const auto after = known ? ctx.known_efuses->image : read_device_efuses(ctx);
   ctx.station.db.store_efuse_snapshot(ctx.input<ConnectResult>().mac, "after-burn", efuse_to_json(after));
   out.details["security_efuses"] = efuse_security_fields(after);
   return out;
