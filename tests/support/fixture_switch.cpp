@@ -9,22 +9,16 @@
 #include <stdexcept>
 #include <utility>
 
+#include "support/loopback.hpp"
+
 namespace espfab::test {
 namespace {
-
-sockaddr_in loopback(int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  return address;
-}
 
 // "rfc2217://127.0.0.1:P" (or "socket://..."): a connection to that loopback port.
 UniqueFd connect_device(const std::string& url) {
   const auto colon = url.rfind(':');
   if (colon == std::string::npos) throw std::invalid_argument("no port in " + url);
-  const sockaddr_in address = loopback(std::stoi(url.substr(colon + 1)));
+  const sockaddr_in address = loopback_address(std::stoi(url.substr(colon + 1)));
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     throw std::runtime_error("cannot connect to the device at " + url);
@@ -49,7 +43,7 @@ bool forward(int from, int to) {
 
 FixtureSwitch::FixtureSwitch(const std::string& device_url)
     : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), next_(device_url) {
-  sockaddr_in address = loopback(0);
+  sockaddr_in address = loopback_address(0);
   socklen_t length = sizeof address;
   if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       ::listen(listener_.get(), 1) != 0 ||
