@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <random>
+#include <stdexcept>
 
 namespace espfab::test {
+
 sockaddr_in loopback_address(int port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -16,14 +19,21 @@ sockaddr_in loopback_address(int port) {
   return address;
 }
 
+// Ports are drawn below the kernel's ephemeral range (32768 and up by default): a port the kernel
+// handed out "free a moment ago" can be taken by any outgoing connection of a test running beside
+// this one before the server binds it.
 int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address = loopback_address(0);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  static thread_local std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> candidate(20000, 32000);
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const int port = candidate(random);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_in address = loopback_address(port);
+    const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (bound) return port;
+  }
+  throw std::runtime_error("no free loopback port between 20000 and 32000");
 }
 
 bool loopback_port_open(int port) {

@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "support/loopback.hpp"
@@ -26,14 +28,17 @@ using nlohmann::json;
 
 std::filesystem::path emulator_binary() { return build_dir() / "apps" / "espfab-emu" / "espfab-emu"; }
 
-// `count` consecutive loopback ports free a moment ago (the fixtures of one station, reused by
-// every round's emulator).
+// `count` consecutive loopback ports nobody listens on, below the kernel's ephemeral range
+// (32768 and up by default): the fixtures of one station, reused by every round's emulator. An
+// ephemeral port "free a moment ago" can be taken by any outgoing connection of a test running
+// beside this one before the emulator binds it.
 int free_port_block(unsigned count) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    const int first = free_loopback_port();
-    if (first + static_cast<int>(count) > 65535) continue;
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> first_of(20000, 32000 - static_cast<int>(count));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int first = first_of(random);
     bool all_free = true;
-    for (unsigned i = 1; i < count && all_free; ++i) all_free = !loopback_port_open(first + static_cast<int>(i));
+    for (unsigned i = 0; i < count && all_free; ++i) all_free = !loopback_port_open(first + static_cast<int>(i));
     if (all_free) return first;
   }
   throw std::runtime_error("no block of free loopback ports");
