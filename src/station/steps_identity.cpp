@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "chip/esp32s3.hpp"
@@ -134,6 +135,23 @@ bool ds_key_block_free(const security::EfuseImage& efuses, unsigned key_block) {
          !efuses.read_protected(static_cast<int>(key_block));
 }
 
+// With container "ds": a new identity needs a DS key block nobody burned (one that holds a key
+// already can never match a new sealing); the step's stop for an engineer when it is not.
+std::optional<StepOutcome> refuse_sealing_into_a_used_block(DeviceContext& ctx, const nlohmann::json& details) {
+  const auto& identity = ctx.station.profile.identity;
+  if (identity.container != IdentityContainer::Ds ||
+      ds_key_block_free(ctx.input<ConnectResult>().efuses, identity.ds_key_block)) {
+    return std::nullopt;
+  }
+  return StepOutcome{StepVerdict::Stop,
+                     fmt::format("BLOCK_KEY{} (the DS key block) already holds a key or protection bits, so a new DS "
+                                 "identity cannot be sealed for this device; an engineer must handle it (espfab efuse "
+                                 "summary)",
+                                 identity.ds_key_block),
+                     {},
+                     details};
+}
+
 bool contains(ByteView haystack, std::string_view needle) {
   const auto* begin = reinterpret_cast<const char*>(haystack.data());
   return std::string_view(begin, haystack.size()).find(needle) != std::string_view::npos;
@@ -203,6 +221,7 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
       out.output = StepOutput::of(InjectedIdentity{{}, cert->pem, cert->sha256, nullptr});
       return out;
     }
+    if (auto refused = refuse_sealing_into_a_used_block(ctx, out.details)) return std::move(*refused);
     if (cert) {
       auto revoked = revoke_recorded_certificate(
           ctx, mac, serial, "its private key was lost when the station stopped before the device held it",
@@ -221,16 +240,7 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
   SecretBytes tlv;
   std::shared_ptr<SecretBytes> ds_hmac_key;
   if (identity.container == IdentityContainer::Ds) {
-    // A new sealing needs a key block nobody burned: one that holds a key already can never match.
-    if (!ds_key_block_free(ctx.input<ConnectResult>().efuses, identity.ds_key_block)) {
-      return {
-          StepVerdict::Stop,
-          fmt::format("BLOCK_KEY{} (the DS key block) already holds a key or protection bits, so a new DS "
-                      "identity cannot be sealed for this device; an engineer must handle it (espfab efuse summary)",
-                      identity.ds_key_block),
-          {},
-          out.details};
-    }
+    if (auto refused = refuse_sealing_into_a_used_block(ctx, out.details)) return std::move(*refused);
     auto sealed = seal_ds_identity(certificate_pem, ca_pem, key, identity.ds_key_block);
     tlv = std::move(sealed.secure_cert_partition);
     ds_hmac_key = std::make_shared<SecretBytes>(std::move(sealed.hmac_key));

@@ -23,6 +23,7 @@
 #include "service/demo_assets.hpp"
 #include "station/firmware_set.hpp"
 #include "support/station/step_harness.hpp"
+#include "unit/emulator/efuse_key_burn.hpp"
 
 namespace espfab::station {
 namespace {
@@ -340,6 +341,26 @@ TEST_F(StepBodiesOnAChip, ADsKeyLostBeforeItsBurnRejectsTheDeviceBeforeAnythingB
   EXPECT_NE(out.reason.find("the DS key this device's identity was sealed with was lost"), std::string::npos)
       << out.reason;
   EXPECT_EQ(chip().chip().efuse().program_cycles(), cycles_before) << "nothing burned";
+}
+
+TEST_F(StepBodiesOnAChip, NoDsIdentityIsSealedForAKeyBlockThatHoldsAKeyAlready) {
+  start();
+  use_ds_container(h().profile);
+  run_through({"connect", "allocate-serial", "issue-identity"});
+  // A DS key already in BLOCK_KEY5 (connect leaves a chip that someone else burned untouched; this
+  // is one an earlier run of this station burned): a new sealing could never match it.
+  emulator::test_burn::burn_key(chip().chip().efuse(), 5, Bytes(32, 0x5A),
+                                chip::esp32s3_efuse::KeyPurpose::HmacDownDigitalSignature);
+  h().give(ConnectResult{kMac, "", read_device_efuses(h().ctx)});
+  const auto cert = *h().db.certificate(kMac);
+  h().give(IssuedIdentity{{}, cert.pem, cert.sha256});  // resumed: the device does not hold it yet
+  const auto& partition = *h().firmware.secure_cert;
+  const Bytes before = flash_at(chip(), partition.offset, partition.size);
+  const auto out = h().run("inject-identity");
+  EXPECT_EQ(out.verdict, StepVerdict::Stop);
+  EXPECT_NE(out.reason.find("BLOCK_KEY5 (the DS key block) already holds a key"), std::string::npos) << out.reason;
+  EXPECT_EQ(flash_at(chip(), partition.offset, partition.size), before) << "nothing written";
+  EXPECT_EQ(h().ca.sign_calls(), 1u) << "no certificate issued for a sealing that cannot be made";
 }
 
 }  // namespace
