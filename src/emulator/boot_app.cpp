@@ -46,6 +46,20 @@ std::optional<image::SecureCertIdentity> read_secure_cert(const BootContext& con
   return std::nullopt;
 }
 
+std::optional<image::SecureCertDsIdentity> read_secure_cert_ds(const BootContext& context,
+                                                               const image::PartitionTable& table) {
+  for (const auto& entry : table.entries) {
+    if (entry.type != kSecureCertPartitionType) continue;
+    const Bytes partition = context.read(entry.offset, entry.size);
+    try {
+      return image::read_secure_cert_ds_identity(partition);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<DeviceIdentity> identity_of_certificate(std::string_view pem) {
   OpenSslHandle<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return std::nullopt;

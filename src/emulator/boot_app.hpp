@@ -30,6 +30,10 @@ struct DeviceIdentity {
 // there is no such partition or its records do not hold a device certificate and key.
 std::optional<image::SecureCertIdentity> read_secure_cert(const BootContext& context,
                                                           const image::PartitionTable& table);
+// The same partition holding a DS identity (certificates and the sealed DS parameters, no private
+// key); nothing when it holds none.
+std::optional<image::SecureCertDsIdentity> read_secure_cert_ds(const BootContext& context,
+                                                               const image::PartitionTable& table);
 // The identity of a PEM certificate; nothing when it does not parse or has no CN.
 std::optional<DeviceIdentity> identity_of_certificate(std::string_view pem);
 // The device certificate in the esp_secure_cert partition: the two above.

@@ -136,7 +136,8 @@ HelloOutcome send_hello(const HelloBroker& broker, HelloMessage message, const s
   if (message.key_flags != 0) return failed(key_problem(message.key_flags));
   SslCtxPtr ctx;
   try {
-    ctx = make_device_tls_context({broker.ca_pem, broker.host, message.certificate_pem, &message.key_pem});
+    ctx = make_device_tls_context({broker.ca_pem, broker.host, message.certificate_pem, &message.key_pem,
+                                   message.ds_key ? message.ds_key->key() : nullptr});
   } catch (const Error& error) {
     message.key_pem.wipe();
     return failed("tls setup: " + error.message());

@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "emulator/device_ds_key.hpp"
 #include "emulator/hello_broker.hpp"
 #include "util/secret_bytes.hpp"
 
@@ -26,6 +28,7 @@ struct HelloMessage {
   std::string certificate_pem;
   SecretBytes key_pem;  // wiped once it is in the TLS context
   std::uint8_t key_flags = 0;
+  std::unique_ptr<DeviceDsKey> ds_key;  // a DS identity: signs on the chip's DS (then no key_pem)
 };
 
 struct HelloOutcome {

@@ -37,7 +37,7 @@ bool is_ip_address(const std::string& host) {
 }  // namespace
 
 SslCtxPtr make_device_tls_context(const DeviceTlsMaterial& material) {
-  if (material.key_pem == nullptr || material.key_pem->empty()) {
+  if (material.key == nullptr && (material.key_pem == nullptr || material.key_pem->empty())) {
     throw CryptoError("emulator.hello_tls", "no private key", "the esp_secure_cert partition needs a priv_key record");
   }
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
@@ -71,14 +71,17 @@ SslCtxPtr make_device_tls_context(const DeviceTlsMaterial& material) {
   const X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
   if (!cert) fail("device certificate");
   if (SSL_CTX_use_certificate(ctx.get(), cert.get()) != 1) fail("device certificate into the TLS context");
-  crypto::EvpPkeyPtr key;
-  try {
-    key = crypto::load_private_key_pem(*material.key_pem);
-  } catch (const Error& error) {
-    throw CryptoError("emulator.hello_tls", "device private key: " + error.message(),
-                      "the esp_secure_cert partition's priv_key record must be a plaintext PEM key");
+  crypto::EvpPkeyPtr loaded;
+  if (material.key == nullptr) {
+    try {
+      loaded = crypto::load_private_key_pem(*material.key_pem);
+    } catch (const Error& error) {
+      throw CryptoError("emulator.hello_tls", "device private key: " + error.message(),
+                        "the esp_secure_cert partition's priv_key record must be a plaintext PEM key");
+    }
   }
-  if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) fail("device private key into the TLS context");
+  if (SSL_CTX_use_PrivateKey(ctx.get(), material.key != nullptr ? material.key : loaded.get()) != 1)
+    fail("device private key into the TLS context");
   if (SSL_CTX_check_private_key(ctx.get()) != 1) fail("device key does not match its certificate");
   return ctx;
 }

@@ -21,6 +21,7 @@ struct DeviceTlsMaterial {
   std::string_view broker_host;      // checked against the server certificate (DNS name or IP)
   std::string_view certificate_pem;  // the device certificate
   const SecretBytes* key_pem = nullptr;
+  EVP_PKEY* key = nullptr;  // instead of key_pem: a key whose private half stays in the chip (DS)
 };
 
 // Throws CryptoError (code emulator.hello_tls) naming what did not load.

@@ -351,7 +351,12 @@ void VirtualDevice::run_boot(BootConsole& console, ResetCause cause) {
 // on a worker thread; its line comes later through take_app_output.
 void VirtualDevice::run_production_app(const BootContext& context, BootConsole& console, const LoadedApp& app) {
   auto secure_cert = read_secure_cert(context, app.table);
-  const auto identity = secure_cert ? identity_of_certificate(secure_cert->device_cert) : std::nullopt;
+  // A DS identity (no private key in the partition): the TLS key signs on the chip's DS.
+  const auto ds_identity = secure_cert ? std::nullopt : read_secure_cert_ds(context, app.table);
+  const std::string_view device_cert = secure_cert   ? std::string_view(secure_cert->device_cert)
+                                       : ds_identity ? std::string_view(ds_identity->device_cert)
+                                                     : std::string_view();
+  const auto identity = identity_of_certificate(device_cert);
   if (!identity) {
     console.warn("espfab_identity", "no device certificate in esp_secure_cert partition");
     console.info("main_task", "Returned from app_main()");
@@ -366,9 +371,17 @@ void VirtualDevice::run_production_app(const BootContext& context, BootConsole& 
     message.serial = identity->serial;
     message.mac = format_mac(efuse_.mac());
     if (app.image.app_descriptor) message.app_version = app.image.app_descriptor->version;
-    message.certificate_pem = std::move(secure_cert->device_cert);
-    message.key_pem = std::move(secure_cert->private_key);
-    message.key_flags = secure_cert->private_key_flags;
+    message.certificate_pem = std::string(device_cert);
+    if (secure_cert) {
+      message.key_pem = std::move(secure_cert->private_key);
+      message.key_flags = secure_cert->private_key_flags;
+    } else {
+      try {
+        message.ds_key = DeviceDsKey::make(efuse_, *ds_identity);
+      } catch (const Error& error) {
+        console.warn("espfab_identity", "DS key: " + error.message());
+      }
+    }
     hello_ = std::make_unique<HelloTask>(*config_.broker, std::move(message), app_output_notifier_);
   }
   console.info("main_task", "Returned from app_main()");

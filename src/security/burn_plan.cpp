@@ -29,6 +29,7 @@ class Planner {
 
   BurnPlan run(std::span<const PlanImage> images) {
     validate_profile();
+    plan_ds_key();
     plan_extra_keys();
     plan_flash_encryption_key();
     plan_flash_encryption_enable();
@@ -168,7 +169,8 @@ class Planner {
     // The block's data: the RS block is burned once, in this batch.
     rs_blocks_in_batch_.emplace_back(target.name, block);
     if (write.source == KeySource::PublicDigest) {
-      for (unsigned w = 0; w < efuse::kPgmDataWords; ++w) state_.block(block)[w] = load_le32(write.digest, 4 * w);
+      for (unsigned w = 0; w < efuse::kPgmDataWords; ++w)
+        state_.block(block)[w] = load_le32(write.digest, std::size_t{4} * w);
     } else {
       state_.block(block)[0] = 1;  // unknown here, non-zero: the block is taken
     }
@@ -179,9 +181,11 @@ class Planner {
     if (write.read_protect) {
       if (state_.write_protected(kRdDisWrDisBit)) {
         refuse("sb_before_fe",
-               "RD_DIS is write-protected (Secure Boot locks it), so the flash encryption key could not be "
-               "read-protected",
-               "on ESP32-S3 flash encryption comes before Secure Boot; this device cannot get a protected key");
+               fmt::format("RD_DIS is write-protected (Secure Boot locks it), so the key in {} could not be "
+                           "read-protected",
+                           key_block_name(write.key_block)),
+               "on ESP32-S3 secret keys (flash encryption, DS) come before Secure Boot; this device cannot get a "
+               "protected key");
       }
       set_field(target, "RD_DIS", std::uint64_t{1} << *efuse::kBlocks[block].read_disable_bit,
                 key_block_name(write.key_block));
@@ -198,6 +202,35 @@ class Planner {
     if (profile_.flash_encryption_key_block && *profile_.flash_encryption_key_block >= efuse::kKeyBlockCount) {
       throw BadInputError("security.plan.bad_key_block", "a key block is BLOCK_KEY0..BLOCK_KEY5");
     }
+    if (profile_.ds_hmac_key_block && *profile_.ds_hmac_key_block >= efuse::kKeyBlockCount) {
+      throw BadInputError("security.plan.bad_key_block", "the DS key block is BLOCK_KEY0..BLOCK_KEY5");
+    }
+  }
+
+  // The identity's DS key first, so the planner's own choices (the flash-encryption key, the
+  // Secure Boot digests) go around the block the profile names. A block already holding an
+  // HMAC_DOWN_DIGITAL_SIGNATURE key, read-protected, is this device's key from an earlier run
+  // (the executor counts it as done); any other content is a refusal.
+  void plan_ds_key() {
+    if (!profile_.ds_hmac_key_block) return;
+    const unsigned key_block = *profile_.ds_hmac_key_block;
+    const unsigned block = efuse::kBlockKey0 + key_block;
+    if (purpose_of(key_block) == static_cast<unsigned>(KeyPurpose::HmacDownDigitalSignature) &&
+        state_.read_protected(static_cast<int>(*efuse::kBlocks[block].read_disable_bit))) {
+      plan_.skipped.push_back(fmt::format("DS key: {} already holds HMAC_DOWN_DIGITAL_SIGNATURE, read-protected",
+                                          key_block_name(key_block)));
+      claimed_[key_block] = true;
+      return;
+    }
+    burn_key_block(batch("ds key"),
+                   {.key_block = key_block,
+                    .purpose = KeyPurpose::HmacDownDigitalSignature,
+                    .source = KeySource::SecretKey,
+                    .key_half = 0,
+                    .digest = {},
+                    .read_protect = true,
+                    .write_protect = true},
+                   "DS key (identity)");
   }
 
   void plan_flash_encryption_key() {

@@ -67,6 +67,11 @@ struct SecurityProfile {
   // and `write_protect_efuse` would.
   std::vector<std::pair<std::string, std::uint64_t>> extra_fields;
   std::vector<std::string> extra_write_protect;
+  // The identity's DS key (station profile [identity] container = "ds"): a per-device random
+  // 32-byte HMAC key (KeySource::SecretKey number 0) into this block with purpose
+  // HMAC_DOWN_DIGITAL_SIGNATURE, read- and write-protected, in the batch "ds key" (the first).
+  std::optional<unsigned> ds_hmac_key_block;  // 0..5 = BLOCK_KEYn; unset = no DS key
+
   // Key blocks to burn as asked (`espfab efuse burn-key` / `burn-key-digest`), with the same
   // checks as the planned ones.
   std::vector<KeyBlockWrite> extra_keys;

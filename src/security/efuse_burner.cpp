@@ -48,6 +48,7 @@ struct BlockProgram {
   // The device key was not given: fine only when the block turns out burned and read-protected
   // already (a resumed run after the key left memory); otherwise the burn is refused.
   bool device_key_missing = false;
+  bool secret_key_missing = false;  // the same for a KeySource::SecretKey write (an HMAC / DS key)
 
   BlockProgram() = default;
   BlockProgram(const BlockProgram&) = delete;
@@ -99,12 +100,11 @@ std::map<unsigned, BlockProgram> programs_for(const BurnBatch& batch, const Flas
       }
     } else if (write.source == KeySource::SecretKey) {
       if (write.key_half >= secret_keys.size() || secret_keys[write.key_half].size() != 32) {
-        throw PolicyRefusalError(
-            "security.burn.no_secret_key",
-            fmt::format("the plan burns a 32-byte key into {} but it was not given", efuse::kBlocks[block].name),
-            "pass the key file to the burn command");
+        p.device_key_missing = true;
+        p.secret_key_missing = true;
+      } else {
+        bytes_to_words(secret_keys[write.key_half].view(), p.bits);
       }
-      bytes_to_words(secret_keys[write.key_half].view(), p.bits);
     } else {
       bytes_to_words(write.digest, p.bits);
     }
@@ -154,12 +154,17 @@ bool key_block_sealed(const EfuseImage& known, const BlockProgram& program) {
 // A device-key block whose key was not given must be burned already: zeros to software,
 // read-protected, with the planned purpose. Anything else is refused (nothing burned for it).
 void require_key_block_done(const EfuseImage& known, const BlockWords& current, const BlockProgram& program) {
-  if (!empty(current) || !key_block_sealed(known, program)) {
-    throw PolicyRefusalError("security.burn.no_device_key",
-                             fmt::format("the plan burns a flash-encryption key into {} but no key was given",
-                                         efuse::kBlocks[program.block].name),
-                             "generate the device key in memory and pass it to the burner");
+  if (empty(current) && key_block_sealed(known, program)) return;
+  if (program.secret_key_missing) {
+    throw PolicyRefusalError(
+        "security.burn.no_secret_key",
+        fmt::format("the plan burns a 32-byte key into {} but it was not given", efuse::kBlocks[program.block].name),
+        "pass the key (a resumed station run has lost it: the device's DS identity must be sealed again)");
   }
+  throw PolicyRefusalError("security.burn.no_device_key",
+                           fmt::format("the plan burns a flash-encryption key into {} but no key was given",
+                                       efuse::kBlocks[program.block].name),
+                           "generate the device key in memory and pass it to the burner");
 }
 
 // The controller's register protocol, each step one loader command where the registers allow:

@@ -61,7 +61,9 @@ std::vector<StepDecl> provisioning_steps() {
       // production firmware encrypted with it, then the rest of the burn: a station that dies at
       // any point leaves the key on the chip or nowhere, never only in its lost memory
       // (docs/station.md, "Step order").
-      declare("burn-fe-key", 3, true, false, step_burn_fe_key, inputs_of<C, S, SecurityPlan>(), output_of<FeKeyBurn>()),
+      // With container "ds" the identity's DS key goes first, read-protected, in the same step.
+      declare("burn-fe-key", 3, true, false, step_burn_fe_key, inputs_of<C, S, SecurityPlan, InjectedIdentity>(),
+              output_of<FeKeyBurn>()),
       within(15min, declare("flash-production", 3, false, false, step_flash_production,
                             inputs_of<C, SecurityPlan, FeKeyBurn, InjectedIdentity>())),
       declare("burn-efuses", 3, true, true, step_burn_efuses, inputs_of<C, S, SecurityPlan>()),

@@ -53,8 +53,8 @@ const std::map<std::string, std::set<std::string>> kSectionKeys{
       "production_slot", "factory_test_slot", "data", "flash_size", "secure_version"}},
     {"test", {"request_timeout_ms", "boot_timeout_ms", "measurement"}},
     {"identity",
-     {"key_type", "container", "common_name", "organization", "organizational_unit", "serial_number", "dns_names",
-      "validity_days"}},
+     {"key_type", "container", "ds_key_block", "rsa_bits", "common_name", "organization", "organizational_unit",
+      "serial_number", "dns_names", "validity_days"}},
     {"ca", {"backend",    "dir",         "module",      "token",      "key_label",    "key_id",
             "pin_env",    "pin_file",    "certificate", "state_dir",  "server",       "reference",
             "secret_env", "secret_file", "client_cert", "client_key", "server_trust", "ca_certificate",
@@ -665,6 +665,49 @@ void read_test(Reader& reader, const toml::table& test, Problems& problems, Stat
   }
 }
 
+// "KEY5", "BLOCK_KEY5" or 5.
+std::optional<unsigned> parse_key_block(const toml::node& node) {
+  if (const auto number = node.value<std::int64_t>()) {
+    if (*number >= 0 && *number <= 5) return static_cast<unsigned>(*number);
+    return std::nullopt;
+  }
+  auto text = node.value<std::string>().value_or("");
+  if (text.rfind("BLOCK_", 0) == 0) text = text.substr(6);
+  if (text.size() == 4 && text.rfind("KEY", 0) == 0 && text[3] >= '0' && text[3] <= '5')
+    return static_cast<unsigned>(text[3] - '0');
+  return std::nullopt;
+}
+
+// container = "ds": an RSA key (rsa_bits 2048 or 3072, default 3072) sealed for the DS peripheral
+// with an HMAC key in ds_key_block (default KEY5: XTS keys may not use it, so the planner's own
+// choices for the flash-encryption key and the Secure Boot digests start at KEY0 and never reach it).
+void read_ds_container(const toml::table& identity, Problems& problems, IdentitySpec& out) {
+  out.container = IdentityContainer::Ds;
+  const bool rsa_key_type = out.key_type == pki::KeyType::Rsa2048 || out.key_type == pki::KeyType::Rsa3072;
+  auto rsa = identity.get("key_type") != nullptr && rsa_key_type ? out.key_type : pki::KeyType::Rsa3072;
+  if (const auto* node = identity.get("rsa_bits")) {
+    const auto value = node->value<std::int64_t>();
+    if (value == 2048 || value == 3072) {
+      rsa = value == 2048 ? pki::KeyType::Rsa2048 : pki::KeyType::Rsa3072;
+    } else {
+      problems.add(*node, "'rsa_bits' must be 2048 or 3072 (the DS key of container = \"ds\")");
+    }
+  }
+  if (const auto* node = identity.get("key_type"); node != nullptr && out.key_type != rsa) {
+    problems.add(*node, fmt::format("container = \"ds\" needs an RSA key ({}): remove 'key_type' and set rsa_bits "
+                                    "= 2048 or 3072",
+                                    pki::key_type_name(rsa)));
+  }
+  out.key_type = rsa;
+  if (const auto* node = identity.get("ds_key_block")) {
+    if (const auto block = parse_key_block(*node)) {
+      out.ds_key_block = *block;
+    } else {
+      problems.add(*node, "'ds_key_block' must be KEY0..KEY5 (or 0..5); leave it out for KEY5");
+    }
+  }
+}
+
 void read_identity(Reader& reader, const toml::table& identity, Problems& problems, StationProfile& out) {
   if (const auto key_type = reader.get<std::string>(identity, "key_type", "a string")) {
     try {
@@ -674,9 +717,20 @@ void read_identity(Reader& reader, const toml::table& identity, Problems& proble
     }
   }
   const auto container = reader.get<std::string>(identity, "container", "a string").value_or("secure_cert");
-  if (container != "secure_cert") {
+  if (container == "ds") {
+    read_ds_container(identity, problems, out.identity);
+  } else if (container == "nvs") {
     problems.add(*identity.get("container"),
-                 fmt::format("identity container '{}' is not available yet; use \"secure_cert\"", container));
+                 "identity container 'nvs' is not available yet; use \"secure_cert\" or \"ds\"");
+  } else if (container != "secure_cert") {
+    problems.add(*identity.get("container"),
+                 fmt::format("unknown identity container '{}'; use \"secure_cert\" or \"ds\"", container));
+  } else {
+    for (const char* key : {"ds_key_block", "rsa_bits"}) {
+      if (const auto* node = identity.get(key)) {
+        problems.add(*node, fmt::format("'{}' is for container = \"ds\"; remove it or set the container", key));
+      }
+    }
   }
   auto& subject = out.identity.subject;
   subject.common_name = reader.get<std::string>(identity, "common_name", "a string").value_or(subject.common_name);
@@ -759,6 +813,7 @@ StationProfile load_station_profile(const std::filesystem::path& path, ProfileUs
     read_security_and_signed_images(path, section("images"), problems, out);
     check_idf_builds(builds, problems, out);
   }
+  if (out.identity.container == IdentityContainer::Ds) out.security.ds_hmac_key_block = out.identity.ds_key_block;
   problems.throw_if_any();
   return out;
 }

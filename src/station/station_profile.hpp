@@ -47,8 +47,16 @@ struct SerialScheme {
   std::uint64_t first = 1;
 };
 
+// Where the device keeps its private key (docs/identity.md, "Choosing a container").
+enum class IdentityContainer {
+  SecureCert,  // esp_secure_cert partition with the plaintext key (flash encryption protects it)
+  Ds,          // RSA key sealed for the Digital Signature peripheral; the HMAC key in an eFuse key block
+};
+
 struct IdentitySpec {
-  pki::KeyType key_type = pki::KeyType::EcP256;
+  IdentityContainer container = IdentityContainer::SecureCert;
+  pki::KeyType key_type = pki::KeyType::EcP256;  // RSA 2048/3072 (`rsa_bits`) with container "ds"
+  unsigned ds_key_block = 5;  // container "ds": BLOCK_KEY0..5 for the HMAC_DOWN_DIGITAL_SIGNATURE key
   pki::SubjectTemplate subject;
   pki::IssueProfile issue;
 };

@@ -4,6 +4,7 @@
 // wiped when the pipeline destroys them at teardown.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -40,10 +41,17 @@ struct IssuedIdentity {
 // inject-identity: the identity the device holds (a re-issue replaces the certificate) and the
 // partition written, kept for flash-production to write it encrypted; empty when the device held
 // it already (flash-production reads it back from the device).
+//
+// With [identity] container = "ds", `ds_hmac_key` is the HMAC key the RSA key was sealed with in
+// this run (the RSA key itself is gone): the only copy, until burn-fe-key burns it read-protected
+// into the DS key block and wipes it (shared so that step can wipe it through this const output).
+// Null when the identity was sealed in an earlier run (plan-security then requires the key block to
+// be burned, or rejects the device: docs/station.md, "The DS key").
 struct InjectedIdentity {
   SecretBytes secure_cert_partition;
   std::string certificate_pem;
   std::string certificate_sha256;
+  std::shared_ptr<SecretBytes> ds_hmac_key;
 };
 
 // plan-security: the eFuse plan, the image it was planned from (a resumed run plans from the

@@ -4,13 +4,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
+#include "chip/esp32s3.hpp"
 #include "flash/reader.hpp"
 #include "image/identity_partitions.hpp"
 #include "pki/csr.hpp"
 #include "pki/device_key.hpp"
 #include "pki/openssl_types.hpp"
+#include "station/ds_identity.hpp"
 #include "station/provisioning_steps.hpp"
 #include "station/serial_lease.hpp"
 #include "util/error.hpp"
@@ -122,6 +126,32 @@ nlohmann::json revoke_recorded_certificate(DeviceContext& ctx, const std::string
   return revocation;
 }
 
+// The DS key block as the device's eFuses (read at connect) show it: free for a new key, or not.
+bool ds_key_block_free(const security::EfuseImage& efuses, unsigned key_block) {
+  const unsigned block = chip::kEsp32s3.efuse.first_key_block + key_block;
+  const Bytes data = efuses.block_bytes(block);
+  return efuses.field_uint(fmt::format("KEY_PURPOSE_{}", key_block)) == 0 &&
+         std::all_of(data.begin(), data.end(), [](std::uint8_t b) { return b == 0; }) &&
+         !efuses.read_protected(static_cast<int>(key_block));
+}
+
+// With container "ds": a new identity needs a DS key block nobody burned (one that holds a key
+// already can never match a new sealing); the step's stop for an engineer when it is not.
+std::optional<StepOutcome> refuse_sealing_into_a_used_block(DeviceContext& ctx, const nlohmann::json& details) {
+  const auto& identity = ctx.station.profile.identity;
+  if (identity.container != IdentityContainer::Ds ||
+      ds_key_block_free(ctx.input<ConnectResult>().efuses, identity.ds_key_block)) {
+    return std::nullopt;
+  }
+  return StepOutcome{StepVerdict::Stop,
+                     fmt::format("BLOCK_KEY{} (the DS key block) already holds a key or protection bits, so a new DS "
+                                 "identity cannot be sealed for this device; an engineer must handle it (espfab efuse "
+                                 "summary)",
+                                 identity.ds_key_block),
+                     {},
+                     details};
+}
+
 bool contains(ByteView haystack, std::string_view needle) {
   const auto* begin = reinterpret_cast<const char*>(haystack.data());
   return std::string_view(begin, haystack.size()).find(needle) != std::string_view::npos;
@@ -188,9 +218,10 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
     secure_wipe(on_device.data(), on_device.size());  // it holds the device key
     if (held) {
       out.details["note"] = "the device already holds the issued identity";
-      out.output = StepOutput::of(InjectedIdentity{{}, cert->pem, cert->sha256});
+      out.output = StepOutput::of(InjectedIdentity{{}, cert->pem, cert->sha256, nullptr});
       return out;
     }
+    if (auto refused = refuse_sealing_into_a_used_block(ctx, out.details)) return std::move(*refused);
     if (cert) {
       auto revoked = revoke_recorded_certificate(
           ctx, mac, serial, "its private key was lost when the station stopped before the device held it",
@@ -205,8 +236,22 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
     certificate_sha256 = reissued.certificate_sha256;
   }
   const std::string ca_pem = ctx.station.ca.ca_certificate_pem();
-  image::DeviceIdentityMaterial material{certificate_pem, ca_pem, key};
-  SecretBytes tlv = image::build_identity_secure_cert(material);
+  const auto& identity = ctx.station.profile.identity;
+  SecretBytes tlv;
+  std::shared_ptr<SecretBytes> ds_hmac_key;
+  if (identity.container == IdentityContainer::Ds) {
+    if (auto refused = refuse_sealing_into_a_used_block(ctx, out.details)) return std::move(*refused);
+    auto sealed = seal_ds_identity(certificate_pem, ca_pem, key, identity.ds_key_block);
+    tlv = std::move(sealed.secure_cert_partition);
+    ds_hmac_key = std::make_shared<SecretBytes>(std::move(sealed.hmac_key));
+    out.details["container"] = "ds";
+    out.details["ds"] = {{"rsa_bits", sealed.rsa_bits},
+                         {"key_block", fmt::format("BLOCK_KEY{}", identity.ds_key_block)},
+                         {"hmac_key", "in memory until burn-fe-key burns it"}};
+  } else {
+    image::DeviceIdentityMaterial material{certificate_pem, ca_pem, key};
+    tlv = image::build_identity_secure_cert(material);
+  }
   if (tlv.size() > partition.size) {
     throw BadInputError(
         "station.secure_cert_too_big",
@@ -224,7 +269,13 @@ StepOutcome step_inject_identity(DeviceContext& ctx) {
   }
   secure_wipe(bytes->data(), bytes->size());
   out.details["certificate_sha256"] = certificate_sha256;
-  out.output = StepOutput::of(InjectedIdentity{std::move(tlv), certificate_pem, certificate_sha256});
+  out.output =
+      StepOutput::of(InjectedIdentity{std::move(tlv), certificate_pem, certificate_sha256, std::move(ds_hmac_key)});
+  if (identity.container == IdentityContainer::Ds) {
+    // Sealed: the RSA private key is not needed any more (EVP_PKEY_free clears it).
+    reissued.key.reset();
+    if (issued.key) ctx.release<IssuedIdentity>();
+  }
   return out;
 }
 

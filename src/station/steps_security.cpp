@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <bit>
 #include <map>
+#include <optional>
+#include <span>
 
 #include "chip/esp32s3.hpp"
 #include "flash/reader.hpp"
@@ -76,6 +78,51 @@ std::string prepare_flash_encryption_key(DeviceContext& ctx, SecurityPlan& plann
                            "an engineer must inspect this device (espfab efuse summary)");
 }
 
+// The plan's "ds key" batch (the identity's HMAC key for the DS peripheral), when it burns one.
+const security::BurnBatch* ds_key_batch(const security::BurnPlan& plan) {
+  for (const auto& batch : plan.batches) {
+    for (const auto& key : batch.key_blocks) {
+      if (key.purpose == security::KeyPurpose::HmacDownDigitalSignature) return &batch;
+    }
+  }
+  return nullptr;
+}
+
+// With container "ds": whether the DS key this device's identity was sealed with can still reach
+// its key block. It can when the key is in memory (sealed in this run) or already burned there
+// (purpose HMAC_DOWN_DIGITAL_SIGNATURE, read-protected); not when an earlier run sealed the
+// identity and stopped before burning the key (it existed only in that run's memory): the
+// parameters on the device can never be used, so the device is rejected (its identity revoked and
+// erased by retire-identity; a new run seals a new one). Anything else in the block: an engineer.
+std::optional<StepOutcome> check_ds_key(DeviceContext& ctx, const security::EfuseImage& current) {
+  const auto& identity = ctx.station.profile.identity;
+  if (identity.container != IdentityContainer::Ds) return std::nullopt;
+  const auto* injected = ctx.optional_input<InjectedIdentity>();
+  if (injected != nullptr && injected->ds_hmac_key && !injected->ds_hmac_key->empty()) return std::nullopt;
+  const unsigned key_block = identity.ds_key_block;
+  const unsigned block = chip::kEsp32s3.efuse.first_key_block + key_block;
+  const auto purpose = current.field_uint(fmt::format("KEY_PURPOSE_{}", key_block));
+  const bool hidden = current.read_protected(static_cast<int>(key_block));
+  if (purpose == static_cast<std::uint64_t>(security::KeyPurpose::HmacDownDigitalSignature) && hidden)
+    return std::nullopt;
+  if (purpose == 0 && !hidden && all_zero(current.block_bytes(block))) {
+    return StepOutcome{StepVerdict::Fail,
+                       fmt::format("the DS key this device's identity was sealed with was lost: the station stopped "
+                                   "before burning it into BLOCK_KEY{}; the identity is revoked and erased, provision "
+                                   "the device again to seal a new one",
+                                   key_block),
+                       {},
+                       {{"ds_key", "lost before the burn"}}};
+  }
+  return StepOutcome{StepVerdict::Stop,
+                     fmt::format("BLOCK_KEY{} (the DS key block) is partly burned or holds another key, and the DS key "
+                                 "is not in memory: the sealed identity may not match it; an engineer must handle the "
+                                 "device (espfab efuse summary)",
+                                 key_block),
+                     {},
+                     {{"ds_key", "key block in an unknown state"}}};
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
@@ -100,7 +147,8 @@ std::map<unsigned, std::string> open_burn_intents(DeviceContext& ctx, const std:
 // ("efuse.burn.reconciled": burned before the stop, or not and burned now). `read_before`, when
 // given, receives the eFuses as read before the first program cycle.
 nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, const security::BurnPlan& plan,
-                            bool boot_verified, const char* audit_action, security::EfuseImage* read_before = nullptr) {
+                            bool boot_verified, const char* audit_action, security::EfuseImage* read_before = nullptr,
+                            std::span<const SecretBytes> secret_keys = {}) {
   if (!planned.planned_from)
     throw InternalError("station.no_plan", "the eFuse plan of this device is missing",
                         "a bug: plan-security must produce a plan before this step runs");
@@ -150,8 +198,8 @@ nlohmann::json execute_plan(DeviceContext& ctx, const SecurityPlan& planned, con
   if (known) options.device_now = &*known;
   security::BurnReport report;
   try {
-    report =
-        burner.execute(plan, *planned.planned_from, planned.fe_key ? &*planned.fe_key : nullptr, options, observer);
+    report = burner.execute(plan, *planned.planned_from, planned.fe_key ? &*planned.fe_key : nullptr, options, observer,
+                            secret_keys);
   } catch (const DeviceStatusError& error) {
     if (error.code() != "security.burn.efuse_errors" || open.empty()) throw;
     // Not someone else's eFuses: this station's own program cycle was cut (a power loss).
@@ -285,6 +333,7 @@ StepOutcome step_plan_security(DeviceContext& ctx) {
     return out;
   }
   const security::EfuseImage current = read_device_efuses(ctx);
+  if (auto refused = check_ds_key(ctx, current)) return std::move(*refused);
   // A resumed run plans from the snapshot the first plan was made from, so the executor accepts
   // the bits an interrupted burn already set.
   const auto earlier = db.efuse_snapshot(mac, "before-burn");
@@ -319,24 +368,41 @@ StepOutcome step_burn_efuses(DeviceContext& ctx) {
 StepOutcome step_burn_fe_key(DeviceContext& ctx) {
   StepOutcome out;
   const auto& planned = ctx.input<SecurityPlan>();
-  if (!planned.fe_key_fresh) {
+  // The identity's DS key, whole (purpose, read and write protection): the parameters on the
+  // device were sealed with it and the host keeps no other copy; wiped once it is on the chip. Its
+  // batch runs with the flash-encryption key's (in one execution: the executor accepts only bits
+  // of the plan it runs), also when an earlier run burned it already (then found done).
+  const auto* injected = ctx.optional_input<InjectedIdentity>();
+  const std::shared_ptr<SecretBytes> ds_key = injected != nullptr ? injected->ds_hmac_key : nullptr;
+  const bool ds_key_in_memory = ds_key && !ds_key->empty();
+  const auto* ds_batch = planned.plan ? ds_key_batch(*planned.plan) : nullptr;
+  if (!planned.fe_key_fresh && !(ds_batch != nullptr && ds_key_in_memory)) {
     out.details["note"] = planned.fe_key ? "the key is on the chip already" : "no flash-encryption key to burn now";
     out.output = StepOutput::of(FeKeyBurn{false});
     return out;
   }
-  // The key block(s) alone, still readable: from here the key survives a station crash on the chip
-  // itself, and burn-efuses read-protects it with the rest of the flash-encryption batch.
-  security::BurnBatch batch;
-  batch.name = "flash-encryption key (read-protected by burn-efuses)";
-  for (auto write : device_key_writes(*planned.plan)) {
-    write.read_protect = false;
-    write.write_protect = false;
-    batch.key_blocks.push_back(write);
+  security::BurnPlan early;
+  if (ds_batch != nullptr) early.batches.push_back(*ds_batch);
+  if (planned.fe_key_fresh) {
+    // The key block(s) alone, still readable: from here the key survives a station crash on the
+    // chip itself, and burn-efuses read-protects it with the rest of the flash-encryption batch.
+    security::BurnBatch batch;
+    batch.name = "flash-encryption key (read-protected by burn-efuses)";
+    for (auto write : device_key_writes(*planned.plan)) {
+      write.read_protect = false;
+      write.write_protect = false;
+      batch.key_blocks.push_back(write);
+    }
+    early.batches.push_back(std::move(batch));
   }
-  security::BurnPlan key_only;
-  key_only.batches.push_back(std::move(batch));
-  out.details["blocks"] = execute_plan(ctx, planned, key_only, false, "efuse.burned");
-  out.output = StepOutput::of(FeKeyBurn{true});
+  const auto secret_keys =
+      ds_key_in_memory ? std::span<const SecretBytes>(ds_key.get(), 1) : std::span<const SecretBytes>();
+  out.details["blocks"] = execute_plan(ctx, planned, early, false, "efuse.burned", nullptr, secret_keys);
+  if (ds_key_in_memory) {
+    ds_key->wipe();
+    out.details["ds_key"] = "burned read-protected; the host copy is wiped";
+  }
+  out.output = StepOutput::of(FeKeyBurn{planned.fe_key_fresh});
   return out;
 }
 

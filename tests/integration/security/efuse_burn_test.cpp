@@ -336,6 +336,48 @@ TEST(EfuseBurner, AFlashEncryptionPlanWithoutTheKeyIsRefusedBeforeBurning) {
   EXPECT_EQ(device.efuse.program_cycles(), cycles);
 }
 
+// The identity's DS key (KeySource::SecretKey): burned read-protected from the key given; a
+// resumed run without it finds the sealed block done; a plan whose DS block is still empty is
+// refused without the key, before anything burns.
+TEST(EfuseBurner, ADsKeyIsBurnedHiddenAndWithoutItOnlyASealedBlockCountsAsDone) {
+  Device device;
+  const Images images;
+  auto profile = lockdown();
+  profile.ds_hmac_key_block = 5;
+  const EfuseImage before = device.snapshot();
+  const BurnPlan plan = plan_burn(profile, before, images.list());
+  Bytes hmac(32);
+  for (std::size_t i = 0; i < hmac.size(); ++i) hmac[i] = static_cast<std::uint8_t>(0x30 + i);
+  const SecretBytes secret_keys[] = {SecretBytes(hmac)};
+  const FlashEncryptionKey key = test_key();
+
+  const unsigned cycles = device.efuse.program_cycles();
+  EmulatedRegisters regs(device.efuse);
+  try {
+    (void)EfuseBurner(regs).execute(plan, before, &key);
+    ADD_FAILURE() << "burned without the DS key";
+  } catch (const PolicyRefusalError& error) {
+    EXPECT_EQ(error.code(), "security.burn.no_secret_key") << error.message();
+  }
+  EXPECT_EQ(device.efuse.program_cycles(), cycles) << "refused before the first program cycle";
+
+  (void)EfuseBurner(regs).execute(plan, before, &key, {}, {}, secret_keys);
+  const auto raw = device.efuse.key_block(5);
+  EXPECT_TRUE(std::equal(raw.begin(), raw.end(), hmac.begin())) << "the chip's DS uses this key";
+  const EfuseImage after = device.snapshot();
+  EXPECT_EQ(field(after, "KEY_PURPOSE_5"), 7u);
+  EXPECT_TRUE(after.read_protected(5));
+  EXPECT_EQ(after.block_bytes(9), Bytes(32, 0)) << "software reads zeros";
+
+  // The resumed run's final lock, without either key.
+  const BurnReport lock = EfuseBurner(regs).execute(plan, before, nullptr, BurnOptions{.boot_verified = true});
+  bool ds_done = false;
+  for (const auto& step : lock.steps) {
+    if (step.block == 9) ds_done = step.outcome == BurnStep::Outcome::AlreadyDone;
+  }
+  EXPECT_TRUE(ds_done);
+}
+
 TEST(EfuseBurner, WithoutTheKeyOnlyABlockAlreadyBurnedAndHiddenCountsAsDone) {
   // The station's resumed run: the key left memory once its block was read-protected.
   Device device;

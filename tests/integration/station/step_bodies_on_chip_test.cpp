@@ -2,6 +2,10 @@
 // in-process virtual device, with the demo's images and profile (service/demo_assets.hpp): what
 // each body did is read from the chip itself (its flash, its eFuses, what it printed), never only
 // from what the host believes it wrote.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +13,7 @@
 #include <set>
 
 #include "chip/esp32s3.hpp"
+#include "emulator/device_ds_key.hpp"
 #include "emulator/efuse_controller.hpp"
 #include "emulator/factory_test_app.hpp"
 #include "image/secure_cert_tlv.hpp"
@@ -18,6 +23,7 @@
 #include "service/demo_assets.hpp"
 #include "station/firmware_set.hpp"
 #include "support/station/step_harness.hpp"
+#include "unit/emulator/efuse_key_burn.hpp"
 
 namespace espfab::station {
 namespace {
@@ -257,6 +263,104 @@ TEST_F(StepBodiesOnAChip, VerifyBootStopsWhenTheAppReportsAnotherIdentity) {
   EXPECT_EQ(out.verdict, StepVerdict::Stop);
   EXPECT_NE(out.reason.find("issued 'ESP-999999'"), std::string::npos) << out.reason;
   EXPECT_FALSE(chip().chip().efuse().secure_download_mode()) << "no lock after a failed proof";
+}
+
+// ---- [identity] container = "ds" ----
+
+void use_ds_container(StationProfile& profile) {
+  profile.identity.container = IdentityContainer::Ds;
+  profile.identity.key_type = pki::KeyType::Rsa2048;  // the quicker of the two sizes
+  profile.identity.ds_key_block = 5;
+  profile.security.ds_hmac_key_block = 5;
+}
+
+// Signs with the chip's DS over the partition's parameters and checks the signature with the
+// certificate's public key: the sealed parameters match the key block.
+bool chip_signs_for_certificate(const emulator::EfuseController& efuse, const image::SecureCertDsIdentity& identity) {
+  const auto key = emulator::DeviceDsKey::make(efuse, identity);
+  OpenSslHandle<BIO, BIO_free> bio(
+      BIO_new_mem_buf(identity.device_cert.data(), static_cast<int>(identity.device_cert.size())));
+  OpenSslHandle<X509, X509_free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  const Bytes message = to_bytes("TLS CertificateVerify");
+  std::size_t length = 0;
+  OpenSslHandle<EVP_MD_CTX, EVP_MD_CTX_free> sign(EVP_MD_CTX_new());
+  if (EVP_DigestSignInit(sign.get(), nullptr, EVP_sha256(), nullptr, key->key()) != 1 ||
+      EVP_DigestSign(sign.get(), nullptr, &length, message.data(), message.size()) != 1)
+    return false;
+  Bytes signature(length);
+  if (EVP_DigestSign(sign.get(), signature.data(), &length, message.data(), message.size()) != 1) return false;
+  OpenSslHandle<EVP_MD_CTX, EVP_MD_CTX_free> verify(EVP_MD_CTX_new());
+  return EVP_DigestVerifyInit(verify.get(), nullptr, EVP_sha256(), nullptr, X509_get0_pubkey(cert.get())) == 1 &&
+         EVP_DigestVerify(verify.get(), signature.data(), length, message.data(), message.size()) == 1;
+}
+
+TEST_F(StepBodiesOnAChip, DsIdentityIsSealedItsKeyBurnedHiddenThenWipedAndTheChipSignsWithIt) {
+  start();
+  use_ds_container(h().profile);
+  run_through({"connect", "flash-factory", "allocate-serial", "issue-identity", "inject-identity"});
+  const auto& partition = *h().firmware.secure_cert;
+  const Bytes written = flash_at(chip(), partition.offset, partition.size);
+  const auto identity = image::read_secure_cert_ds_identity(written);
+  EXPECT_EQ(identity.device_cert, h().db.certificate(kMac)->pem);
+  EXPECT_EQ(identity.rsa_bits, 2048u);
+  EXPECT_EQ(identity.efuse_key_id, 5u);
+  EXPECT_ANY_THROW((void)image::read_secure_cert_identity(written)) << "no private-key record";
+  EXPECT_EQ(h().output<IssuedIdentity>(), nullptr) << "the RSA key is freed once sealed";
+  const auto* injected = h().output<InjectedIdentity>();
+  ASSERT_TRUE(injected && injected->ds_hmac_key);
+  ASSERT_EQ(injected->ds_hmac_key->size(), 32u);
+  const SecretBytes hmac_key = injected->ds_hmac_key->clone();
+
+  run_through({"plan-security"});
+  const auto early = h().run("burn-fe-key");
+  ASSERT_EQ(early.verdict, StepVerdict::Continue) << early.reason;
+  EXPECT_TRUE(injected->ds_hmac_key->empty()) << "the host copy is wiped once burned";
+  const auto on_chip = chip().chip().efuse().key_block(5);
+  EXPECT_TRUE(std::equal(on_chip.begin(), on_chip.end(), hmac_key.view().begin()));
+  EXPECT_TRUE(chip_signs_for_certificate(chip().chip().efuse(), identity));
+  // Read through the loader: purpose DS, RD_DIS set, the block reads as zeros.
+  security::LoaderEfuseRegisters registers(device_session(h().ctx).client());
+  const auto efuses = security::read_efuses(registers);
+  EXPECT_EQ(efuses.field_uint("KEY_PURPOSE_5"), 7u);
+  EXPECT_TRUE(efuses.read_protected(5));
+  EXPECT_EQ(efuses.block_bytes(chip::kEsp32s3.efuse.first_key_block + 5), Bytes(32, 0));
+  // The rest of the plan finds the DS block done without the key.
+  run_through({"flash-production", "burn-efuses", "verify-boot"});
+}
+
+TEST_F(StepBodiesOnAChip, ADsKeyLostBeforeItsBurnRejectsTheDeviceBeforeAnythingBurns) {
+  start();
+  use_ds_container(h().profile);
+  run_through({"connect", "flash-factory", "allocate-serial", "issue-identity", "inject-identity"});
+  // The station stopped after inject-identity: the resumed run has the certificate, not the key.
+  const auto cert = *h().db.certificate(kMac);
+  h().give(InjectedIdentity{{}, cert.pem, cert.sha256, nullptr});
+  const unsigned cycles_before = chip().chip().efuse().program_cycles();
+  const auto out = h().run("plan-security");
+  EXPECT_EQ(out.verdict, StepVerdict::Fail);
+  EXPECT_NE(out.reason.find("the DS key this device's identity was sealed with was lost"), std::string::npos)
+      << out.reason;
+  EXPECT_EQ(chip().chip().efuse().program_cycles(), cycles_before) << "nothing burned";
+}
+
+TEST_F(StepBodiesOnAChip, NoDsIdentityIsSealedForAKeyBlockThatHoldsAKeyAlready) {
+  start();
+  use_ds_container(h().profile);
+  run_through({"connect", "allocate-serial", "issue-identity"});
+  // A DS key already in BLOCK_KEY5 (connect leaves a chip that someone else burned untouched; this
+  // is one an earlier run of this station burned): a new sealing could never match it.
+  emulator::test_burn::burn_key(chip().chip().efuse(), 5, Bytes(32, 0x5A),
+                                chip::esp32s3_efuse::KeyPurpose::HmacDownDigitalSignature);
+  h().give(ConnectResult{kMac, "", read_device_efuses(h().ctx)});
+  const auto cert = *h().db.certificate(kMac);
+  h().give(IssuedIdentity{{}, cert.pem, cert.sha256});  // resumed: the device does not hold it yet
+  const auto& partition = *h().firmware.secure_cert;
+  const Bytes before = flash_at(chip(), partition.offset, partition.size);
+  const auto out = h().run("inject-identity");
+  EXPECT_EQ(out.verdict, StepVerdict::Stop);
+  EXPECT_NE(out.reason.find("BLOCK_KEY5 (the DS key block) already holds a key"), std::string::npos) << out.reason;
+  EXPECT_EQ(flash_at(chip(), partition.offset, partition.size), before) << "nothing written";
+  EXPECT_EQ(h().ca.sign_calls(), 1u) << "no certificate issued for a sealing that cannot be made";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "chip/esp32s3_efuse_fields.hpp"
 #include "support/test_paths.hpp"
 #include "util/error.hpp"
 
@@ -220,6 +221,97 @@ TEST(BurnPlanRefuses, WriteProtectedFieldAndClearingBits) {
   clear.final_lock = SecurityProfile::FinalLock::None;
   clear.extra_fields = {{"KEY_PURPOSE_1", 2}};  // 9 (SECURE_BOOT_DIGEST0) on the device
   expect_refusal(clear, efuse_step("step03_burn_key_digest"), {}, "cannot_clear_bits");
+}
+
+// ---- the identity's DS key (station profile [identity] container = "ds") ----
+
+void set_field(EfuseImage& image, std::string_view name, std::uint64_t value) {
+  const auto* field = chip::esp32s3_efuse::find_field(name);
+  ASSERT_NE(field, nullptr) << name;
+  auto& words = image.block(field->block);
+  const auto first = static_cast<unsigned>(field->word * 32 + field->pos);
+  for (unsigned i = 0; i < field->bit_len && i < 64; ++i)
+    if ((value >> i) & 1u) words[(first + i) / 32] |= 1u << ((first + i) % 32);
+}
+
+const KeyBlockWrite* key_write(const BurnPlan& plan, KeyPurpose purpose) {
+  for (const auto& batch : plan.batches)
+    for (const auto& write : batch.key_blocks)
+      if (write.purpose == purpose) return &write;
+  return nullptr;
+}
+
+TEST(BurnPlan, DsKeyComesFirstReadAndWriteProtectedAndTheOtherKeysGoAroundIt) {
+  const Images images;
+  auto profile = lockdown();
+  profile.ds_hmac_key_block = 5;
+  const auto plan = plan_burn(profile, EfuseImage{}, images.list());
+  ASSERT_FALSE(plan.batches.empty());
+  const auto& ds = plan.batches.front();
+  EXPECT_EQ(ds.name, "ds key");
+  ASSERT_EQ(ds.key_blocks.size(), 1u);
+  EXPECT_EQ(ds.key_blocks[0].key_block, 5u);
+  EXPECT_EQ(ds.key_blocks[0].purpose, KeyPurpose::HmacDownDigitalSignature);
+  EXPECT_EQ(ds.key_blocks[0].source, KeySource::SecretKey);
+  EXPECT_EQ(ds.key_blocks[0].key_half, 0u);
+  ASSERT_NE(find_write(ds, "KEY_PURPOSE_5"), nullptr);
+  EXPECT_EQ(find_write(ds, "KEY_PURPOSE_5")->value, 7u);
+  // BLOCK_KEY5 is block 9: RD_DIS bit 5 hides it, WR_DIS bit 28 freezes it, bit 13 its purpose.
+  ASSERT_NE(find_write(ds, "RD_DIS"), nullptr);
+  EXPECT_EQ(find_write(ds, "RD_DIS")->value, 1u << 5);
+  ASSERT_NE(find_write(ds, "WR_DIS"), nullptr);
+  EXPECT_EQ(find_write(ds, "WR_DIS")->value, (1u << 13) | (1u << 28));
+  // The flash-encryption key and the digest keep their usual blocks.
+  ASSERT_NE(key_write(plan, KeyPurpose::XtsAes128Key), nullptr);
+  EXPECT_EQ(key_write(plan, KeyPurpose::XtsAes128Key)->key_block, 0u);
+  ASSERT_NE(key_write(plan, KeyPurpose::SecureBootDigest0), nullptr);
+  EXPECT_EQ(key_write(plan, KeyPurpose::SecureBootDigest0)->key_block, 1u);
+
+  // In KEY0 the planner's own choices move on to the next free blocks.
+  profile.ds_hmac_key_block = 0;
+  const auto moved = plan_burn(profile, EfuseImage{}, images.list());
+  EXPECT_EQ(key_write(moved, KeyPurpose::HmacDownDigitalSignature)->key_block, 0u);
+  EXPECT_EQ(key_write(moved, KeyPurpose::XtsAes128Key)->key_block, 1u);
+  EXPECT_EQ(key_write(moved, KeyPurpose::SecureBootDigest0)->key_block, 2u);
+}
+
+TEST(BurnPlan, ADsKeyAlreadySealedInItsBlockIsSkipped) {
+  const Images images;
+  auto profile = lockdown();
+  profile.ds_hmac_key_block = 5;
+  EfuseImage sealed;
+  set_field(sealed, "KEY_PURPOSE_5", 7);
+  set_field(sealed, "RD_DIS", 1u << 5);
+  const auto plan = plan_burn(profile, sealed, images.list());
+  EXPECT_EQ(key_write(plan, KeyPurpose::HmacDownDigitalSignature), nullptr);
+  EXPECT_NE(plan.batches.front().name, "ds key");
+  EXPECT_NE(std::find_if(plan.skipped.begin(), plan.skipped.end(),
+                         [](const std::string& s) { return s.rfind("DS key: BLOCK_KEY5 already", 0) == 0; }),
+            plan.skipped.end());
+}
+
+TEST(BurnPlanRefuses, ADsKeyBlockThatIsTakenOrOutOfRange) {
+  const Images images;
+  auto profile = lockdown();
+  profile.ds_hmac_key_block = 5;
+  EfuseImage user_data;  // KEY5 holds user data
+  user_data.block(chip::esp32s3_efuse::kBlockKey0 + 5)[0] = 0x1234;
+  expect_refusal(profile, user_data, images.list(), "key_block_taken");
+  EfuseImage other_purpose;  // an HMAC_DOWN_JTAG key: not a DS key
+  set_field(other_purpose, "KEY_PURPOSE_5", 6);
+  expect_refusal(profile, other_purpose, images.list(), "key_block_taken");
+  EfuseImage unprotected;  // a DS purpose but not read-protected: its key may be known
+  set_field(unprotected, "KEY_PURPOSE_5", 7);
+  expect_refusal(profile, unprotected, images.list(), "key_block_taken");
+  // The flash-encryption key asked for the same block.
+  profile.flash_encryption_key_block = 5;
+  profile.ds_hmac_key_block = 4;
+  expect_refusal(profile, EfuseImage{}, images.list(), "xts_key5");
+  profile.flash_encryption_key_block = 4;
+  expect_refusal(profile, EfuseImage{}, images.list(), "key_block_taken");
+  profile.flash_encryption_key_block.reset();
+  profile.ds_hmac_key_block = 6;
+  EXPECT_THROW((void)plan_burn(profile, EfuseImage{}, images.list()), BadInputError);
 }
 
 }  // namespace

@@ -92,6 +92,64 @@ TEST(StationProfile, ReadsEverySection) {
   EXPECT_EQ(profile.sha256.size(), 64u);
 }
 
+// Issue 17: container = "ds" (an RSA key for the DS peripheral, its HMAC key in an eFuse key block
+// that the eFuse plan burns); "nvs" is not available yet.
+std::string with_identity(const std::string& identity) {
+  std::string text = kGood;
+  const std::string old = "[identity]\nkey_type = \"rsa2048\"\norganization = \"Acme\"\n";
+  text.replace(text.find(old), old.size(), "[identity]\norganization = \"Acme\"\n" + identity);
+  return text;
+}
+
+std::string problems_of(const test::TempDir& dir, const std::string& text) {
+  try {
+    load_station_profile(write_profile(dir, text));
+  } catch (const BadInputError& error) {
+    return error.message();
+  }
+  return "";
+}
+
+TEST(StationProfile, DsContainerDefaultsToRsa3072InKey5AndPutsTheKeyIntoTheEfusePlan) {
+  test::TempDir dir;
+  const auto plain = load_station_profile(write_profile(dir, kGood));
+  EXPECT_EQ(plain.identity.container, IdentityContainer::SecureCert);
+  EXPECT_FALSE(plain.security.ds_hmac_key_block.has_value());
+
+  const auto ds = load_station_profile(write_profile(dir, with_identity("container = \"ds\"\n")));
+  EXPECT_EQ(ds.identity.container, IdentityContainer::Ds);
+  EXPECT_EQ(ds.identity.key_type, pki::KeyType::Rsa3072);
+  EXPECT_EQ(ds.identity.ds_key_block, 5u);
+  EXPECT_EQ(ds.security.ds_hmac_key_block, 5u);
+
+  const auto chosen = load_station_profile(
+      write_profile(dir, with_identity("container = \"ds\"\nrsa_bits = 2048\nds_key_block = \"KEY3\"\n")));
+  EXPECT_EQ(chosen.identity.key_type, pki::KeyType::Rsa2048);
+  EXPECT_EQ(chosen.security.ds_hmac_key_block, 3u);
+  const auto numbered =
+      load_station_profile(write_profile(dir, with_identity("container = \"ds\"\nds_key_block = 2\n")));
+  EXPECT_EQ(numbered.security.ds_hmac_key_block, 2u);
+  // key_type may say the same as rsa_bits.
+  const auto same =
+      load_station_profile(write_profile(dir, with_identity("container = \"ds\"\nkey_type = \"rsa2048\"\n")));
+  EXPECT_EQ(same.identity.key_type, pki::KeyType::Rsa2048);
+}
+
+TEST(StationProfile, BadDsSettingsNameTheFix) {
+  test::TempDir dir;
+  const auto m = problems_of(dir, with_identity("container = \"ds\"\nrsa_bits = 4096\nds_key_block = \"KEY6\"\n"));
+  EXPECT_NE(m.find("'rsa_bits' must be 2048 or 3072"), std::string::npos) << m;
+  EXPECT_NE(m.find("'ds_key_block' must be KEY0..KEY5 (or 0..5); leave it out for KEY5"), std::string::npos) << m;
+  const auto ec = problems_of(dir, with_identity("container = \"ds\"\nkey_type = \"p256\"\n"));
+  EXPECT_NE(ec.find("container = \"ds\" needs an RSA key (rsa3072): remove 'key_type'"), std::string::npos) << ec;
+  const auto stray = problems_of(dir, with_identity("ds_key_block = 5\n"));
+  EXPECT_NE(stray.find("'ds_key_block' is for container = \"ds\""), std::string::npos) << stray;
+  const auto nvs = problems_of(dir, with_identity("container = \"nvs\"\n"));
+  EXPECT_NE(nvs.find("identity container 'nvs' is not available yet"), std::string::npos) << nvs;
+  const auto typo = problems_of(dir, with_identity("container = \"dss\"\n"));
+  EXPECT_NE(typo.find("unknown identity container 'dss'; use \"secure_cert\" or \"ds\""), std::string::npos) << typo;
+}
+
 TEST(StationProfile, EveryProblemIsListedWithItsPlace) {
   test::TempDir dir;
   std::string text = kGood;
