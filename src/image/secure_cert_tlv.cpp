@@ -129,6 +129,20 @@ void SecureCertTlvWriter::add_integrity() {
 
 SecretBytes SecureCertTlvWriter::finish() && { return SecretBytes(std::move(buffer_)); }
 
+namespace {
+
+// The CA certificate (when given) and the device certificate, NUL-terminated as the tool writes them.
+void add_certificates(SecureCertTlvWriter& writer, ByteView ca_cert, ByteView device_cert) {
+  if (!ca_cert.empty()) {
+    writer.add(
+        {.type = static_cast<std::uint8_t>(SecureCertTlvType::CaCert), .value = ca_cert, .nul_terminated = true});
+  }
+  writer.add(
+      {.type = static_cast<std::uint8_t>(SecureCertTlvType::DevCert), .value = device_cert, .nul_terminated = true});
+}
+
+}  // namespace
+
 SecretBytes build_secure_cert_partition(const SecureCertContents& contents) {
   if (contents.device_cert.empty()) {
     throw BadInputError("secure_cert.no_device_cert", "no device certificate for the esp_secure_cert partition",
@@ -149,14 +163,7 @@ SecretBytes build_secure_cert_partition(const SecureCertContents& contents) {
                         "give an unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1)");
   }
   SecureCertTlvWriter writer;
-  if (!contents.ca_cert.empty()) {
-    writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::CaCert),
-                .value = contents.ca_cert,
-                .nul_terminated = true});
-  }
-  writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DevCert),
-              .value = contents.device_cert,
-              .nul_terminated = true});
+  add_certificates(writer, contents.ca_cert, contents.device_cert);
   writer.add(
       {.type = static_cast<std::uint8_t>(SecureCertTlvType::PrivKey), .value = key_pem.view(), .nul_terminated = true});
   if (contents.integrity) writer.add_integrity();
@@ -281,14 +288,7 @@ Bytes build_secure_cert_partition_ds(const SecureCertDsContents& contents) {
   SecureCertTlvWriter writer;
   writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DsData), .value = ds_data});
   writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DsContext), .value = ds_context});
-  if (!contents.ca_cert.empty()) {
-    writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::CaCert),
-                .value = contents.ca_cert,
-                .nul_terminated = true});
-  }
-  writer.add({.type = static_cast<std::uint8_t>(SecureCertTlvType::DevCert),
-              .value = contents.device_cert,
-              .nul_terminated = true});
+  add_certificates(writer, contents.ca_cert, contents.device_cert);
   if (contents.integrity) writer.add_integrity();
   const SecretBytes built = std::move(writer).finish();
   return {built.view().begin(), built.view().end()};
